@@ -1,0 +1,47 @@
+/**
+ * Typed view of versions.json, the one source of truth for every version in the project.
+ * Everything in lib/ and k8s/ imports versions from here; nothing hard-codes one.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Versions {
+  /** Apache Spark release, e.g. '4.1.2'. pyspark, the connector and the image all follow it. */
+  readonly spark: string;
+  /** Scala binary version of the Spark build, e.g. '2.13'. */
+  readonly scalaBinary: string;
+  /** Java release the Spark image and local JVMs use. */
+  readonly javaRelease: string;
+  /** Apache Kafka release for the local broker and the docker compose images. */
+  readonly kafka: string;
+  /** Amazon MSK Kafka version string. */
+  readonly mskKafka: string;
+  /** EKS Kubernetes minor version, e.g. '1.35'. */
+  readonly kubernetes: string;
+  /** npm package of the kubectl Lambda layer that matches `kubernetes`. */
+  readonly kubectlLayerPackage: string;
+  /** npm package of cdk8s-plus that matches the cluster (newest published: 34). */
+  readonly cdk8sPlusPackage: string;
+  /** kubeflow spark-operator Helm chart version. */
+  readonly sparkOperatorChart: string;
+  /** Node.js release the producer runs on, locally and in its image. */
+  readonly node: string;
+  /** Python minor version for the Spark job. */
+  readonly python: string;
+  readonly images: {
+    /** Official apache/spark image the Spark job image is built on. */
+    readonly spark: string;
+    /** Official apache/kafka image for docker compose. */
+    readonly kafka: string;
+    /** Base image of the producer. */
+    readonly nodeBase: string;
+  };
+}
+
+export const versionsPath = new URL('../versions.json', import.meta.url);
+
+export const versions: Versions = JSON.parse(readFileSync(versionsPath, 'utf8'));
+
+/** Maven coordinates of the Structured Streaming Kafka connector that matches `versions.spark` exactly. */
+export function sparkKafkaConnectorCoordinates(v: Versions = versions): string {
+  return `org.apache.spark:spark-sql-kafka-0-10_${v.scalaBinary}:${v.spark}`;
+}
