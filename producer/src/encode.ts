@@ -1,0 +1,17 @@
+/**
+ * The wire format of a flight event: a UTF-8 JSON object as the Kafka value, the flight id as the
+ * Kafka key (so every event of a flight lands on one partition, in order). `generate` writes the
+ * very same bytes, one event per line, so a JSON Lines file is a byte-exact copy of what was sent.
+ */
+
+import { type FlightEvent } from './generated/flight-event.ts';
+
+/** Kafka value of an event: UTF-8 JSON, fields in schema order, no trailing newline. */
+export function encodeFlightEvent(event: FlightEvent): Buffer {
+  return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+/** Kafka key of an event: its flight id, UTF-8. */
+export function flightEventKey(event: FlightEvent): Buffer {
+  return Buffer.from(event.flight_id, 'utf8');
+}

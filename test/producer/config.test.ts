@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envNameOf, parseProducerConfig, type ProduceConfig, type GenerateConfig } from '../../producer/src/config.ts';
+
+const NOW_MS = Date.parse('2026-05-01T12:00:00.000Z');
+
+function parse(argv: string[], env: Record<string, string> = {}) {
+  return parseProducerConfig(argv, env, NOW_MS);
+}
+
+function errorOf(argv: string[], env: Record<string, string> = {}): ConfigError {
+  try {
+    parse(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${argv.join(' ')}`);
+}
+
+describe('parseProducerConfig', () => {
+  it('fills documented defaults for produce', () => {
+    // GIVEN only the sub-command
+    // WHEN parsed
+    const config = parse(['produce']) as ProduceConfig;
+    // THEN every option has its documented default, and the start time is "now"
+    expect(config).toStrictEqual({
+      command: 'produce',
+      seed: 1,
+      workerId: 0,
+      startTimeMs: NOW_MS,
+      activeFlights: 2000,
+      positionIntervalS: 60,
+      count: 0,
+      durationS: 0,
+      rate: 0,
+      bootstrapBrokers: ['127.0.0.1:9092'],
+      topic: 'flight-events',
+      clientId: 'flight-producer-w0',
+      batchSize: 2000,
+      lingerMs: 10,
+      maxInFlight: 8,
+      compression: 'none',
+    });
+  });
+
+  it('reads every flag', () => {
+    const config = parse([
+      'produce',
+      '--bootstrap', 'b1:9092,b2:19092',
+      '--topic', 'flights.v1',
+      '--count', '200000',
+      '--duration-s', '30.5',
+      '--rate', '5000',
+      '--seed', '4294967295',
+      '--worker-id', '7',
+      '--start-time', '2026-01-01T00:00:00Z',
+      '--active-flights', '100',
+      '--position-interval-s', '15',
+      '--batch-size', '500',
+      '--linger-ms', '0',
+      '--max-in-flight', '2',
+      '--compression', 'zstd',
+      '--client-id', 'bench-1',
+    ]) as ProduceConfig;
+    expect(config).toMatchObject({
+      bootstrapBrokers: ['b1:9092', 'b2:19092'],
+      topic: 'flights.v1',
+      count: 200000,
+      durationS: 30.5,
+      rate: 5000,
+      seed: 4294967295,
+      workerId: 7,
+      startTimeMs: Date.parse('2026-01-01T00:00:00Z'),
+      activeFlights: 100,
+      positionIntervalS: 15,
+      batchSize: 500,
+      lingerMs: 0,
+      maxInFlight: 2,
+      compression: 'zstd',
+      clientId: 'bench-1',
+    });
+  });
+
+  it('reads PRODUCER_* environment variables, and lets flags win over them', () => {
+    // GIVEN the environment sets bootstrap, topic and rate, and the command line sets the rate too
+    const env = { PRODUCER_BOOTSTRAP: 'kafka:9098', PRODUCER_TOPIC: 'from-env', PRODUCER_RATE: '10', PRODUCER_WORKER_ID: '3' };
+    // WHEN parsed
+    const config = parse(['produce', '--rate', '20'], env) as ProduceConfig;
+    // THEN the environment fills what the flags leave out, and the flag wins for the rate
+    expect(config).toMatchObject({ bootstrapBrokers: ['kafka:9098'], topic: 'from-env', rate: 20, workerId: 3, clientId: 'flight-producer-w3' });
+  });
+
+  it('names environment variables after their flag', () => {
+    expect(envNameOf('duration-s')).toBe('PRODUCER_DURATION_S');
+    expect(envNameOf('max-in-flight')).toBe('PRODUCER_MAX_IN_FLIGHT');
+  });
+
+  it('parses generate with an output path and accepts (ignores) the Kafka options', () => {
+    const config = parse(['generate', '--count', '10', '--out', '/tmp/x.jsonl', '--bootstrap', 'k:9092']) as GenerateConfig;
+    expect(config).toMatchObject({ command: 'generate', count: 10, out: '/tmp/x.jsonl' });
+    expect(config).not.toHaveProperty('bootstrapBrokers');
+    expect((parse(['generate', '--count', '1']) as GenerateConfig).out).toBe('-');
+  });
+
+  it('returns help for -h and --help', () => {
+    expect(parse(['--help'])).toEqual({ command: 'help' });
+    expect(parse(['produce', '-h'])).toEqual({ command: 'help' });
+  });
+
+  it.each([
+    [['produce', '--rate', '-5'], '--rate: expected a number >= 0, got "-5"'],
+    [['produce', '--rate=abc'], '--rate: expected a number >= 0, got "abc"'],
+    [['produce', '--count', '1.5'], '--count: expected an integer >= 0, got "1.5"'],
+    [['produce', '--seed', '4294967296'], '--seed: expected an integer between 0 and 4294967295, got "4294967296"'],
+    [['produce', '--worker-id', '-1'], '--worker-id: expected an integer between 0 and 1000000, got "-1"'],
+    [['produce', '--batch-size', '0'], '--batch-size: expected an integer between 1 and 1000000, got "0"'],
+    [['produce', '--max-in-flight', 'many'], '--max-in-flight: expected an integer between 1 and 1024, got "many"'],
+    [['produce', '--linger-ms', '-1'], '--linger-ms: expected a number between 0 and 60000, got "-1"'],
+    [['produce', '--active-flights', '0'], '--active-flights: expected an integer between 1 and 10000000, got "0"'],
+    [['produce', '--compression', 'brotli'], '--compression: expected one of none|gzip|snappy|lz4|zstd, got "brotli"'],
+    [['produce', '--bootstrap', 'localhost'], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got "localhost"'],
+    [['produce', '--bootstrap', 'a:1,b:70000'], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got "a:1,b:70000"'],
+    [['produce', '--topic', 'bad topic'], '--topic: expected 1-249 characters of [A-Za-z0-9._-], got "bad topic"'],
+    [['produce', '--start-time', '2026-13-45'], '--start-time: expected an ISO-8601 date-time with a time zone after 1970, e.g. 2026-01-01T00:00:00Z, got "2026-13-45"'],
+    [['produce', '--start-time', '2026-01-01T00:00:00'], 'got "2026-01-01T00:00:00"'],
+    [['produce', '--duration-s', 'soon'], '--duration-s: expected a number >= 0, got "soon"'],
+  ])('rejects %j with a message naming the option, the value and what was expected', (argv, message) => {
+    // GIVEN a bad value WHEN parsed THEN a ConfigError says which option, which value and what is allowed
+    const error = errorOf(argv);
+    expect(error.message).toContain(message);
+    expect(error.option).toBe(message.startsWith('--') ? message.split(':')[0] : error.option);
+  });
+
+  it('names the environment variable when a bad value comes from the environment', () => {
+    const error = errorOf(['produce'], { PRODUCER_RATE: 'fast' });
+    expect(error.message).toBe('--rate (from PRODUCER_RATE): expected a number >= 0, got "fast"');
+    expect(error.option).toBe('--rate');
+  });
+
+  it('rejects a missing or unknown sub-command, unknown options and stray arguments', () => {
+    expect(errorOf([]).message).toMatch(/missing command: expected "produce" or "generate"/);
+    expect(errorOf(['send']).message).toBe('unknown command "send": expected "produce" or "generate"');
+    expect(errorOf(['produce', '--bogus', '1']).message).toMatch(/Unknown option '--bogus'/);
+    expect(errorOf(['produce', 'extra']).message).toMatch(/unexpected argument "extra"/);
+    expect(errorOf(['produce', '--rate']).message).toMatch(/--rate/);
+  });
+
+  it('requires a positive count for generate, and refuses --out for produce', () => {
+    expect(errorOf(['generate']).message).toMatch(/^--count: expected an integer > 0 for "generate"/);
+    expect(errorOf(['produce', '--out', 'x.jsonl']).message).toMatch(/^--out: only "generate" writes a file/);
+  });
+});

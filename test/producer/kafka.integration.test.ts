@@ -1,0 +1,245 @@
+/**
+ * The producer against a real Kafka broker (no mocks): what goes in comes out exactly once, in
+ * per-flight order, byte for byte as `generate` writes it.
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Consumer, type Message, MessagesStreamModes } from '@platformatic/kafka';
+import { encodeFlightEvent, flightEventKey } from '../../producer/src/encode.ts';
+import { FlightSimulator } from '../../producer/src/flight-simulator.ts';
+import { type FlightEvent } from '../../producer/src/generated/flight-event.ts';
+import { KafkaSender } from '../../producer/src/kafka-sender.ts';
+import { EmbeddedKafka, REPO_ROOT } from './embedded-kafka.ts';
+
+const TSX_CLI = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
+const MAIN = join(REPO_ROOT, 'producer/src/main.ts');
+
+let kafka: EmbeddedKafka;
+let workDir: string;
+
+beforeAll(async () => {
+  kafka = await EmbeddedKafka.start();
+  workDir = await mkdtemp(join(tmpdir(), 'producer-it-'));
+}, 240_000);
+
+afterAll(async () => {
+  await kafka?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+}, 90_000);
+
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** Reads `expected` messages from the start of a topic, then checks the log holds no more. */
+async function consumeAll(topic: string, expected: number, timeoutMs = 90_000): Promise<KafkaMessage[]> {
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    clientId: `it-consumer-${topic}`,
+    groupId: `it-group-${topic}-${Date.now()}`,
+    bootstrapBrokers: [kafka.bootstrap],
+    maxWaitTime: 500,
+  });
+  const received: KafkaMessage[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`consumed only ${received.length} of ${expected} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      stream.on('data', (message: KafkaMessage) => {
+        received.push(message);
+        if (received.length === expected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      stream.on('error', (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    await stream.close();
+    // Exactly once, also in the log: the end offsets add up to what was consumed (the topic is fresh).
+    const endOffsets = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    expect(endOffsets.reduce((sum, offset) => sum + Number(offset), 0)).toBe(expected);
+  } finally {
+    await consumer.close(true);
+  }
+  return received;
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the producer CLI; `onStderr` may act on progress lines (e.g. send a signal). */
+function runCli(args: string[], options: { timeoutMs?: number; onStderr?: (text: string, pid: number) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX_CLI, MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`producer CLI ${args.join(' ')} did not finish in time; stderr:\n${stderr}`));
+    }, options.timeoutMs ?? 120_000);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, child.pid as number);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function producerResult(stdout: string): Record<string, number> {
+  const lines = stdout.split('\n').filter((line) => line.startsWith('PRODUCER_RESULT '));
+  expect(lines).toHaveLength(1);
+  return JSON.parse((lines[0] as string).slice('PRODUCER_RESULT '.length)) as Record<string, number>;
+}
+
+/** Every flight's messages sit on one partition, with seq rising with the offset. */
+function perFlightOrderProblems(messages: readonly KafkaMessage[]): string[] {
+  const problems: string[] = [];
+  const lastByFlight = new Map<string, { partition: number; offset: bigint; seq: number }>();
+  const sorted = [...messages].sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  for (const message of sorted) {
+    const event = JSON.parse(message.value.toString('utf8')) as FlightEvent;
+    if (message.key.toString('utf8') !== event.flight_id) problems.push(`${event.event_id}: key ${message.key.toString()} is not the flight id`);
+    const last = lastByFlight.get(event.flight_id);
+    if (last && last.partition !== message.partition) problems.push(`${event.flight_id}: on partitions ${last.partition} and ${message.partition}`);
+    if (last && event.seq !== last.seq + 1) problems.push(`${event.flight_id}: seq ${event.seq} follows ${last.seq}`);
+    if (!last && event.seq !== 0) problems.push(`${event.flight_id}: first seq is ${event.seq}`);
+    lastByFlight.set(event.flight_id, { partition: message.partition, offset: message.offset, seq: event.seq });
+  }
+  return problems;
+}
+
+describe('producer against a real Kafka broker', () => {
+  it('delivers 20,000 events through KafkaSender exactly once, in per-flight order, with the in-flight cap respected', async () => {
+    // GIVEN a topic with 4 partitions and a sender with small batches and a cap of 3 requests in flight
+    const topic = 'sender-it';
+    await kafka.createTopic(topic, 4);
+    const sender = new KafkaSender({
+      bootstrapBrokers: [kafka.bootstrap],
+      topic,
+      clientId: 'sender-it',
+      batchSize: 500,
+      lingerMs: 5,
+      maxInFlight: 3,
+      compression: 'lz4',
+    });
+    const simulator = new FlightSimulator({ seed: 2026, workerId: 1, startTime: Date.parse('2026-06-01T00:00:00Z'), activeFlights: 400 });
+    const sentValues = new Map<string, string>();
+
+    // WHEN 20,000 events are added, awaiting backpressure when asked to, then flushed
+    await sender.connect();
+    let maxInFlight = 0;
+    let waits = 0;
+    for (const event of simulator.take(20_000)) {
+      const value = encodeFlightEvent(event);
+      sentValues.set(event.event_id, value.toString('utf8'));
+      const mustWait = sender.add(flightEventKey(event), value);
+      maxInFlight = Math.max(maxInFlight, sender.inFlight);
+      if (mustWait) {
+        waits++;
+        await mustWait;
+      }
+    }
+    await sender.close();
+
+    // THEN every event was acknowledged, the cap held and backpressure was applied
+    expect(sender.stats).toMatchObject({ sent: 20_000, acked: 20_000, errors: 0 });
+    expect(sender.stats.bytes).toBe([...sentValues.values()].reduce((sum, v) => sum + Buffer.byteLength(v), 0));
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    expect(waits).toBeGreaterThan(0);
+
+    // AND reading the topic back yields each event id exactly once, byte for byte, in per-flight order
+    const messages = await consumeAll(topic, 20_000);
+    const seen = new Map<string, number>();
+    const mismatched: string[] = [];
+    for (const message of messages) {
+      const value = message.value.toString('utf8');
+      const eventId = (JSON.parse(value) as FlightEvent).event_id;
+      seen.set(eventId, (seen.get(eventId) ?? 0) + 1);
+      if (sentValues.get(eventId) !== value) mismatched.push(eventId);
+    }
+    expect([...seen.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(seen.size).toBe(20_000);
+    expect(mismatched).toEqual([]);
+    expect(new Set(messages.map((m) => m.partition)).size).toBe(4);
+    expect(perFlightOrderProblems(messages).slice(0, 5)).toEqual([]);
+  }, 180_000);
+
+  it('CLI produce sends exactly the bytes CLI generate writes for the same options, and reports PRODUCER_RESULT', async () => {
+    // GIVEN a topic and one set of stream options
+    const topic = 'cli-it';
+    await kafka.createTopic(topic, 4);
+    const streamOptions = ['--count', '5000', '--seed', '11', '--worker-id', '2', '--start-time', '2026-02-01T00:00:00Z', '--active-flights', '300'];
+    const outFile = join(workDir, 'cli-it.jsonl');
+
+    // WHEN produce sends them (zstd, odd batch size) and generate writes them to a file
+    const produced = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--compression', 'zstd', '--batch-size', '700', ...streamOptions]);
+    const generated = await runCli(['generate', '--out', outFile, ...streamOptions]);
+
+    // THEN produce succeeded and says so on one stdout line
+    expect(produced.code, produced.stderr).toBe(0);
+    const result = producerResult(produced.stdout);
+    expect(result).toMatchObject({ sent: 5000, acked: 5000, errors: 0 });
+    expect(result['elapsed_ms']).toBeGreaterThan(0);
+    expect(result['msgs_per_sec']).toBeGreaterThan(0);
+    expect(generated.code, generated.stderr).toBe(0);
+
+    // AND the topic holds exactly the lines of the file, byte for byte
+    const lines = (await readFile(outFile, 'utf8')).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(5000);
+    expect(result['bytes']).toBe(lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0));
+    const messages = await consumeAll(topic, 5000);
+    expect(messages.map((m) => m.value.toString('utf8')).sort()).toEqual([...lines].sort());
+    expect(perFlightOrderProblems(messages).slice(0, 5)).toEqual([]);
+  }, 180_000);
+
+  it('CLI produce stops on SIGTERM, flushes what is in flight and exits 0 with every sent event acknowledged', async () => {
+    // GIVEN a rate-limited endless produce run
+    const topic = 'signal-it';
+    await kafka.createTopic(topic, 2);
+    let signalled = false;
+    // WHEN it is sent SIGTERM once it reports progress
+    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2000', '--seed', '5'], {
+      onStderr: (stderr, pid) => {
+        if (!signalled && /msg\/s/.test(stderr)) {
+          signalled = true;
+          process.kill(pid, 'SIGTERM');
+        }
+      },
+    });
+    // THEN it exits 0 and reports a consistent result
+    expect(signalled).toBe(true);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('SIGTERM');
+    const result = producerResult(run.stdout);
+    expect(result['sent']).toBeGreaterThan(0);
+    expect(result['acked']).toBe(result['sent']);
+    expect(result['errors']).toBe(0);
+  }, 120_000);
+
+  it('CLI produce fails with a clear message and a non-zero exit when the topic does not exist', async () => {
+    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', 'no-such-topic', '--count', '10']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/topic "no-such-topic"/);
+    expect(producerResult(run.stdout)).toMatchObject({ sent: 0, acked: 0 });
+  }, 60_000);
+
+  it('CLI produce fails with a clear message and a non-zero exit when no broker answers', async () => {
+    const run = await runCli(['produce', '--bootstrap', '127.0.0.1:1', '--count', '10']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Kafka at 127\.0\.0\.1:1/);
+    expect(run.stderr).toMatch(/ECONNREFUSED|Cannot connect/);
+  }, 60_000);
+});
