@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * The CDK app. The only place that reads CDK context and the environment; everything below it takes props.
+ *
+ * `npx cdk synth` works without AWS credentials: when CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION are unset,
+ * the stack is environment-agnostic.
+ */
+import { App } from 'aws-cdk-lib';
+import { CONFIG_CONTEXT_KEY, type FlightAnalyticsConfig, parseFlightAnalyticsConfig } from '../lib/config.ts';
+import { FlightAnalyticsStack } from '../lib/flight-analytics-stack.ts';
+
+const app = new App();
+
+let config: FlightAnalyticsConfig;
+try {
+  config = parseFlightAnalyticsConfig(app.node.tryGetContext(CONFIG_CONTEXT_KEY));
+} catch (error) {
+  // A configuration mistake is the user's to fix, not a crash: print the message, not a stack trace.
+  console.error(`Invalid CDK context: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+new FlightAnalyticsStack(app, `FlightAnalytics-${config.envName}`, {
+  config,
+  env: {
+    account: process.env['CDK_DEFAULT_ACCOUNT'],
+    region: process.env['CDK_DEFAULT_REGION'],
+  },
+});

@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../lib/fixtures.ts';
+import { credentialFreeEnv, runNpx } from '../lib/run-cli.ts';
+
+const CLI_TIMEOUT_MS = 180_000;
+
+describe('npx cdk8s synth', () => {
+  it(
+    'writes the producer manifest to dist/',
+    async () => {
+      // GIVEN the project's cdk8s.yaml, with the CLI's npm upgrade check off (no network needed)
+      const startedAtMs = Date.now();
+      // WHEN the real cdk8s CLI synthesises the app from the project root
+      const result = await runNpx(['cdk8s', 'synth'], credentialFreeEnv({ CDK8S_CHECK_UPGRADE: 'false' }));
+      // THEN it succeeds
+      expect(result.exitCode, result.stderr).toBe(0);
+      // AND it has just written a *.k8s.yaml per chart to dist/ (cdk8s.yaml's output dir)
+      const outdir = join(projectRoot, 'dist');
+      const manifests = readdirSync(outdir).filter((name) => name.endsWith('.k8s.yaml'));
+      expect(manifests).toContain('flight-producer.k8s.yaml');
+      const producerManifest = join(outdir, 'flight-producer.k8s.yaml');
+      expect(statSync(producerManifest).mtimeMs).toBeGreaterThanOrEqual(startedAtMs - 1_000);
+      expect(readFileSync(producerManifest, 'utf8')).toContain('kind: Deployment');
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
