@@ -1,0 +1,89 @@
+"""Spark on this machine: the Kafka connector jars and a small local SparkSession.
+
+The versions come from versions.json only. The pyspark installed in the venv must be the Spark
+of versions.json, because the connector is built for exactly one Spark version; a mismatch fails
+late and obscurely ("Failed to find data source: kafka", NoClassDefFoundError ...), so it is
+checked first here.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from local.maven import classpath, resolve_jars
+from local.versions import PROJECT_ROOT, versions
+
+CONNECTOR_POM = PROJECT_ROOT / "local" / "spark" / "pom.xml"
+
+DEFAULT_CONF = {
+    # Two cores are shared with other work; a handful of shuffle partitions keeps small batches fast.
+    # It cannot change once a stateful query has checkpointed, so pick it before the first run.
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "2",
+    "spark.driver.memory": "2g",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+class SparkVersionMismatch(RuntimeError):
+    """The installed pyspark is not the Spark named in versions.json."""
+
+
+def check_pyspark_version() -> str:
+    """Return the Spark version, or raise if the installed pyspark is another one."""
+    import pyspark
+
+    wanted = versions()["spark"]
+    if pyspark.__version__ != wanted:
+        raise SparkVersionMismatch(
+            f"pyspark {pyspark.__version__} is installed ({Path(pyspark.__file__).parent}) but versions.json "
+            f"says spark {wanted}; the Kafka connector jars must match Spark exactly. "
+            f"Fix: .venv/bin/pip install -r spark-jobs/requirements.txt (it pins pyspark=={wanted})."
+        )
+    return wanted
+
+
+def connector_jars() -> list[Path]:
+    """The spark-sql-kafka connector and what it needs beyond pyspark's own jars, resolved from Maven Central."""
+    v = versions()
+    spark, scala = v["spark"], v["scalaBinary"]
+    major, minor = spark.split(".")[:2]
+    jar_dir = resolve_jars(
+        CONNECTOR_POM,
+        {
+            "spark.version": spark,
+            "scala.binary": scala,
+            # See local/spark/pom.xml: the token provider is not served for every patch release.
+            "spark.tokenProvider.versionRange": f"[{major}.{minor}.0,{spark}]",
+        },
+        f"spark-kafka-{spark}-{scala}",
+    )
+    jars = classpath(jar_dir)
+    token_provider = [j.name for j in jars if j.name.startswith("spark-token-provider-kafka")]
+    if token_provider and not token_provider[0].endswith(f"-{spark}.jar"):
+        print(
+            f"note: Maven Central has no {token_provider[0].rsplit('-', 1)[0]}-{spark}.jar; "
+            f"using {token_provider[0]} from the same Spark line",
+            file=sys.stderr,
+        )
+    return jars
+
+
+def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str, str] | None = None):
+    """A SparkSession for this machine, with the Kafka connector on its classpath.
+
+    `extra_conf` overrides DEFAULT_CONF. Settings that size the JVM (driver memory, jars) only take
+    effect if no SparkSession is running yet in this process.
+    """
+    check_pyspark_version()
+    from pyspark.sql import SparkSession
+
+    conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in connector_jars()), **(extra_conf or {})}
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session

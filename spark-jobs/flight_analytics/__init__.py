@@ -1,0 +1,1 @@
+"""Flight events from Kafka, parsed and analysed with PySpark Structured Streaming."""
