@@ -1,0 +1,75 @@
+# Flight Data Analytics: one command per job.
+#   make demo   the whole pipeline on this machine (embedded Kafka -> producer -> Spark), then a report
+#   make test   unit, coherence, synth and end-to-end tests against a real broker and a real Spark
+# Everything the commands need is installed by them: Node 24 from npm, a Python venv, Maven jars.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Node 24 is a devDependency (npm package `node`); its binary goes first on PATH for every recipe.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+PYTHON_SYSTEM ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .state/stamps
+
+# make demo EVENTS=200000 PARTITIONS=6
+EVENTS ?= 1000000
+PARTITIONS ?= 6
+
+.PHONY: help setup schema demo test test-ts test-py synth clean
+
+help:
+	@echo "make demo    run the whole pipeline locally (EVENTS=$(EVENTS), PARTITIONS=$(PARTITIONS))"
+	@echo "make test    run every test (TypeScript with vitest, Python with pytest)"
+	@echo "make synth   npx cdk synth + npx cdk8s synth (no AWS credentials needed)"
+	@echo "make schema  regenerate the producer's types from schema/flight-event.schema.json"
+	@echo "make setup   install Node 24 + npm packages, the Python venv and the Maven jars"
+	@echo "make clean   remove build output and local state (.state, cdk.out, dist)"
+
+$(STAMPS):
+	@mkdir -p $@
+
+# npm ci runs under whatever node is on the machine (>= 18); it installs Node 24 itself.
+$(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
+	npm ci --no-audit --no-fund
+	@node --version | grep -q '^v24\.' || { echo "error: node_modules/.bin/node is $$(node --version), expected v24 (package 'node' in package.json)"; exit 1; }
+	@touch $@
+
+$(STAMPS)/venv: spark-jobs/requirements.txt | $(STAMPS)
+	@$(PYTHON_SYSTEM) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "error: Python >= 3.11 is needed, found " + sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r spark-jobs/requirements.txt
+	@touch $@
+
+$(STAMPS)/jars: $(STAMPS)/venv versions.json local/kafka/pom.xml local/spark/pom.xml | $(STAMPS)
+	$(PY) -m local.jars
+	@touch $@
+
+setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/jars
+
+schema: $(STAMPS)/npm
+	npx tsx schema/generate-types.ts
+
+demo: setup
+	$(PY) -m local.demo --events $(EVENTS) --partitions $(PARTITIONS)
+
+synth: $(STAMPS)/npm
+	npx cdk synth --quiet
+	npx cdk8s synth
+
+test-ts: $(STAMPS)/npm
+	npx tsc --noEmit
+	npx vitest run
+
+test-py: $(STAMPS)/venv $(STAMPS)/jars $(STAMPS)/npm
+	$(PY) -m pytest
+
+test: setup
+	@status=0; \
+	$(MAKE) --no-print-directory test-ts || status=1; \
+	$(MAKE) --no-print-directory test-py || status=1; \
+	exit $$status
+
+clean:
+	rm -rf .state cdk.out dist
