@@ -22,6 +22,10 @@ DEFAULT_CONF = {
     "spark.default.parallelism": "2",
     "spark.driver.memory": "2g",
     "spark.sql.session.timeZone": "UTC",
+    # Local servers bind to loopback only: without these the driver picks the first non-loopback
+    # interface (and says so in a warning).
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
