@@ -12,6 +12,7 @@
 
 import { parseArgs } from 'node:util';
 import { FLIGHT_SIMULATOR_DEFAULTS } from './flight-simulator.ts';
+import type { KafkaSenderOptions } from './kafka-sender.ts';
 
 export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -33,18 +34,9 @@ export interface SimulationConfig {
   readonly rate: number;
 }
 
-export interface ProduceConfig extends SimulationConfig {
+/** `produce`: the simulation plus how to send (the sender's options; retries and timeouts keep their defaults). */
+export interface ProduceConfig extends SimulationConfig, Omit<KafkaSenderOptions, 'retries' | 'timeoutMs'> {
   readonly command: 'produce';
-  readonly bootstrapBrokers: readonly string[];
-  readonly topic: string;
-  readonly clientId: string;
-  /** Most events in one produce request. */
-  readonly batchSize: number;
-  /** Longest an incomplete batch waits for more events, ms. */
-  readonly lingerMs: number;
-  /** Most produce requests awaiting acknowledgement; the generator waits when it is reached. */
-  readonly maxInFlight: number;
-  readonly compression: Compression;
 }
 
 export interface GenerateConfig extends SimulationConfig {
