@@ -1,0 +1,42 @@
+"""`make demo`'s driver, run for real on a small number of events: it must finish, report, and clean up."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from local import demo
+
+pytestmark = pytest.mark.e2e
+
+SUMMARY = re.compile(
+    r"^SUMMARY produced=(\d+) processed=(\d+) quarantined=(\d+) windows=(\d+) "
+    r"producer_msgs_per_sec=(\d+) spark_events_per_sec=(\d+)$"
+)
+
+
+def test_demo_runs_the_pipeline_and_ends_with_a_machine_readable_summary(tmp_path, capsys):
+    # GIVEN a small demo in its own state folder
+    events = 20_000
+    # WHEN the demo runs end to end (its own broker, the producer, the Spark job)
+    exit_code = demo.main(["--events", str(events), "--partitions", "3", "--state-dir", str(tmp_path / "demo")])
+    out = capsys.readouterr().out
+    # THEN it succeeds, prints the airline table, and its last line is the summary
+    assert exit_code == 0, out
+    assert "Airlines by average departure delay" in out
+    last_line = out.strip().splitlines()[-1]
+    match = SUMMARY.match(last_line)
+    assert match, f"last line is not a SUMMARY line: {last_line!r}"
+    produced, processed, quarantined, windows, producer_rate, spark_rate = map(int, match.groups())
+    assert (produced, processed, quarantined) == (events, events, 0)
+    assert windows > 0 and producer_rate > 0 and spark_rate > 0
+    # AND the broker it started is gone
+    assert not list((tmp_path / "demo" / "kafka").glob("*.pid")), "the demo left its broker running"
+
+
+@pytest.mark.parametrize("bad", [["--events", "0"], ["--events", "-5"], ["--partitions", "many"]])
+def test_demo_rejects_a_bad_size_naming_the_value(bad, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        demo.main(bad)
+    assert exit_info.value.code == 2
+    assert repr(bad[1]) in capsys.readouterr().err
