@@ -17,12 +17,13 @@ STAMPS := .state/stamps
 EVENTS ?= 1000000
 PARTITIONS ?= 6
 
-.PHONY: help setup schema demo test test-ts test-py synth clean
+.PHONY: help setup schema demo test test-ts test-py synth clean bench-producer bench-spark
 
 help:
 	@echo "make demo    run the whole pipeline locally (EVENTS=$(EVENTS), PARTITIONS=$(PARTITIONS))"
 	@echo "make test    run every test (TypeScript with vitest, Python with pytest)"
 	@echo "make synth   npx cdk synth + npx cdk8s synth (no AWS credentials needed)"
+	@echo "make bench-producer / make bench-spark   benchmarks, side by side with their peers; JSON in bench/results/"
 	@echo "make schema  regenerate the producer's types from schema/flight-event.schema.json"
 	@echo "make setup   install Node 24 + npm packages, the Python venv and the Maven jars"
 	@echo "make clean   remove build output and local state (.state, cdk.out, dist)"
@@ -70,6 +71,13 @@ test: setup
 	$(MAKE) --no-print-directory test-ts || status=1; \
 	$(MAKE) --no-print-directory test-py || status=1; \
 	exit $$status
+
+# Benchmarks: not part of make test (they are long and need a quiet machine to mean much).
+bench-producer: setup
+	$(PY) -m bench.producer_bench
+
+bench-spark: setup
+	$(PY) -m bench.spark_bench
 
 clean:
 	rm -rf .state cdk.out dist
