@@ -1,6 +1,7 @@
 /**
- * The namespace every Flight Data Analytics workload runs in (the producers now, the Spark job later).
+ * The namespace every Flight Data Analytics workload runs in: the producers, the topic Job and the Spark job.
  */
+import { Chart, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { versions } from '../lib/versions.ts';
@@ -28,5 +29,50 @@ export class FlightAnalyticsNamespace extends kplus.Namespace {
         },
       },
     });
+  }
+}
+
+/** Name of the chart (and of its manifest, dist/NNNN-flight-analytics-namespace.k8s.yaml). */
+export const NAMESPACE_CHART_NAME = 'flight-analytics-namespace';
+
+/** Service account of the producer pods and the topic Job (lib/identities.ts binds its IAM role). */
+export const PRODUCER_SERVICE_ACCOUNT = 'flight-producer';
+/** Service account of the Spark driver and executors (lib/identities.ts and the spark-operator's RBAC use it). */
+export const SPARK_SERVICE_ACCOUNT = 'flight-analytics-spark';
+
+/** Properties of a {@link FlightAnalyticsNamespaceChart}. */
+export interface FlightAnalyticsNamespaceChartProps extends ChartProps {
+  /** Service account of the producers and the topic Job. @default 'flight-producer' */
+  readonly producerServiceAccountName?: string;
+  /** Service account of the Spark driver and executors. @default 'flight-analytics-spark' */
+  readonly sparkServiceAccountName?: string;
+}
+
+/**
+ * The namespace and the workloads' service accounts, applied before the charts whose pods use them
+ * (those charts declare a dependency on this one). The service accounts are the identities EKS Pod
+ * Identity associations name, so they live with the namespace rather than with one workload.
+ */
+export class FlightAnalyticsNamespaceChart extends Chart {
+  public readonly flightAnalyticsNamespace: FlightAnalyticsNamespace;
+  public readonly producerServiceAccount: kplus.ServiceAccount;
+  public readonly sparkServiceAccount: kplus.ServiceAccount;
+
+  public constructor(scope: Construct, id: string, props: FlightAnalyticsNamespaceChartProps = {}) {
+    super(scope, id, props);
+    this.flightAnalyticsNamespace = new FlightAnalyticsNamespace(this, 'Namespace');
+    const labels = { 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    // The producer never calls the Kubernetes API: no token.
+    this.producerServiceAccount = new kplus.ServiceAccount(this, 'ProducerServiceAccount', {
+      metadata: { name: props.producerServiceAccountName ?? PRODUCER_SERVICE_ACCOUNT, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
+      automountToken: false,
+    });
+    // The Spark driver creates and watches its executor pods through the API: it needs the token.
+    this.sparkServiceAccount = new kplus.ServiceAccount(this, 'SparkServiceAccount', {
+      metadata: { name: props.sparkServiceAccountName ?? SPARK_SERVICE_ACCOUNT, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
+      automountToken: true,
+    });
+    this.producerServiceAccount.node.addDependency(this.flightAnalyticsNamespace);
+    this.sparkServiceAccount.node.addDependency(this.flightAnalyticsNamespace);
   }
 }

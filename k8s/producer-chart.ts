@@ -1,155 +1,286 @@
 /**
  * The producer fleet: pods that generate flight events and send them to Kafka.
  */
-import { Chart, type ChartProps, Size } from 'cdk8s';
+import { createHash } from 'node:crypto';
+import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { FLIGHT_ANALYTICS_NAMESPACE, FlightAnalyticsNamespace } from './namespace.ts';
+import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
+import { FLIGHT_ANALYTICS_NAMESPACE, PRODUCER_SERVICE_ACCOUNT } from './namespace.ts';
+import { PRODUCER_UID, restrictedContainerSecurityContext } from './pod-security.ts';
+import { NODE_GROUP_LABELS, nodeGroupPlacement, ZONE_TOPOLOGY_KEY } from './scheduling.ts';
+import { positiveInteger, requireText } from './validation.ts';
 
-/** Name of the producer's Deployment, ServiceAccount and pod labels. */
+export { PRODUCER_UID } from './pod-security.ts';
+
+/** Name of the producer's StatefulSet, ServiceAccount, ConfigMap, Service and pod labels. */
 export const PRODUCER_NAME = 'flight-producer';
 
 /** Image used when none is given: the one `make` builds and loads into a local cluster. */
 export const DEFAULT_PRODUCER_IMAGE = 'flight-producer:local';
 
-/** UID and GID the producer runs as. Not 0, and above the range images use for system users. */
-export const PRODUCER_UID = 10001;
+/** Port of the producer's /metrics, /healthz and /readyz (`--metrics-port`, PRODUCER_METRICS_PORT). */
+export const PRODUCER_METRICS_PORT = 9464;
+
+/** Topic the flight events go to, unless told otherwise. */
+export const DEFAULT_TOPIC = 'flight-events';
+
+/**
+ * Label the StatefulSet controller puts on each pod with its ordinal (0..replicas-1); GA since
+ * Kubernetes 1.32 (PodIndexLabel). The producer reads it as its worker id through the downward API.
+ */
+export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+
+/**
+ * Seconds a producer pod has between SIGTERM and SIGKILL: enough to flush the events it has
+ * batched, wait for every in-flight request's acks=all response (the sender's request timeout is
+ * 30 s) and print its PRODUCER_RESULT line.
+ */
+export const PRODUCER_TERMINATION_GRACE_SECONDS = 60;
+
+/** How the producer talks to Kafka (`--security`): MSK uses `msk-iam` (TLS + SASL OAUTHBEARER signed with the pod's IAM role). */
+export type ProducerSecurity = 'plaintext' | 'tls' | 'msk-iam';
 
 /** CPU and memory of one producer container. */
 export interface ProducerResources {
-  /** CPU the scheduler reserves for the container, in millicores (1000 = one core). @default 1000 */
+  /** CPU the scheduler reserves for the container, in millicores (1000 = one core). @default - the plan's producer CPU (1000) */
   readonly cpuRequestMillis?: number;
   /**
    * CPU the container may use before it is throttled, in millicores; >= `cpuRequestMillis`.
    * Above the request because Node's GC and zlib threads run beside the event loop.
-   * @default 2000
+   * @default - twice the request
    */
   readonly cpuLimitMillis?: number;
   /**
    * Memory request and limit, in MiB. They are equal so a producer is never OOM-killed because a
    * neighbour used memory the node had overcommitted.
-   * @default 1024
+   * @default - the plan's producer memory (1024)
    */
   readonly memoryMebibytes?: number;
 }
 
-/** Properties of a {@link ProducerChart}. */
+/** Properties of a {@link ProducerChart}. Every string may be a CDK token. */
 export interface ProducerChartProps extends ChartProps {
-  /** Kafka bootstrap servers, `host:port[,host:port...]`, passed to the producer as `--bootstrap`. */
+  /** Kafka bootstrap servers, `host:port[,host:port...]` (PRODUCER_BOOTSTRAP). */
   readonly bootstrapServers: string;
-  /** Kafka topic the flight events are sent to, passed as `--topic`. */
-  readonly topic: string;
-  /** Number of producer pods (a whole number >= 1). @default 1 */
-  readonly replicas?: number;
+  /** Kafka topic the flight events are sent to (PRODUCER_TOPIC). @default 'flight-events' */
+  readonly topic?: string;
   /**
    * Producer image reference. Pulled only if the node does not have it (`IfNotPresent`), so use an
    * immutable tag or a digest for anything but local development.
    * @default 'flight-producer:local'
    */
   readonly image?: string;
+  /**
+   * ServiceAccount the pods run as (created by {@link FlightAnalyticsNamespaceChart}); the CDK stack
+   * binds the producer's IAM role to it with an EKS Pod Identity association.
+   * @default 'flight-producer'
+   */
+  readonly serviceAccountName?: string;
+  /** Namespace of every object (created by {@link FlightAnalyticsNamespaceChart}). @default 'flight-analytics' */
+  readonly namespace?: string;
+  /** The capacity plan the sizes come from. @default computeCapacityPlan() (1.2 B events/hour) */
+  readonly plan?: CapacityPlan;
+  /** Number of producer pods (a whole number >= 1). @default plan.producer.replicas */
+  readonly replicas?: number;
+  /**
+   * Events per second each pod sends (PRODUCER_RATE); 0 = as fast as it can.
+   * @default - the plan's target rate / replicas, so the fleet sends the target and the headroom stays spare
+   */
+  readonly eventsPerSecondPerPod?: number;
   /** CPU and memory of each producer container. @default - see {@link ProducerResources} */
   readonly resources?: ProducerResources;
+  /** Kafka security (PRODUCER_SECURITY). @default 'plaintext' */
+  readonly security?: ProducerSecurity;
+  /** Region of the MSK cluster, for `msk-iam` (PRODUCER_AWS_REGION). @default - AWS_REGION in the pod */
+  readonly awsRegion?: string;
+  /** Label value of the producer node group (`flight-analytics/workload`). @default 'producers' */
+  readonly nodeGroup?: string;
+  /**
+   * More PRODUCER_* settings for the ConfigMap, e.g. PRODUCER_COMPRESSION or PRODUCER_BATCH_SIZE.
+   * They cannot override the ones the chart sets.
+   * @default {}
+   */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**
- * The `flight-analytics` Namespace, the `flight-producer` ServiceAccount and the `flight-producer`
- * Deployment, which runs `produce --bootstrap <bootstrapServers> --topic <topic>`.
+ * The `flight-producer` ConfigMap, headless Service, StatefulSet and PodDisruptionBudget in the
+ * `flight-analytics` namespace; the pods run as the `flight-producer` ServiceAccount.
  *
- * The pods meet the "restricted" Pod Security Standard the namespace enforces: they run as UID 10001,
- * with a read-only root filesystem (a small emptyDir is mounted at /tmp), no privilege escalation,
- * every Linux capability dropped and the runtime's default seccomp profile. They get no Kubernetes
- * API token: the producer never calls the API server.
+ * A StatefulSet rather than a Deployment, because every producer needs its own worker id (otherwise
+ * two pods generate the same event ids): pod N gets `PRODUCER_WORKER_ID=N` from its
+ * `apps.kubernetes.io/pod-index` label, and keeps N across restarts and reschedules. Pods start in
+ * parallel; ordering buys nothing here.
+ *
+ * The pods meet the "restricted" Pod Security Standard (UID 10001, read-only root filesystem with a
+ * small /tmp emptyDir, no privilege escalation, no capabilities, RuntimeDefault seccomp), spread
+ * evenly over the zones, run on the producer node group, and get no Kubernetes API token.
  */
 export class ProducerChart extends Chart {
-  public readonly flightAnalyticsNamespace: FlightAnalyticsNamespace;
-  public readonly serviceAccount: kplus.ServiceAccount;
-  public readonly deployment: kplus.Deployment;
+  public readonly serviceAccount: kplus.IServiceAccount;
+  public readonly configMap: kplus.ConfigMap;
+  public readonly service: kplus.Service;
+  public readonly statefulSet: kplus.StatefulSet;
+  public readonly podDisruptionBudget: ApiObject;
 
   public constructor(scope: Construct, id: string, props: ProducerChartProps) {
     super(scope, id, props);
-
-    const bootstrapServers = requireText('bootstrapServers', props.bootstrapServers);
-    const topic = requireText('topic', props.topic);
-    const image = requireText('image', props.image ?? DEFAULT_PRODUCER_IMAGE);
-    const replicas = props.replicas ?? 1;
-    if (!Number.isInteger(replicas) || replicas < 1) {
-      throw new Error(`ProducerChart: replicas must be a whole number >= 1, got ${replicas}`);
+    const chart = 'ProducerChart';
+    const plan = props.plan ?? computeCapacityPlan();
+    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
+    const bootstrapServers = requireText(chart, 'bootstrapServers', props.bootstrapServers);
+    const topic = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
+    const image = requireText(chart, 'image', props.image ?? DEFAULT_PRODUCER_IMAGE);
+    const serviceAccountName = requireText(chart, 'serviceAccountName', props.serviceAccountName ?? PRODUCER_SERVICE_ACCOUNT);
+    const nodeGroup = requireText(chart, 'nodeGroup', props.nodeGroup ?? NODE_GROUP_LABELS.producers);
+    const replicas = positiveInteger(chart, 'replicas', props.replicas ?? plan.producer.replicas.value);
+    const eventsPerSecondPerPod =
+      props.eventsPerSecondPerPod ?? Math.ceil(plan.rates.targetEventsPerSecond / replicas);
+    if (!Number.isInteger(eventsPerSecondPerPod) || eventsPerSecondPerPod < 0) {
+      throw new Error(`${chart}: eventsPerSecondPerPod must be a whole number >= 0 (0 = unlimited), got ${eventsPerSecondPerPod}`);
     }
-    const cpuRequestMillis = positiveInteger('resources.cpuRequestMillis', props.resources?.cpuRequestMillis ?? 1000);
-    const cpuLimitMillis = positiveInteger('resources.cpuLimitMillis', props.resources?.cpuLimitMillis ?? 2000);
-    const memoryMebibytes = positiveInteger('resources.memoryMebibytes', props.resources?.memoryMebibytes ?? 1024);
+    const cpuRequestMillis = positiveInteger(chart, 'resources.cpuRequestMillis', props.resources?.cpuRequestMillis ?? plan.producer.cpuMillis);
+    const cpuLimitMillis = positiveInteger(chart, 'resources.cpuLimitMillis', props.resources?.cpuLimitMillis ?? cpuRequestMillis * 2);
+    const memoryMebibytes = positiveInteger(chart, 'resources.memoryMebibytes', props.resources?.memoryMebibytes ?? plan.producer.memoryMib);
     if (cpuLimitMillis < cpuRequestMillis) {
-      throw new Error(
-        `ProducerChart: resources.cpuLimitMillis (${cpuLimitMillis}) must be >= resources.cpuRequestMillis (${cpuRequestMillis})`,
-      );
+      throw new Error(`${chart}: resources.cpuLimitMillis (${cpuLimitMillis}) must be >= resources.cpuRequestMillis (${cpuRequestMillis})`);
     }
 
     const labels = { 'app.kubernetes.io/name': PRODUCER_NAME, 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const metadata = (name: string) => ({ name, namespace, labels });
 
-    this.flightAnalyticsNamespace = new FlightAnalyticsNamespace(this, 'Namespace');
+    this.serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', serviceAccountName);
 
-    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: PRODUCER_NAME, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
-      automountToken: false,
+    const chartEnvironment: Record<string, string> = {
+      ...producerKafkaEnvironment(chart, bootstrapServers, topic, props.security, props.awsRegion),
+      PRODUCER_RATE: String(eventsPerSecondPerPod),
+      PRODUCER_METRICS_PORT: String(PRODUCER_METRICS_PORT),
+      // The kubelet probes and Prometheus scrapes the pod IP; the producer binds 127.0.0.1 by default.
+      PRODUCER_METRICS_HOST: '0.0.0.0',
+      // One worker thread per pod: worker i of a pod would simulate worker id (PRODUCER_WORKER_ID + i),
+      // colliding with the next pod's ids. Scale with replicas instead.
+      PRODUCER_WORKERS: '1',
+      PRODUCER_LOG_FORMAT: 'json',
+    };
+    for (const name of Object.keys(props.extraEnvironment ?? {})) {
+      if (name in chartEnvironment || name === 'PRODUCER_WORKER_ID') {
+        throw new Error(`${chart}: extraEnvironment must not set ${name}; the chart sets it (use the matching prop)`);
+      }
+    }
+    this.configMap = new kplus.ConfigMap(this, 'ConfigMap', {
+      metadata: metadata(PRODUCER_NAME),
+      data: { ...props.extraEnvironment, ...chartEnvironment },
     });
+    // A changed ConfigMap does not restart pods by itself; a changed pod annotation does.
+    const configHash = createHash('sha256').update(JSON.stringify(this.configMap.data)).digest('hex').slice(0, 16);
 
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: PRODUCER_NAME, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
+    // The headless Service a StatefulSet needs; it also lists the pods' metrics endpoints.
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: metadata(PRODUCER_NAME),
+      clusterIP: 'None',
+      ports: [{ name: 'metrics', port: PRODUCER_METRICS_PORT, targetPort: PRODUCER_METRICS_PORT }],
+    });
+    for (const [key, value] of Object.entries(labels)) this.service.selectLabel(key, value);
+
+    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) });
+    this.statefulSet = new kplus.StatefulSet(this, 'StatefulSet', {
+      metadata: metadata(PRODUCER_NAME),
+      service: this.service,
       replicas,
-      // Select on our own stable labels instead of cdk8s's construct-path label: a Deployment's
+      podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+      // Select on our own stable labels instead of cdk8s's construct-path label: a StatefulSet's
       // selector cannot change after creation.
       select: false,
-      podMetadata: { labels },
+      podMetadata: {
+        labels,
+        annotations: {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(PRODUCER_METRICS_PORT),
+          'prometheus.io/path': '/metrics',
+          'flight-analytics/config-sha256': configHash,
+        },
+      },
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
+      terminationGracePeriod: Duration.seconds(PRODUCER_TERMINATION_GRACE_SECONDS),
       securityContext: { ensureNonRoot: true, user: PRODUCER_UID, group: PRODUCER_UID },
       containers: [
         {
           name: 'producer',
           image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          args: ['produce', '--bootstrap', bootstrapServers, '--topic', topic],
+          // Everything else comes from the ConfigMap as PRODUCER_* variables (see producer/src/config.ts).
+          args: ['produce'],
+          envFrom: [kplus.Env.fromConfigMap(this.configMap)],
+          envVariables: {
+            PRODUCER_WORKER_ID: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: POD_INDEX_LABEL }),
+          },
+          ports: [{ name: 'metrics', number: PRODUCER_METRICS_PORT }],
+          liveness: kplus.Probe.fromHttpGet('/healthz', {
+            port: PRODUCER_METRICS_PORT,
+            initialDelaySeconds: Duration.seconds(10),
+            periodSeconds: Duration.seconds(10),
+            failureThreshold: 3,
+          }),
+          // Ready once connected to Kafka; not ready while it cannot send (the pod keeps running).
+          readiness: kplus.Probe.fromHttpGet('/readyz', {
+            port: PRODUCER_METRICS_PORT,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
           resources: {
             cpu: { request: kplus.Cpu.millis(cpuRequestMillis), limit: kplus.Cpu.millis(cpuLimitMillis) },
             memory: { request: Size.mebibytes(memoryMebibytes), limit: Size.mebibytes(memoryMebibytes) },
           },
-          securityContext: {
-            ensureNonRoot: true,
-            user: PRODUCER_UID,
-            group: PRODUCER_UID,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [kplus.Capability.ALL] },
-            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-          },
-          volumeMounts: [
-            {
-              path: '/tmp',
-              volume: kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }),
-            },
-          ],
+          securityContext: restrictedContainerSecurityContext(PRODUCER_UID),
+          volumeMounts: [{ path: '/tmp', volume: tmp }],
         },
       ],
     });
-    this.deployment.select(kplus.LabelSelector.of({ labels }));
+    this.statefulSet.select(kplus.LabelSelector.of({ labels }));
 
-    // Emit the Namespace first so `kubectl apply -f` creates it before the objects that live in it.
-    this.serviceAccount.node.addDependency(this.flightAnalyticsNamespace);
-    this.deployment.node.addDependency(this.flightAnalyticsNamespace);
+    const placement = nodeGroupPlacement(nodeGroup);
+    const statefulSetObject = ApiObject.of(this.statefulSet);
+    statefulSetObject.addJsonPatch(
+      // cdk8s-plus-34's StatefulSet drops the pod's volumes when it has no volumeClaimTemplates
+      // (_filterPodSpecVolumes returns undefined), leaving the /tmp mount dangling: add it back.
+      // Patches pass through the generated KubeStatefulSet serializer, which reads a Quantity's `value`.
+      JsonPatch.add('/spec/template/spec/volumes', [{ name: tmp.name, emptyDir: { sizeLimit: { value: '64Mi' } } }]),
+      JsonPatch.add('/spec/template/spec/nodeSelector', placement.nodeSelector),
+      JsonPatch.add('/spec/template/spec/tolerations', placement.tolerations),
+      // Even across zones (a zone outage takes at most a third of the fleet), best effort across nodes.
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        { maxSkew: 1, topologyKey: ZONE_TOPOLOGY_KEY, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } },
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
+      ]),
+    );
+
+    // Voluntary evictions (node drains, upgrades) take one producer at a time.
+    this.podDisruptionBudget = new ApiObject(this, 'PodDisruptionBudget', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: metadata(PRODUCER_NAME),
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+    });
   }
 }
 
-function requireText(prop: string, value: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value)) {
-    throw new Error(`ProducerChart: ${prop} must be a non-empty string without whitespace, got ${JSON.stringify(value)}`);
+/** PRODUCER_* variables that say where Kafka is and how to reach it; shared by the fleet and the topic Job. */
+export function producerKafkaEnvironment(
+  chart: string,
+  bootstrapServers: string,
+  topic: string,
+  security: ProducerSecurity = 'plaintext',
+  awsRegion?: string,
+): Record<string, string> {
+  if (!['plaintext', 'tls', 'msk-iam'].includes(security)) {
+    throw new Error(`${chart}: security must be one of plaintext, tls, msk-iam, got ${JSON.stringify(security)}`);
   }
-  return value;
-}
-
-function positiveInteger(prop: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`ProducerChart: ${prop} must be a whole number >= 1, got ${value}`);
-  }
-  return value;
+  return {
+    PRODUCER_BOOTSTRAP: bootstrapServers,
+    PRODUCER_TOPIC: topic,
+    PRODUCER_SECURITY: security,
+    ...(awsRegion === undefined ? {} : { PRODUCER_AWS_REGION: requireText(chart, 'awsRegion', awsRegion) }),
+  };
 }

@@ -8,7 +8,7 @@ const CLI_TIMEOUT_MS = 180_000;
 
 describe('npx cdk8s synth', () => {
   it(
-    'writes the producer manifest to dist/',
+    'writes one manifest per chart to dist/, in apply order',
     async () => {
       // GIVEN the project's cdk8s.yaml, with the CLI's npm upgrade check off (no network needed)
       const startedAtMs = Date.now();
@@ -18,11 +18,18 @@ describe('npx cdk8s synth', () => {
       expect(result.exitCode, result.stderr).toBe(0);
       // AND it has just written a *.k8s.yaml per chart to dist/ (cdk8s.yaml's output dir)
       const outdir = join(projectRoot, 'dist');
-      const manifests = readdirSync(outdir).filter((name) => name.endsWith('.k8s.yaml'));
-      expect(manifests).toContain('flight-producer.k8s.yaml');
-      const producerManifest = join(outdir, 'flight-producer.k8s.yaml');
+      // (numbered, because the charts depend on each other: namespace and service accounts first)
+      const manifests = readdirSync(outdir).filter((name) => name.endsWith('.k8s.yaml')).sort();
+      expect(manifests).toStrictEqual([
+        '0000-flight-analytics-namespace.k8s.yaml',
+        '0001-flight-events-topic.k8s.yaml',
+        '0002-flight-producer.k8s.yaml',
+        '0003-flight-analytics.k8s.yaml',
+      ]);
+      const producerManifest = join(outdir, '0002-flight-producer.k8s.yaml');
       expect(statSync(producerManifest).mtimeMs).toBeGreaterThanOrEqual(startedAtMs - 1_000);
-      expect(readFileSync(producerManifest, 'utf8')).toContain('kind: Deployment');
+      expect(readFileSync(producerManifest, 'utf8')).toContain('kind: StatefulSet');
+      expect(readFileSync(join(outdir, '0003-flight-analytics.k8s.yaml'), 'utf8')).toContain('kind: SparkApplication');
     },
     CLI_TIMEOUT_MS,
   );

@@ -1,56 +1,93 @@
-import { Testing, Yaml } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { FLIGHT_ANALYTICS_NAMESPACE } from '../../k8s/namespace.ts';
-import { DEFAULT_PRODUCER_IMAGE, ProducerChart, type ProducerChartProps } from '../../k8s/producer-chart.ts';
-import { versions } from '../../lib/versions.ts';
+import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
+import { DEFAULT_PRODUCER_IMAGE, POD_INDEX_LABEL, ProducerChart, type ProducerChartProps } from '../../k8s/producer-chart.ts';
+import { type Manifest, manifestOfKind, TEST_BOOTSTRAP } from './fixtures.ts';
 
-/** The kubectl Lambda's payload limit when CDK applies a manifest to EKS (aws-cdk #19165). */
-const KUBECTL_PAYLOAD_LIMIT_BYTES = 262_144;
-
-const requiredProps: ProducerChartProps = { bootstrapServers: 'broker-1:9098,broker-2:9098', topic: 'flight-events' };
-
-// Manifests are plain JSON-like objects; `any` keeps the assertions readable.
-type Manifest = any;
+const requiredProps: ProducerChartProps = { bootstrapServers: TEST_BOOTSTRAP };
 
 function synthChart(props: Partial<ProducerChartProps> = {}): Manifest[] {
-  const chart = new ProducerChart(Testing.app(), 'flight-producer', { ...requiredProps, ...props });
-  return Testing.synth(chart);
+  return Testing.synth(new ProducerChart(Testing.app(), 'flight-producer', { ...requiredProps, ...props }));
 }
 
-function manifestOfKind(manifests: Manifest[], kind: string): Manifest {
-  const matching = manifests.filter((m) => m.kind === kind);
-  expect(matching).toHaveLength(1);
-  return matching[0];
+function podSpec(props: Partial<ProducerChartProps> = {}): Manifest {
+  return manifestOfKind(synthChart(props), 'StatefulSet').spec.template.spec;
 }
 
 describe('ProducerChart', () => {
-  it('emits the Namespace first, then the ServiceAccount and the Deployment inside it', () => {
-    // GIVEN the required props only
-    // WHEN the chart is synthesised
-    const manifests = synthChart();
-    // THEN the objects come in an order `kubectl apply` can create them in
-    expect(manifests.map((m) => [m.kind, m.metadata.name, m.metadata.namespace])).toStrictEqual([
-      ['Namespace', FLIGHT_ANALYTICS_NAMESPACE, undefined],
-      ['ServiceAccount', 'flight-producer', FLIGHT_ANALYTICS_NAMESPACE],
-      ['Deployment', 'flight-producer', FLIGHT_ANALYTICS_NAMESPACE],
+  it('emits the ConfigMap, headless Service, StatefulSet and PodDisruptionBudget in flight-analytics', () => {
+    expect(synthChart().map((m) => [m.kind, m.metadata.name, m.metadata.namespace])).toStrictEqual([
+      ['ConfigMap', 'flight-producer', 'flight-analytics'],
+      ['Service', 'flight-producer', 'flight-analytics'],
+      ['StatefulSet', 'flight-producer', 'flight-analytics'],
+      ['PodDisruptionBudget', 'flight-producer', 'flight-analytics'],
     ]);
   });
 
-  it('enforces the restricted Pod Security Standard on the namespace, pinned to the cluster version', () => {
-    const namespace = manifestOfKind(synthChart(), 'Namespace');
-    expect(namespace.metadata.labels).toMatchObject({
-      'pod-security.kubernetes.io/enforce': 'restricted',
-      'pod-security.kubernetes.io/enforce-version': `v${versions.kubernetes}`,
+  it('runs the plan\'s replicas, which together send at least the target rate', () => {
+    // GIVEN the 1.2 B/h plan
+    const plan = computeCapacityPlan();
+    // WHEN the chart is synthesised from it
+    const manifests = synthChart({ plan });
+    const replicas = manifestOfKind(manifests, 'StatefulSet').spec.replicas;
+    const ratePerPod = Number(manifestOfKind(manifests, 'ConfigMap').data.PRODUCER_RATE);
+    // THEN the replicas are the plan's, and replicas x measured per-pod rate covers the target
+    expect(replicas).toBe(plan.producer.replicas.value);
+    expect(replicas * plan.input.producerEventsPerSecondPerPod).toBeGreaterThanOrEqual(plan.rates.targetEventsPerSecond);
+    // AND each pod is paced to its share of the target, which it can sustain
+    expect(replicas * ratePerPod).toBeGreaterThanOrEqual(plan.rates.targetEventsPerSecond);
+    expect(ratePerPod).toBeLessThanOrEqual(plan.input.producerEventsPerSecondPerPod);
+  });
+
+  it('gives every pod a distinct worker id: its StatefulSet ordinal, through the downward API', () => {
+    const container = podSpec().containers[0];
+    expect(container.env).toStrictEqual([
+      { name: 'PRODUCER_WORKER_ID', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${POD_INDEX_LABEL}']` } } },
+    ]);
+  });
+
+  it('configures the producer through PRODUCER_* variables from its ConfigMap', () => {
+    const manifests = synthChart({ topic: 'events-v2', security: 'msk-iam', awsRegion: 'eu-west-1', extraEnvironment: { PRODUCER_COMPRESSION: 'zstd' } });
+    expect(manifestOfKind(manifests, 'ConfigMap').data).toStrictEqual({
+      PRODUCER_AWS_REGION: 'eu-west-1',
+      PRODUCER_BOOTSTRAP: TEST_BOOTSTRAP,
+      PRODUCER_COMPRESSION: 'zstd',
+      PRODUCER_LOG_FORMAT: 'json',
+      // the probes and Prometheus reach the pod IP, not loopback
+      PRODUCER_METRICS_HOST: '0.0.0.0',
+      PRODUCER_METRICS_PORT: '9464',
+      PRODUCER_RATE: '22223',
+      PRODUCER_SECURITY: 'msk-iam',
+      PRODUCER_TOPIC: 'events-v2',
+      // one worker per pod, so worker ids stay one per pod ordinal
+      PRODUCER_WORKERS: '1',
+    });
+    const container = manifestOfKind(manifests, 'StatefulSet').spec.template.spec.containers[0];
+    expect(container.args).toStrictEqual(['produce']);
+    expect(container.envFrom).toStrictEqual([{ configMapRef: { name: 'flight-producer' } }]);
+  });
+
+  it('rolls the pods when the configuration changes', () => {
+    const hash = (props: Partial<ProducerChartProps>) =>
+      manifestOfKind(synthChart(props), 'StatefulSet').spec.template.metadata.annotations['flight-analytics/config-sha256'];
+    expect(hash({ topic: 'a' })).not.toBe(hash({ topic: 'b' }));
+  });
+
+  it('probes /healthz and /readyz on the metrics port, which Prometheus scrapes', () => {
+    const manifest = manifestOfKind(synthChart(), 'StatefulSet');
+    const container = manifest.spec.template.spec.containers[0];
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 9464 });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 9464 });
+    expect(manifest.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9464',
+      'prometheus.io/path': '/metrics',
     });
   });
 
-  it('runs the container as non-root 10001 with a read-only root, no escalation, no capabilities and RuntimeDefault seccomp', () => {
-    // GIVEN the default chart
-    // WHEN it is synthesised
-    const pod = manifestOfKind(synthChart(), 'Deployment').spec.template.spec;
-    // THEN the pod and its container are locked down
+  it('runs as non-root 10001 with a read-only root, no escalation, no capabilities and RuntimeDefault seccomp', () => {
+    const pod = podSpec();
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 });
-    expect(pod.containers).toHaveLength(1);
     expect(pod.containers[0].securityContext).toStrictEqual({
       runAsNonRoot: true,
       runAsUser: 10001,
@@ -61,74 +98,50 @@ describe('ProducerChart', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    // AND only /tmp is writable, through a size-limited emptyDir
-    expect(pod.containers[0].volumeMounts).toStrictEqual([{ mountPath: '/tmp', name: 'tmp' }]);
     expect(pod.volumes).toStrictEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
   });
 
-  it('runs as the flight-producer ServiceAccount without a Kubernetes API token', () => {
-    const manifests = synthChart();
-    const pod = manifestOfKind(manifests, 'Deployment').spec.template.spec;
+  it('runs on the producer node group, spread evenly over zones, with time to flush on shutdown', () => {
+    const pod = podSpec();
+    expect(pod.nodeSelector).toStrictEqual({ 'flight-analytics/workload': 'producers' });
+    expect(pod.tolerations).toStrictEqual([{ key: 'flight-analytics/workload', operator: 'Equal', value: 'producers', effect: 'NoSchedule' }]);
+    expect(pod.topologySpreadConstraints[0]).toMatchObject({ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(pod.terminationGracePeriodSeconds).toBe(60);
     expect(pod.serviceAccountName).toBe('flight-producer');
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(manifestOfKind(manifests, 'ServiceAccount').automountServiceAccountToken).toBe(false);
   });
 
-  it('passes the bootstrap servers and topic as produce arguments, with the default local image', () => {
-    const container = manifestOfKind(synthChart(), 'Deployment').spec.template.spec.containers[0];
-    expect(container.args).toStrictEqual(['produce', '--bootstrap', 'broker-1:9098,broker-2:9098', '--topic', 'flight-events']);
-    expect(container.image).toBe(DEFAULT_PRODUCER_IMAGE);
-    expect(container.imagePullPolicy).toBe('IfNotPresent');
-  });
-
-  it('sets the replicas, image and resources it is given', () => {
-    // GIVEN explicit replicas, image and resources
-    const deployment = manifestOfKind(
-      synthChart({
-        replicas: 6,
-        image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/flight-producer@sha256:abc',
-        resources: { cpuRequestMillis: 1500, cpuLimitMillis: 1500, memoryMebibytes: 768 },
-      }),
-      'Deployment',
-    );
-    // THEN the Deployment uses them
-    expect(deployment.spec.replicas).toBe(6);
-    const container = deployment.spec.template.spec.containers[0];
-    expect(container.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/flight-producer@sha256:abc');
-    expect(container.resources).toStrictEqual({
-      requests: { cpu: '1500m', memory: '768Mi' },
-      limits: { cpu: '1500m', memory: '768Mi' },
+  it('lets voluntary disruptions take one producer at a time', () => {
+    expect(manifestOfKind(synthChart(), 'PodDisruptionBudget').spec).toStrictEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'flight-producer', 'app.kubernetes.io/part-of': 'flight-analytics' } },
     });
   });
 
-  it('selects its pods by stable app.kubernetes.io labels', () => {
-    const deployment = manifestOfKind(synthChart(), 'Deployment');
-    const labels = { 'app.kubernetes.io/name': 'flight-producer', 'app.kubernetes.io/part-of': 'flight-analytics' };
-    expect(deployment.spec.selector).toStrictEqual({ matchLabels: labels });
-    expect(deployment.spec.template.metadata.labels).toMatchObject(labels);
+  it('uses the image, replicas and resources it is given', () => {
+    const manifest = manifestOfKind(
+      synthChart({ replicas: 6, image: 'repo/producer@sha256:abc', resources: { cpuRequestMillis: 1500, cpuLimitMillis: 1500, memoryMebibytes: 768 } }),
+      'StatefulSet',
+    );
+    expect(manifest.spec.replicas).toBe(6);
+    const container = manifest.spec.template.spec.containers[0];
+    expect(container.image).toBe('repo/producer@sha256:abc');
+    expect(container.resources).toStrictEqual({ requests: { cpu: '1500m', memory: '768Mi' }, limits: { cpu: '1500m', memory: '768Mi' } });
+    expect(podSpec().containers[0].image).toBe(DEFAULT_PRODUCER_IMAGE);
   });
 
   it.each<[string, Partial<ProducerChartProps>, string]>([
     ['replicas < 1', { replicas: 0 }, 'ProducerChart: replicas must be a whole number >= 1, got 0'],
     ['fractional replicas', { replicas: 1.5 }, 'ProducerChart: replicas must be a whole number >= 1, got 1.5'],
-    ['NaN replicas', { replicas: Number.NaN }, 'ProducerChart: replicas must be a whole number >= 1, got NaN'],
     ['empty bootstrapServers', { bootstrapServers: '' }, 'ProducerChart: bootstrapServers must be a non-empty string without whitespace, got ""'],
-    ['bootstrapServers with spaces', { bootstrapServers: 'a:9092, b:9092' }, 'ProducerChart: bootstrapServers must be a non-empty string without whitespace, got "a:9092, b:9092"'],
     ['empty topic', { topic: ' ' }, 'ProducerChart: topic must be a non-empty string without whitespace, got " "'],
-    ['empty image', { image: '' }, 'ProducerChart: image must be a non-empty string without whitespace, got ""'],
-    ['zero memory', { resources: { memoryMebibytes: 0 } }, 'ProducerChart: resources.memoryMebibytes must be a whole number >= 1, got 0'],
-    [
-      'CPU limit below request',
-      { resources: { cpuRequestMillis: 2000, cpuLimitMillis: 500 } },
-      'ProducerChart: resources.cpuLimitMillis (500) must be >= resources.cpuRequestMillis (2000)',
-    ],
+    ['negative rate', { eventsPerSecondPerPod: -1 }, 'ProducerChart: eventsPerSecondPerPod must be a whole number >= 0 (0 = unlimited), got -1'],
+    ['CPU limit below request', { resources: { cpuRequestMillis: 2000, cpuLimitMillis: 500 } }, 'ProducerChart: resources.cpuLimitMillis (500) must be >= resources.cpuRequestMillis (2000)'],
+    ['a chart-owned variable in extraEnvironment', { extraEnvironment: { PRODUCER_WORKER_ID: '1' } }, 'ProducerChart: extraEnvironment must not set PRODUCER_WORKER_ID'],
+    ['more workers per pod', { extraEnvironment: { PRODUCER_WORKERS: '4' } }, 'ProducerChart: extraEnvironment must not set PRODUCER_WORKERS'],
+    ['unknown security', { security: 'sasl' as never }, 'ProducerChart: security must be one of plaintext, tls, msk-iam, got "sasl"'],
   ])('throws naming the prop and value for %s', (_case, props, message) => {
     expect(() => synthChart(props)).toThrow(message);
-  });
-
-  it('stays far below the kubectl payload limit, so CDK can apply it to EKS in one piece', () => {
-    const bytes = Buffer.byteLength(Yaml.stringify(...synthChart()), 'utf8');
-    expect(bytes).toBeLessThan(KUBECTL_PAYLOAD_LIMIT_BYTES / 10);
   });
 
   it('matches the snapshot', () => {

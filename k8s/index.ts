@@ -1,0 +1,38 @@
+/**
+ * The charts, for `k8s/main.ts` (`npx cdk8s synth`) and for the CDK stack, which embeds the same
+ * charts with `cluster.addCdk8sChart(...)` and passes CDK tokens (bootstrap servers, bucket, image
+ * URIs) as plain strings.
+ */
+export {
+  FLIGHT_ANALYTICS_NAMESPACE,
+  FlightAnalyticsNamespace,
+  FlightAnalyticsNamespaceChart,
+  type FlightAnalyticsNamespaceChartProps,
+  NAMESPACE_CHART_NAME,
+  PRODUCER_SERVICE_ACCOUNT,
+  SPARK_SERVICE_ACCOUNT,
+} from './namespace.ts';
+export {
+  DEFAULT_PRODUCER_IMAGE,
+  DEFAULT_TOPIC,
+  POD_INDEX_LABEL,
+  PRODUCER_METRICS_PORT,
+  PRODUCER_NAME,
+  PRODUCER_UID,
+  ProducerChart,
+  type ProducerChartProps,
+  type ProducerResources,
+  type ProducerSecurity,
+  producerKafkaEnvironment,
+} from './producer-chart.ts';
+export { TOPIC_JOB_NAME, TopicChart, type TopicChartProps } from './topic-chart.ts';
+export {
+  DEFAULT_SPARK_JOB_IMAGE,
+  MAIN_APPLICATION_FILE,
+  MSK_IAM_KAFKA_OPTIONS,
+  SPARK_APPLICATION_NAME,
+  SparkJobChart,
+  type SparkJobChartProps,
+} from './spark-job-chart.ts';
+export { NODE_GROUP_LABELS, WORKLOAD_LABEL_KEY } from './scheduling.ts';
+export { productionSparkConf } from './spark-conf.ts';

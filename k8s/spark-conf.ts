@@ -1,0 +1,37 @@
+/**
+ * The Spark job's production settings (sparkConf), for the cluster.
+ *
+ * Defined here from the project's Structured Streaming practice (../shared FACTS) because
+ * spark-jobs/flight_analytics/settings.py, the job's own production sparkConf, had not landed when
+ * this chart was written. Once it exists, this should be generated from it (or checked against it
+ * by a test) so that there is one copy.
+ */
+
+export interface ProductionSparkConfOptions {
+  /** `spark.sql.shuffle.partitions`: fixed once a stateful query has checkpointed, so from the capacity plan. */
+  readonly shufflePartitions: number;
+  /** Region of the S3 bucket (`fs.s3a.endpoint.region`). @default - the AWS SDK's region chain */
+  readonly awsRegion?: string;
+}
+
+export function productionSparkConf(options: ProductionSparkConfOptions): Record<string, string> {
+  return {
+    'spark.sql.shuffle.partitions': String(options.shufflePartitions),
+    // State in RocksDB (off-heap, spills to local disk) instead of the JVM heap, and checkpoint only
+    // the changelog of each micro-batch instead of snapshotting every state store to S3.
+    'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider',
+    'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true',
+    // On S3 a rename is a copy (SPARK-40039): write checkpoint files with abortable multipart uploads
+    // instead of write-then-rename. Needs spark-hadoop-cloud and hadoop-aws in the image.
+    'spark.sql.streaming.checkpointFileManagerClass': 'org.apache.spark.internal.io.cloud.AbortableStreamBasedCheckpointFileManager',
+    'spark.hadoop.fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
+    // EKS Pod Identity serves credentials through the container credentials endpoint, which the SDK's
+    // default chain reads (AWS_CONTAINER_CREDENTIALS_FULL_URI).
+    'spark.hadoop.fs.s3a.aws.credentials.provider': 'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider',
+    ...(options.awsRegion ? { 'spark.hadoop.fs.s3a.endpoint.region': options.awsRegion } : {}),
+    // Fixed executors; see the SparkApplication's dynamicAllocation comment.
+    'spark.dynamicAllocation.enabled': 'false',
+    // Streaming query metrics (input rate, processing rate, latency) in the metrics system.
+    'spark.sql.streaming.metricsEnabled': 'true',
+  };
+}

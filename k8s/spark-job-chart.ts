@@ -1,0 +1,210 @@
+/**
+ * The Spark job: one SparkApplication (kubeflow spark-operator, sparkoperator.k8s.io/v1beta2) that
+ * reads the flight-events topic and writes Parquet and checkpoints to S3.
+ */
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
+import { versions } from '../lib/versions.ts';
+import {
+  SparkApplication,
+  SparkApplicationSpecMode,
+  SparkApplicationSpecPythonVersion,
+  SparkApplicationSpecRestartPolicyType,
+  SparkApplicationSpecType,
+} from './imports/sparkoperator.k8s.io.ts';
+import { FLIGHT_ANALYTICS_NAMESPACE, SPARK_SERVICE_ACCOUNT } from './namespace.ts';
+import { DEFAULT_TOPIC } from './producer-chart.ts';
+import { NODE_GROUP_LABELS, nodeGroupPlacement } from './scheduling.ts';
+import { productionSparkConf } from './spark-conf.ts';
+import { positiveInteger, requireText } from './validation.ts';
+
+/** Name of the SparkApplication (its driver pod is `flight-analytics-driver`). */
+export const SPARK_APPLICATION_NAME = 'flight-analytics';
+
+
+/** Image used when none is given: the one `make` builds for a local cluster. */
+export const DEFAULT_SPARK_JOB_IMAGE = 'flight-analytics-spark:local';
+
+/**
+ * The job's entry point inside the image. `local://` means "already in the container": the image
+ * copies spark-jobs/ to /opt/flight-analytics, so nothing is fetched at submit time (and the Kafka
+ * connector jars are baked in too, because `deps.packages` may not reach executors, operator #1132).
+ */
+export const MAIN_APPLICATION_FILE = 'local:///opt/flight-analytics/main.py';
+
+/** UID of the `spark` user in the official apache/spark images. */
+export const SPARK_UID = 185;
+
+/** Port the Prometheus JMX exporter java agent listens on in the driver and executors. */
+export const SPARK_METRICS_PORT = 8090;
+
+/** Kafka source options for MSK with IAM auth over TLS (needs the aws-msk-iam-auth jar in the image). */
+export const MSK_IAM_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
+  'kafka.security.protocol': 'SASL_SSL',
+  'kafka.sasl.mechanism': 'AWS_MSK_IAM',
+  'kafka.sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+  'kafka.sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
+};
+
+/** Properties of a {@link SparkJobChart}. Every string may be a CDK token. */
+export interface SparkJobChartProps extends ChartProps {
+  /** Kafka bootstrap servers, `host:port[,host:port...]` (`--bootstrap`). */
+  readonly bootstrapServers: string;
+  /** Kafka topic of flight events (`--topic`). @default 'flight-events' */
+  readonly topic?: string;
+  /** S3 bucket for checkpoints (`s3a://<bucket>/checkpoints`) and output (`s3a://<bucket>/analytics`). */
+  readonly bucketName: string;
+  /** The Spark job image (built FROM `versions.images.spark`). @default 'flight-analytics-spark:local' */
+  readonly image?: string;
+  /**
+   * Service account of the driver and executors, created by {@link FlightAnalyticsNamespaceChart}.
+   * The spark-operator's Helm release binds its driver RBAC to it by name, and the CDK stack binds
+   * the Spark IAM role to it with a Pod Identity association.
+   * @default 'flight-analytics-spark'
+   */
+  readonly serviceAccountName?: string;
+  /** @default 'flight-analytics' */
+  readonly namespace?: string;
+  /** The capacity plan the sizes come from. @default computeCapacityPlan() */
+  readonly plan?: CapacityPlan;
+  /** Connect to MSK with IAM auth (SASL_SSL / AWS_MSK_IAM). @default false (plaintext, local clusters) */
+  readonly mskIamAuth?: boolean;
+  /** Kafka consumer group id (`kafka.group.id`); the Spark IAM role may only use this group. @default - Spark's generated id */
+  readonly consumerGroupId?: string;
+  /** AWS region of the bucket, for S3A (Pod Identity does not set AWS_REGION). @default - the SDK's region chain */
+  readonly awsRegion?: string;
+  /** Label values of the driver and executor node groups. @default 'spark-drivers' / 'spark-executors' */
+  readonly driverNodeGroup?: string;
+  readonly executorNodeGroup?: string;
+  /**
+   * Path of the Prometheus JMX exporter java agent jar in the image.
+   * @default '/opt/flight-analytics/jmx_prometheus_javaagent.jar'
+   */
+  readonly jmxExporterJar?: string;
+}
+
+/**
+ * A streaming SparkApplication: Python, cluster mode, image and sparkVersion from versions.json,
+ * sized by the capacity plan, restarted on failure, on its own driver and executor node groups.
+ */
+export class SparkJobChart extends Chart {
+  public readonly sparkApplication: SparkApplication;
+
+  public constructor(scope: Construct, id: string, props: SparkJobChartProps) {
+    super(scope, id, props);
+    const chart = 'SparkJobChart';
+    const plan = props.plan ?? computeCapacityPlan();
+    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
+    const bootstrapServers = requireText(chart, 'bootstrapServers', props.bootstrapServers);
+    const topic = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
+    const bucketName = requireText(chart, 'bucketName', props.bucketName);
+    const image = requireText(chart, 'image', props.image ?? DEFAULT_SPARK_JOB_IMAGE);
+    const serviceAccount = requireText(chart, 'serviceAccountName', props.serviceAccountName ?? SPARK_SERVICE_ACCOUNT);
+    const driverNodeGroup = requireText(chart, 'driverNodeGroup', props.driverNodeGroup ?? NODE_GROUP_LABELS.sparkDrivers);
+    const executorNodeGroup = requireText(chart, 'executorNodeGroup', props.executorNodeGroup ?? NODE_GROUP_LABELS.sparkExecutors);
+    const executorInstances = positiveInteger(chart, 'plan.spark.executorInstances', plan.spark.executorInstances.value);
+
+    const kafkaOptions: Record<string, string> = {
+      ...(props.mskIamAuth ? MSK_IAM_KAFKA_OPTIONS : {}),
+      ...(props.consumerGroupId ? { 'kafka.group.id': requireText(chart, 'consumerGroupId', props.consumerGroupId) } : {}),
+    };
+    const jobArguments = [
+      '--bootstrap', bootstrapServers,
+      '--topic', topic,
+      '--output-dir', `s3a://${bucketName}/analytics`,
+      '--checkpoint-dir', `s3a://${bucketName}/checkpoints`,
+      '--trigger', `processing-time:${plan.spark.triggerSeconds}s`,
+      '--max-offsets-per-trigger', String(plan.spark.maxOffsetsPerTrigger.value),
+      '--starting-offsets', 'earliest',
+      ...Object.entries(kafkaOptions).flatMap(([key, value]) => ['--kafka-option', `${key}=${value}`]),
+    ];
+
+    const labels = { 'app.kubernetes.io/name': SPARK_APPLICATION_NAME, 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    // The "restricted" Pod Security Standard. The root filesystem stays writable: Spark writes its
+    // work dir, Ivy cache and Python caches under /opt/spark and $HOME, and the standard does not
+    // require a read-only root.
+    const podSecurityContext = {
+      runAsNonRoot: true,
+      runAsUser: SPARK_UID,
+      runAsGroup: SPARK_UID,
+      fsGroup: SPARK_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const securityContext = {
+      runAsNonRoot: true,
+      runAsUser: SPARK_UID,
+      runAsGroup: SPARK_UID,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const driverPlacement = nodeGroupPlacement(driverNodeGroup);
+    const executorPlacement = nodeGroupPlacement(executorNodeGroup);
+
+    this.sparkApplication = new SparkApplication(this, 'SparkApplication', {
+      metadata: { name: SPARK_APPLICATION_NAME, namespace, labels },
+      spec: {
+        type: SparkApplicationSpecType.PYTHON,
+        pythonVersion: SparkApplicationSpecPythonVersion.VALUE_3,
+        mode: SparkApplicationSpecMode.CLUSTER,
+        image,
+        imagePullPolicy: 'IfNotPresent',
+        sparkVersion: versions.spark,
+        mainApplicationFile: MAIN_APPLICATION_FILE,
+        arguments: jobArguments,
+        sparkConf: productionSparkConf({
+          shufflePartitions: plan.spark.shufflePartitions.value,
+          ...(props.awsRegion ? { awsRegion: requireText(chart, 'awsRegion', props.awsRegion) } : {}),
+        }),
+        // A streaming job never finishes on purpose, so any exit is restarted, a bounded number of
+        // times and with a pause, so a poison configuration does not hot-loop. The job exits non-zero
+        // when a query fails: an app that throws can otherwise end COMPLETED (spark-operator #1402).
+        restartPolicy: {
+          type: SparkApplicationSpecRestartPolicyType.ON_FAILURE,
+          onFailureRetries: 10,
+          onFailureRetryInterval: 30,
+          onSubmissionFailureRetries: 5,
+          onSubmissionFailureRetryInterval: 60,
+        },
+        // Fixed executors: dynamic allocation is not streaming-aware. It scales on task backlog,
+        // not on Kafka lag, and removing an executor of a stateful query moves its RocksDB state
+        // partitions, reloading them from the checkpoint on S3 in the middle of a micro-batch.
+        dynamicAllocation: { enabled: false },
+        monitoring: {
+          exposeDriverMetrics: true,
+          exposeExecutorMetrics: true,
+          prometheus: { jmxExporterJar: props.jmxExporterJar ?? '/opt/flight-analytics/jmx_prometheus_javaagent.jar', port: SPARK_METRICS_PORT },
+        },
+        driver: {
+          cores: plan.spark.driverCores,
+          coreLimit: `${plan.spark.driverCores * 1000}m`,
+          memory: `${plan.spark.driverMemoryMib}m`,
+          serviceAccount,
+          labels,
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
+          nodeSelector: driverPlacement.nodeSelector,
+          tolerations: driverPlacement.tolerations,
+          podSecurityContext,
+          securityContext,
+          terminationGracePeriodSeconds: 60,
+        },
+        executor: {
+          instances: executorInstances,
+          cores: plan.spark.executorCores,
+          coreLimit: `${plan.spark.executorCores * 1000}m`,
+          memory: `${plan.spark.executorMemoryMib}m`,
+          memoryOverhead: `${plan.spark.executorMemoryOverheadMib}m`,
+          serviceAccount,
+          labels,
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
+          nodeSelector: executorPlacement.nodeSelector,
+          tolerations: executorPlacement.tolerations,
+          podSecurityContext,
+          securityContext,
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
+import { versions } from '../../lib/versions.ts';
+import { MAIN_APPLICATION_FILE, SparkJobChart, type SparkJobChartProps } from '../../k8s/spark-job-chart.ts';
+import { type Manifest, manifestOfKind, TEST_BOOTSTRAP, TEST_BUCKET, TEST_SPARK_IMAGE } from './fixtures.ts';
+
+const requiredProps: SparkJobChartProps = { bootstrapServers: TEST_BOOTSTRAP, bucketName: TEST_BUCKET, image: TEST_SPARK_IMAGE };
+
+function sparkApplication(props: Partial<SparkJobChartProps> = {}): Manifest {
+  return manifestOfKind(Testing.synth(new SparkJobChart(Testing.app(), 'flight-analytics', { ...requiredProps, ...props })), 'SparkApplication');
+}
+
+describe('SparkJobChart', () => {
+  it('is a Python cluster-mode SparkApplication with sparkVersion from versions.json and the given image', () => {
+    const app = sparkApplication();
+    expect(app.apiVersion).toBe('sparkoperator.k8s.io/v1beta2');
+    expect(app.spec).toMatchObject({
+      type: 'Python',
+      mode: 'cluster',
+      sparkVersion: versions.spark,
+      image: TEST_SPARK_IMAGE,
+      mainApplicationFile: MAIN_APPLICATION_FILE,
+    });
+  });
+
+  it('sizes driver, executors, shuffle partitions and micro-batches from the plan', () => {
+    const plan = computeCapacityPlan();
+    const spec = sparkApplication({ plan }).spec;
+    expect(spec.executor).toMatchObject({ instances: 32, cores: 4, memory: '12288m', memoryOverhead: '4096m' });
+    expect(spec.executor.instances).toBe(plan.spark.executorInstances.value);
+    expect(spec.driver).toMatchObject({ cores: 2, memory: '4096m' });
+    expect(spec.sparkConf['spark.sql.shuffle.partitions']).toBe(String(plan.spark.shufflePartitions.value));
+    expect(spec.arguments).toEqual(expect.arrayContaining(['--max-offsets-per-trigger', '6666667', '--trigger', 'processing-time:10s']));
+  });
+
+  it('runs fixed executors (no dynamic allocation) and restarts on failure with retries and pauses', () => {
+    const spec = sparkApplication().spec;
+    expect(spec.dynamicAllocation).toStrictEqual({ enabled: false });
+    expect(spec.restartPolicy).toStrictEqual({
+      type: 'OnFailure',
+      onFailureRetries: 10,
+      onFailureRetryInterval: 30,
+      onSubmissionFailureRetries: 5,
+      onSubmissionFailureRetryInterval: 60,
+    });
+  });
+
+  it('uses RocksDB with changelog checkpointing and the abortable checkpoint manager on S3A', () => {
+    expect(sparkApplication({ awsRegion: 'eu-west-1' }).spec.sparkConf).toMatchObject({
+      'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider',
+      'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true',
+      'spark.sql.streaming.checkpointFileManagerClass': 'org.apache.spark.internal.io.cloud.AbortableStreamBasedCheckpointFileManager',
+      'spark.hadoop.fs.s3a.endpoint.region': 'eu-west-1',
+    });
+  });
+
+  it('reads and writes under the bucket, and talks IAM to MSK when asked', () => {
+    const args: string[] = sparkApplication({ mskIamAuth: true, consumerGroupId: 'flight-analytics' }).spec.arguments;
+    expect(args).toEqual(expect.arrayContaining([
+      '--output-dir', `s3a://${TEST_BUCKET}/analytics`,
+      '--checkpoint-dir', `s3a://${TEST_BUCKET}/checkpoints`,
+    ]));
+    expect(args).toContain('kafka.security.protocol=SASL_SSL');
+    expect(args).toContain('kafka.sasl.mechanism=AWS_MSK_IAM');
+    expect(args).toContain('kafka.group.id=flight-analytics');
+    expect(sparkApplication().spec.arguments.join(' ')).not.toContain('SASL_SSL');
+  });
+
+  it('puts the driver and executors on their node groups, as the Spark service account, with Prometheus metrics', () => {
+    const spec = sparkApplication().spec;
+    expect(spec.driver.nodeSelector).toStrictEqual({ 'flight-analytics/workload': 'spark-drivers' });
+    expect(spec.executor.nodeSelector).toStrictEqual({ 'flight-analytics/workload': 'spark-executors' });
+    expect(spec.executor.tolerations).toStrictEqual([{ key: 'flight-analytics/workload', operator: 'Equal', value: 'spark-executors', effect: 'NoSchedule' }]);
+    expect(spec.driver.serviceAccount).toBe('flight-analytics-spark');
+    expect(spec.executor.serviceAccount).toBe('flight-analytics-spark');
+    expect(spec.monitoring).toMatchObject({ exposeDriverMetrics: true, exposeExecutorMetrics: true, prometheus: { port: 8090 } });
+  });
+
+  it.each<[string, Partial<SparkJobChartProps>, string]>([
+    ['empty bucket', { bucketName: '' }, 'SparkJobChart: bucketName must be a non-empty string without whitespace, got ""'],
+    ['empty image', { image: ' ' }, 'SparkJobChart: image must be a non-empty string without whitespace, got " "'],
+  ])('throws naming the prop and value for %s', (_case, props, message) => {
+    expect(() => sparkApplication(props)).toThrow(message);
+  });
+
+  it('matches the snapshot', () => {
+    expect(sparkApplication()).toMatchSnapshot();
+  });
+});
