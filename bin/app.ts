@@ -5,11 +5,15 @@
  * `npx cdk synth` works without AWS credentials: when CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION are unset,
  * the stack is environment-agnostic.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONFIG_CONTEXT_KEY, type FlightAnalyticsConfig, parseFlightAnalyticsConfig } from '../lib/config.ts';
 import { FlightAnalyticsStack } from '../lib/flight-analytics-stack.ts';
 
 const app = new App();
+// Every synth is checked against the AWS Solutions rules; an unacknowledged finding stops synth.
+// Accepted findings are acknowledged, with their reasons, next to the constructs that cause them.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
 let config: FlightAnalyticsConfig;
 try {

@@ -3,6 +3,7 @@
  *
  * Only bin/ calls `parseFlightAnalyticsConfig`; constructs receive the parsed, typed values as props.
  */
+import { computeCapacityPlan } from './plan/capacity-plan.ts';
 
 /** The CDK context key that holds the configuration object. */
 export const CONFIG_CONTEXT_KEY = 'flightAnalytics';
@@ -29,10 +30,102 @@ export interface FlightAnalyticsConfig {
    * @default 30
    */
   readonly quarantineExpirationDays: number;
+  /**
+   * ARN of an existing IAM role that gets cluster-admin on the EKS cluster through an access entry
+   * (`arn:aws:iam::<12-digit account>:role/<name>`).
+   * @default - no extra access entry; only the identity that deploys the stack administers the cluster
+   */
+  readonly adminRoleArn?: string;
+  /** Kafka topic the producer writes flight events to and the Spark job reads. @default 'flight-events' */
+  readonly topicName: string;
+  /** Kafka consumer group of the Spark job. @default 'flight-analytics-spark' */
+  readonly sparkConsumerGroup: string;
+  /**
+   * Instance type and size of each on-demand EKS managed node group.
+   * @default - what the capacity plan computes for `targetEventsPerHour` (system: 2-3 x m7i.large)
+   */
+  readonly nodeGroups: Readonly<Record<NodeGroupName, NodeGroupSizing>>;
+  /**
+   * Size of the Amazon MSK cluster.
+   * @default - what the capacity plan computes for `targetEventsPerHour`
+   */
+  readonly kafka: KafkaSizing;
 }
 
+/** The EKS managed node groups, one per kind of workload. */
+export const NODE_GROUP_NAMES = ['system', 'producers', 'sparkDrivers', 'sparkExecutors'] as const;
+export type NodeGroupName = (typeof NODE_GROUP_NAMES)[number];
+
+/** Size of one managed node group. */
+export interface NodeGroupSizing {
+  /** EC2 instance type, e.g. `m7i.large`. */
+  readonly instanceType: string;
+  /** Nodes the group starts with (>= 1). */
+  readonly desiredSize: number;
+  /** Most nodes the group may scale to (>= desiredSize). */
+  readonly maxSize: number;
+}
+
+/** Size of the Amazon MSK provisioned cluster. */
+export interface KafkaSizing {
+  /** MSK broker instance type, e.g. `kafka.m7g.xlarge`. */
+  readonly brokerInstanceType: string;
+  /** Number of brokers: a multiple of 3, since they are spread evenly over three Availability Zones. */
+  readonly brokerCount: number;
+  /** EBS volume per broker, in GiB (1..16384). */
+  readonly brokerVolumeGiB: number;
+}
+
+/**
+ * The system node group is not in the capacity plan: it runs cluster add-ons (CoreDNS, the
+ * spark-operator, metrics-server), whose needs do not grow with the event rate.
+ */
+export const DEFAULT_SYSTEM_NODE_GROUP: NodeGroupSizing = { instanceType: 'm7i.large', desiredSize: 2, maxSize: 3 };
+
+/**
+ * The sizes the capacity plan (lib/plan/capacity-plan.ts) computes for `targetEventsPerHour`:
+ * the defaults that `nodeGroups` and `kafka` in the context override, field by field.
+ */
+export function plannedSizing(targetEventsPerHour: number): {
+  nodeGroups: Record<NodeGroupName, NodeGroupSizing>;
+  kafka: KafkaSizing;
+} {
+  const plan = computeCapacityPlan({ targetEventsPerHour });
+  const sizing = ({ instanceType, desiredSize, maxSize }: NodeGroupSizing): NodeGroupSizing => ({ instanceType, desiredSize, maxSize });
+  return {
+    nodeGroups: {
+      system: DEFAULT_SYSTEM_NODE_GROUP,
+      producers: sizing(plan.nodeGroups.producers),
+      sparkDrivers: sizing(plan.nodeGroups.sparkDrivers),
+      sparkExecutors: sizing(plan.nodeGroups.sparkExecutors),
+    },
+    kafka: {
+      brokerInstanceType: plan.msk.brokerType.value,
+      brokerCount: plan.msk.brokers.value,
+      brokerVolumeGiB: plan.msk.storagePerBrokerGib.value,
+    },
+  };
+}
+
+export const DEFAULT_TOPIC_NAME = 'flight-events';
+export const DEFAULT_SPARK_CONSUMER_GROUP = 'flight-analytics-spark';
+
 const ENV_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['envName', 'targetEventsPerHour', 'quarantineExpirationDays']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'envName',
+  'targetEventsPerHour',
+  'quarantineExpirationDays',
+  'adminRoleArn',
+  'topicName',
+  'sparkConsumerGroup',
+  'nodeGroups',
+  'kafka',
+]);
+const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+/** Kafka topic and group names: the legal Kafka characters, and no '*' that would widen an IAM resource. */
+const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
+const EC2_INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const MSK_INSTANCE_TYPE_PATTERN = /^kafka\.[a-z0-9]+\.[a-z0-9]+$/;
 
 /**
  * Validates the raw context value and returns a typed configuration.
@@ -74,7 +167,99 @@ export function parseFlightAnalyticsConfig(raw: unknown): FlightAnalyticsConfig 
     throw invalid('quarantineExpirationDays', 'a whole number of days >= 1', quarantineExpirationDays);
   }
 
-  return { envName, targetEventsPerHour, quarantineExpirationDays };
+  const adminRoleArn = record['adminRoleArn'];
+  if (adminRoleArn !== undefined && (typeof adminRoleArn !== 'string' || !IAM_ROLE_ARN_PATTERN.test(adminRoleArn))) {
+    throw invalid('adminRoleArn', 'an IAM role ARN such as "arn:aws:iam::123456789012:role/Admin"', adminRoleArn);
+  }
+
+  const topicName = kafkaName(record, 'topicName', DEFAULT_TOPIC_NAME);
+  const sparkConsumerGroup = kafkaName(record, 'sparkConsumerGroup', DEFAULT_SPARK_CONSUMER_GROUP);
+  const planned = plannedSizing(targetEventsPerHour);
+  const nodeGroups = parseNodeGroups(record['nodeGroups'], planned.nodeGroups);
+  const kafka = parseKafka(record['kafka'], planned.kafka);
+
+  return {
+    envName,
+    targetEventsPerHour,
+    quarantineExpirationDays,
+    ...(adminRoleArn === undefined ? {} : { adminRoleArn }),
+    topicName,
+    sparkConsumerGroup,
+    nodeGroups,
+    kafka,
+  };
+}
+
+function kafkaName(record: Record<string, unknown>, key: string, fallback: string): string {
+  const value = record[key] === undefined ? fallback : record[key];
+  if (typeof value !== 'string' || !KAFKA_NAME_PATTERN.test(value)) {
+    throw invalid(key, '1-249 letters, digits, ".", "_" or "-"', value);
+  }
+  return value;
+}
+
+/** Merges the given node groups over the planned ones, group by group and field by field. */
+function parseNodeGroups(raw: unknown, defaults: Record<NodeGroupName, NodeGroupSizing>): Record<NodeGroupName, NodeGroupSizing> {
+  const given = optionalObject('nodeGroups', raw);
+  const unknownGroups = Object.keys(given).filter((name) => !(NODE_GROUP_NAMES as readonly string[]).includes(name));
+  if (unknownGroups.length > 0) {
+    throw invalid('nodeGroups', `only the groups ${NODE_GROUP_NAMES.join(', ')}`, unknownGroups);
+  }
+  const result = {} as Record<NodeGroupName, NodeGroupSizing>;
+  for (const name of NODE_GROUP_NAMES) {
+    const key = `nodeGroups.${name}`;
+    const group = { ...defaults[name], ...optionalObject(key, given[name]) } as Record<string, unknown>;
+    rejectUnknown(key, group, ['instanceType', 'desiredSize', 'maxSize']);
+    const instanceType = group['instanceType'];
+    if (typeof instanceType !== 'string' || !EC2_INSTANCE_TYPE_PATTERN.test(instanceType)) {
+      throw invalid(`${key}.instanceType`, 'an EC2 instance type such as "m7i.large"', instanceType);
+    }
+    const desiredSize = group['desiredSize'];
+    if (typeof desiredSize !== 'number' || !Number.isInteger(desiredSize) || desiredSize < 1) {
+      throw invalid(`${key}.desiredSize`, 'a whole number of nodes >= 1', desiredSize);
+    }
+    const maxSize = group['maxSize'];
+    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < desiredSize) {
+      throw invalid(`${key}.maxSize`, `a whole number of nodes >= desiredSize (${desiredSize})`, maxSize);
+    }
+    result[name] = { instanceType, desiredSize, maxSize };
+  }
+  return result;
+}
+
+function parseKafka(raw: unknown, defaults: KafkaSizing): KafkaSizing {
+  const kafka = { ...defaults, ...optionalObject('kafka', raw) } as Record<string, unknown>;
+  rejectUnknown('kafka', kafka, ['brokerInstanceType', 'brokerCount', 'brokerVolumeGiB']);
+  const brokerInstanceType = kafka['brokerInstanceType'];
+  if (typeof brokerInstanceType !== 'string' || !MSK_INSTANCE_TYPE_PATTERN.test(brokerInstanceType)) {
+    throw invalid('kafka.brokerInstanceType', 'an MSK broker type such as "kafka.m7g.xlarge"', brokerInstanceType);
+  }
+  const brokerCount = kafka['brokerCount'];
+  if (typeof brokerCount !== 'number' || !Number.isInteger(brokerCount) || brokerCount < 3 || brokerCount % 3 !== 0) {
+    throw invalid('kafka.brokerCount', 'a multiple of 3 (one share per Availability Zone), at least 3', brokerCount);
+  }
+  const brokerVolumeGiB = kafka['brokerVolumeGiB'];
+  if (typeof brokerVolumeGiB !== 'number' || !Number.isInteger(brokerVolumeGiB) || brokerVolumeGiB < 1 || brokerVolumeGiB > 16384) {
+    throw invalid('kafka.brokerVolumeGiB', 'a whole number of GiB from 1 to 16384', brokerVolumeGiB);
+  }
+  return { brokerInstanceType, brokerCount, brokerVolumeGiB };
+}
+
+function optionalObject(key: string, raw: unknown): Record<string, unknown> {
+  if (raw === undefined) {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid(key, 'an object', raw);
+  }
+  return raw as Record<string, unknown>;
+}
+
+function rejectUnknown(key: string, value: Record<string, unknown>, known: readonly string[]): void {
+  const unknownKeys = Object.keys(value).filter((name) => !known.includes(name));
+  if (unknownKeys.length > 0) {
+    throw invalid(key, `only the keys ${known.join(', ')}`, unknownKeys);
+  }
 }
 
 function asRecord(raw: unknown): Record<string, unknown> {

@@ -2,8 +2,16 @@
  * The AWS side of the pipeline, composed from one construct per concern (see lib/).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
+import { FlightCluster } from './cluster.ts';
 import type { FlightAnalyticsConfig } from './config.ts';
+import { WorkloadImages, type WorkloadImagesProps } from './images.ts';
+import { WorkloadIdentities } from './identities.ts';
+import { KafkaCluster } from './kafka.ts';
+import { acknowledgeStackNagFindings } from './nag-acknowledgements.ts';
+import { Network } from './network.ts';
+import { SparkOperator } from './spark-operator.ts';
 import { AnalyticsBucket } from './storage.ts';
 
 /** Value of the `Project` tag on the stack and, through CloudFormation, on every resource in it. */
@@ -13,39 +21,111 @@ export const PROJECT_TAG_VALUE = 'flight-data-analytics';
 export interface FlightAnalyticsStackProps extends StackProps {
   /** The validated deployment configuration (from `parseFlightAnalyticsConfig`). */
   readonly config: FlightAnalyticsConfig;
+  /**
+   * Where the images are built from.
+   * @default - producer/ and spark-jobs/ of this repository
+   */
+  readonly imageBuildContexts?: WorkloadImagesProps;
 }
 
 /**
  * One deployment of Flight Data Analytics: flight events -> Kafka -> Spark Structured Streaming -> S3.
  *
- * Constructs are created in the order data flows, and each takes what it depends on as props
- * (the network, the cluster, the bucket), so adding the Kafka cluster or the EKS cluster is one more
- * construct here that receives the ones it needs. Today the stack holds the storage the Spark job
- * writes to.
+ * Constructs are created in the order data flows, and each takes what it depends on as props:
+ * network -> bucket -> EKS cluster -> MSK -> images -> Pod Identity -> spark-operator.
+ *
+ * What the Kubernetes charts (k8s/) need is public here: {@link cluster} (for `addCdk8sChart`),
+ * {@link kafka}`.bootstrapBrokersSaslIam`, the bucket name, the image URIs, the namespace and
+ * service-account names in {@link identities}, and {@link sparkOperator}`.chart` to depend on
+ * (it installs the SparkApplication CRD).
  *
  * Tags: the `Project` and `Environment` tags are stack tags, which CloudFormation applies to every
  * resource it creates (the `@aws-cdk/core:explicitStackTags` flag is on, so `Tags.of(stack)` would
  * not set them).
  */
 export class FlightAnalyticsStack extends Stack {
+  public readonly config: FlightAnalyticsConfig;
+  public readonly network: Network;
   /** Checkpoints, analytics output and quarantined events. */
   public readonly analyticsBucket: AnalyticsBucket;
+  public readonly flightCluster: FlightCluster;
+  public readonly kafka: KafkaCluster;
+  public readonly images: WorkloadImages;
+  public readonly identities: WorkloadIdentities;
+  public readonly sparkOperator: SparkOperator;
 
   public constructor(scope: Construct, id: string, props: FlightAnalyticsStackProps) {
-    const { config, ...stackProps } = props;
+    const { config, imageBuildContexts, ...stackProps } = props;
     super(scope, id, {
       description: `Flight Data Analytics (${config.envName}): flight events -> Kafka -> Spark Structured Streaming -> S3`,
       ...stackProps,
       tags: { Project: PROJECT_TAG_VALUE, Environment: config.envName, ...stackProps.tags },
     });
+    this.config = config;
+
+    this.network = new Network(this, 'Network');
 
     this.analyticsBucket = new AnalyticsBucket(this, 'AnalyticsBucket', {
       quarantineExpirationDays: config.quarantineExpirationDays,
     });
 
+    this.flightCluster = new FlightCluster(this, 'Eks', {
+      vpc: this.network.vpc,
+      nodeSubnets: this.network.privateSubnets,
+      nodeGroups: config.nodeGroups,
+      ...(config.adminRoleArn === undefined ? {} : { adminRoleArn: config.adminRoleArn }),
+    });
+
+    this.kafka = new KafkaCluster(this, 'Kafka', {
+      vpc: this.network.vpc,
+      brokerSubnets: this.network.privateSubnets,
+      sizing: config.kafka,
+      clusterName: `flight-analytics-${config.envName}`,
+    });
+    // Managed node groups use the cluster security group, so this admits every pod on every node;
+    // IAM (Pod Identity) then decides what each one may do.
+    this.kafka.allowClientsFrom(this.cluster.clusterSecurityGroup, 'Kafka clients on the EKS nodes');
+
+    this.images = new WorkloadImages(this, 'Images', imageBuildContexts);
+
+    this.identities = new WorkloadIdentities(this, 'Identities', {
+      cluster: this.cluster,
+      podIdentityAgent: this.flightCluster.podIdentityAgent,
+      kafka: this.kafka,
+      topicName: config.topicName,
+      sparkConsumerGroup: config.sparkConsumerGroup,
+      bucket: this.analyticsBucket.bucket,
+    });
+
+    this.sparkOperator = new SparkOperator(this, 'SparkOperator', {
+      cluster: this.cluster,
+      jobNamespaces: [this.identities.namespace],
+    });
+    // The operator's controller and webhook are scheduled on the system nodes.
+    this.sparkOperator.chart.node.addDependency(this.flightCluster.nodegroups.system);
+
+    new CfnOutput(this, 'ClusterName', { description: 'EKS cluster name', value: this.cluster.clusterName });
+    new CfnOutput(this, 'KubeconfigCommand', {
+      description: 'Adds the cluster to ~/.kube/config',
+      value: `aws eks update-kubeconfig --region ${this.region} --name ${this.cluster.clusterName}`,
+    });
     new CfnOutput(this, 'AnalyticsBucketName', {
       description: 'S3 bucket for Spark checkpoints (checkpoints/), analytics output (analytics/) and quarantined events (quarantine/)',
       value: this.analyticsBucket.bucket.bucketName,
     });
+    new CfnOutput(this, 'KafkaBootstrapBrokers', {
+      description: 'MSK bootstrap servers for SASL/IAM over TLS (port 9098)',
+      value: this.kafka.bootstrapBrokersSaslIam,
+    });
+    new CfnOutput(this, 'KafkaClusterArn', { description: 'MSK cluster ARN', value: this.kafka.clusterArn });
+    new CfnOutput(this, 'ProducerImageUri', { description: 'Producer image', value: this.images.producerImageUri });
+    new CfnOutput(this, 'SparkJobImageUri', { description: 'Spark job image', value: this.images.sparkJobImageUri });
+
+    acknowledgeStackNagFindings(this);
+  }
+
+  /** The EKS cluster; add the k8s charts to it with `addCdk8sChart`. */
+  public get cluster(): eks.Cluster {
+    return this.flightCluster.cluster;
   }
 }

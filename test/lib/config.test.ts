@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUARANTINE_EXPIRATION_DAYS, parseFlightAnalyticsConfig } from '../../lib/config.ts';
+import {
+  DEFAULT_QUARANTINE_EXPIRATION_DAYS,
+  DEFAULT_SPARK_CONSUMER_GROUP,
+  DEFAULT_TOPIC_NAME,
+  parseFlightAnalyticsConfig,
+  plannedSizing,
+} from '../../lib/config.ts';
 import { projectContext } from './fixtures.ts';
 
 const valid = { envName: 'dev', targetEventsPerHour: 1_200_000_000, quarantineExpirationDays: 14 };
+/** `valid` after parsing: the optional keys take their defaults. */
+const parsedValid = {
+  ...valid,
+  topicName: DEFAULT_TOPIC_NAME,
+  sparkConsumerGroup: DEFAULT_SPARK_CONSUMER_GROUP,
+  ...plannedSizing(valid.targetEventsPerHour),
+};
+const DEFAULT_NODE_GROUPS = plannedSizing(valid.targetEventsPerHour).nodeGroups;
 
 describe('parseFlightAnalyticsConfig', () => {
   it('returns the typed configuration for a valid object', () => {
     // GIVEN a complete, valid context value
     // WHEN it is parsed
     const config = parseFlightAnalyticsConfig(valid);
-    // THEN every field comes through unchanged
-    expect(config).toStrictEqual(valid);
+    // THEN every field comes through unchanged, and the sizes take their defaults
+    expect(config).toStrictEqual(parsedValid);
   });
 
   it('defaults quarantineExpirationDays when it is absent', () => {
@@ -27,7 +41,7 @@ describe('parseFlightAnalyticsConfig', () => {
     // WHEN it is parsed
     const config = parseFlightAnalyticsConfig(JSON.stringify(valid));
     // THEN it equals the parsed object
-    expect(config).toStrictEqual(valid);
+    expect(config).toStrictEqual(parsedValid);
   });
 
   it('accepts the configuration checked into cdk.json', () => {
@@ -65,7 +79,7 @@ describe('parseFlightAnalyticsConfig', () => {
     // WHEN it is parsed
     // THEN the error names the unknown key and lists the known ones
     expect(() => parseFlightAnalyticsConfig(raw)).toThrow(
-      'flightAnalytics: unknown key(s) "targetEventPerHour"; expected only envName, targetEventsPerHour, quarantineExpirationDays',
+      'flightAnalytics: unknown key(s) "targetEventPerHour"; expected only envName, targetEventsPerHour, quarantineExpirationDays, adminRoleArn, topicName',
     );
   });
 
@@ -88,5 +102,35 @@ describe('parseFlightAnalyticsConfig', () => {
     expect(() => parseFlightAnalyticsConfig('envName=prod')).toThrow(
       'flightAnalytics: expected an object (or its JSON text), got "envName=prod" (a string), which is not valid JSON',
     );
+  });
+
+  it('sizes node groups and brokers from the capacity plan for the target rate', () => {
+    // GIVEN a small target rate
+    const config = parseFlightAnalyticsConfig({ ...valid, targetEventsPerHour: 1_000_000 });
+    // THEN the plan's (smaller) sizes are the defaults
+    expect(config.kafka.brokerCount).toBe(3);
+    expect(config.nodeGroups.sparkExecutors.desiredSize).toBeLessThan(DEFAULT_NODE_GROUPS.sparkExecutors.desiredSize);
+  });
+
+  it('merges a partial node group over its defaults', () => {
+    // GIVEN only the executor count is overridden
+    const config = parseFlightAnalyticsConfig({ ...valid, nodeGroups: { sparkExecutors: { desiredSize: 9, maxSize: 9 } } });
+    // THEN that group keeps its default instance type, and the other groups keep their defaults
+    expect(config.nodeGroups.sparkExecutors).toStrictEqual({ ...DEFAULT_NODE_GROUPS.sparkExecutors, desiredSize: 9, maxSize: 9 });
+    expect(config.nodeGroups.system).toStrictEqual(DEFAULT_NODE_GROUPS.system);
+  });
+
+  it.each([
+    [{ kafka: { brokerCount: 4 } }, 'flightAnalytics.kafka.brokerCount: expected a multiple of 3'],
+    [{ kafka: { brokerInstanceType: 'm7g.large' } }, 'flightAnalytics.kafka.brokerInstanceType: expected an MSK broker type'],
+    [{ nodeGroups: { producers: { desiredSize: 0 } } }, 'flightAnalytics.nodeGroups.producers.desiredSize: expected a whole number of nodes >= 1, got 0'],
+    [{ nodeGroups: { producers: { maxSize: 1 } } }, 'flightAnalytics.nodeGroups.producers.maxSize: expected a whole number of nodes >= desiredSize (6), got 1'],
+    [{ nodeGroups: { gpu: {} } }, 'flightAnalytics.nodeGroups: expected only the groups system, producers, sparkDrivers, sparkExecutors'],
+    [{ adminRoleArn: 'arn:aws:iam::123:user/me' }, 'flightAnalytics.adminRoleArn: expected an IAM role ARN'],
+    [{ topicName: 'flight-*' }, 'flightAnalytics.topicName: expected 1-249 letters'],
+  ])('throws naming the nested key for %j', (override, message) => {
+    // GIVEN an otherwise valid configuration with one bad nested value
+    // WHEN it is parsed THEN the error names the full key path
+    expect(() => parseFlightAnalyticsConfig({ ...valid, ...override })).toThrow(message);
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * The EKS cluster the producers and the Spark job run on, with one on-demand managed node group per
+ * kind of workload.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { Construct } from 'constructs';
+import type { NodeGroupName, NodeGroupSizing } from './config.ts';
+import { acknowledgeFindings, managedPolicyFinding } from './nag-acknowledgements.ts';
+import { versions } from './versions.ts';
+
+/** Node label (and taint key) that says which workload a node is for. Pods select it with a nodeSelector. */
+export const WORKLOAD_LABEL_KEY = 'flight-analytics/workload';
+
+/**
+ * How each node group is labelled, and whether it is tainted. Every group but `system` carries a
+ * NoSchedule taint `flight-analytics/workload=<value>`, so only pods that tolerate it land there and
+ * an executor can never starve a producer of CPU. `system` stays untainted for CoreDNS, the
+ * spark-operator, metrics-server and the other add-ons.
+ */
+export const NODE_GROUP_WORKLOADS: Readonly<Record<NodeGroupName, { readonly labelValue: string; readonly tainted: boolean }>> = {
+  system: { labelValue: 'system', tainted: false },
+  producers: { labelValue: 'producers', tainted: true },
+  sparkDrivers: { labelValue: 'spark-drivers', tainted: true },
+  sparkExecutors: { labelValue: 'spark-executors', tainted: true },
+};
+
+/** Properties of a {@link FlightCluster}. */
+export interface FlightClusterProps {
+  readonly vpc: ec2.IVpc;
+  /** Subnets for the control plane's network interfaces and the nodes (private). */
+  readonly nodeSubnets: ec2.SubnetSelection;
+  /** Instance type and size of each node group. */
+  readonly nodeGroups: Readonly<Record<NodeGroupName, NodeGroupSizing>>;
+  /**
+   * IAM role ARN that gets cluster-admin through an EKS access entry.
+   * @default - none; the identity that deploys the stack is the only administrator
+   */
+  readonly adminRoleArn?: string;
+}
+
+/**
+ * An EKS cluster (Kubernetes version from versions.json) with
+ * - API-mode access entries (an optional admin role),
+ * - all five control-plane log types in CloudWatch Logs,
+ * - Kubernetes secrets envelope-encrypted with a customer-managed, rotated KMS key,
+ * - a kubectl provider with the matching kubectl layer (for Helm charts and manifests),
+ * - on-demand managed node groups on AL2023: system, producers, spark-drivers, spark-executors,
+ * - the EKS Pod Identity agent and metrics-server as EKS add-ons.
+ */
+export class FlightCluster extends Construct {
+  public readonly cluster: eks.Cluster;
+  /** The managed node groups, by name. */
+  public readonly nodegroups: Readonly<Record<NodeGroupName, eks.Nodegroup>>;
+  /** The Pod Identity agent add-on; Pod Identity associations only work once it runs. */
+  public readonly podIdentityAgent: eks.Addon;
+
+  public constructor(scope: Construct, id: string, props: FlightClusterProps) {
+    super(scope, id);
+
+    const secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: 'Envelope encryption of Kubernetes secrets in the Flight Analytics EKS cluster',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      version: eks.KubernetesVersion.of(versions.kubernetes),
+      vpc: props.vpc,
+      vpcSubnets: [props.nodeSubnets],
+      // Managed node groups rather than Auto Mode (the aws-eks-v2 default): the capacity plan sizes
+      // each group for its workload, and all of them are on-demand.
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+      // The public endpoint lets `cdk deploy` and kubectl reach the API from outside the VPC;
+      // nodes use the private endpoint.
+      endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE,
+      secretsEncryptionKey: secretsKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      kubectlProviderOptions: {
+        kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer'),
+      },
+    });
+
+    if (props.adminRoleArn !== undefined) {
+      this.cluster.grantAccess('AdminRole', props.adminRoleArn, [
+        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
+      ]);
+    }
+
+    const nodegroups = {} as Record<NodeGroupName, eks.Nodegroup>;
+    for (const [name, workload] of Object.entries(NODE_GROUP_WORKLOADS) as [NodeGroupName, (typeof NODE_GROUP_WORKLOADS)[NodeGroupName]][]) {
+      const sizing = props.nodeGroups[name];
+      nodegroups[name] = this.cluster.addNodegroupCapacity(name, {
+        nodegroupName: workload.labelValue,
+        capacityType: eks.CapacityType.ON_DEMAND,
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        instanceTypes: [new ec2.InstanceType(sizing.instanceType)],
+        minSize: sizing.desiredSize,
+        desiredSize: sizing.desiredSize,
+        maxSize: sizing.maxSize,
+        subnets: props.nodeSubnets,
+        labels: { [WORKLOAD_LABEL_KEY]: workload.labelValue },
+        ...(workload.tainted ? { taints: [{ key: WORKLOAD_LABEL_KEY, value: workload.labelValue, effect: eks.TaintEffect.NO_SCHEDULE }] } : {}),
+      });
+    }
+    this.nodegroups = nodegroups;
+
+    this.podIdentityAgent = new eks.Addon(this, 'PodIdentityAgent', { cluster: this.cluster, addonName: 'eks-pod-identity-agent' });
+    // metrics-server as the EKS community add-on: `kubectl top` and the HPA, without a Helm release to keep up to date.
+    new eks.Addon(this, 'MetricsServer', { cluster: this.cluster, addonName: 'metrics-server' });
+
+    this.acknowledgeNagFindings();
+  }
+
+  private acknowledgeNagFindings(): void {
+    const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
+    acknowledgeFindings(this.cluster, [
+      {
+        id: managedPolicyFinding('AmazonEKSClusterPolicy'),
+        reason: 'The EKS service role must carry AmazonEKSClusterPolicy; AWS maintains it as EKS gains features, and no customer-managed equivalent is supported.',
+      },
+      ...nodePolicies.map((policy) => ({
+        id: managedPolicyFinding(policy),
+        reason:
+          `${policy} is one of the three policies EKS requires on a managed node group role (kubelet registration, VPC CNI, image pulls); ` +
+          'workloads get their own permissions through Pod Identity, not the node role.',
+      })),
+      ...['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly'].map((policy) => ({
+        id: managedPolicyFinding(policy),
+        reason:
+          `${policy} is attached by aws-eks-v2 to the kubectl provider functions (logs, ENIs in the VPC, pulling the Helm chart OCI layers); ` +
+          'they only run during deployments.',
+      })),
+      {
+        id: 'AwsSolutions-IAM4[Policy::{"Fn::If":["EksClusterKubectlProviderHandlerHasEcrPublicC426D1A5",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]',
+        reason:
+          'aws-eks-v2 adds public ECR read access to the kubectl handler only in partitions that have ECR Public, so Helm can pull public OCI charts.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::<EksClusterKubectlProviderHandlerDA75FB7A.Arn>:*]',
+        reason: 'The custom-resource framework may invoke any version of the kubectl handler function; the wildcard is only the version qualifier of that one function.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'aws-eks-v2 pins the kubectl handler runtime to the one the kubectl/helm layer is built and tested for; it is upgraded with aws-cdk-lib.',
+      },
+      {
+        id: 'CloudFormation-Validate::W9009',
+        reason:
+          'aws-eks-v2 writes EncryptionConfig.Resources=["secrets"], which the EKS API still requires to enable envelope encryption of secrets.',
+      },
+    ]);
+  }
+}

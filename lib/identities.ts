@@ -1,0 +1,147 @@
+/**
+ * What each workload may do in AWS, granted through EKS Pod Identity: one IAM role per Kubernetes
+ * service account, with only the actions that workload needs on the resources it uses.
+ */
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { KafkaCluster } from './kafka.ts';
+import { acknowledgeFindings } from './nag-acknowledgements.ts';
+import { AnalyticsBucket } from './storage.ts';
+
+/** Kubernetes namespace the producers and the Spark job run in (the k8s charts create it). */
+export const WORKLOAD_NAMESPACE = 'flight-analytics';
+/** Service account of the producer pods. */
+export const PRODUCER_SERVICE_ACCOUNT = 'flight-producer';
+/** Service account of the Spark driver *and* executor pods: both read Kafka and write to S3. */
+export const SPARK_SERVICE_ACCOUNT = 'flight-analytics-spark';
+
+/** The bucket prefixes the Spark job reads and writes. */
+const SPARK_BUCKET_PREFIXES = [AnalyticsBucket.CHECKPOINTS_PREFIX, AnalyticsBucket.ANALYTICS_PREFIX, AnalyticsBucket.QUARANTINE_PREFIX];
+
+/** Properties of {@link WorkloadIdentities}. */
+export interface WorkloadIdentitiesProps {
+  readonly cluster: eks.ICluster;
+  /** The Pod Identity agent; associations are created after it. */
+  readonly podIdentityAgent: eks.Addon;
+  readonly kafka: KafkaCluster;
+  /** Topic the producer writes and the Spark job reads. */
+  readonly topicName: string;
+  /** Consumer group of the Spark job (its `kafka.group.id`). */
+  readonly sparkConsumerGroup: string;
+  /** The analytics bucket (checkpoints/, analytics/, quarantine/). */
+  readonly bucket: s3.IBucket;
+  /** @default WORKLOAD_NAMESPACE */
+  readonly namespace?: string;
+}
+
+/**
+ * Two IAM roles and their Pod Identity associations:
+ * - `flight-producer` may connect to the cluster (idempotently) and describe, create and write the
+ *   flight-events topic; nothing else.
+ * - `flight-analytics-spark` may connect, describe and read the topic, use its consumer group, and
+ *   read, write and delete objects under checkpoints/, analytics/ and quarantine/ of the bucket.
+ *
+ * Every resource is named by ARN: the cluster ARN, and topic and group ARNs built from the cluster's
+ * name and UUID. The roles trust only the EKS Pod Identity service, for this account and cluster.
+ */
+export class WorkloadIdentities extends Construct {
+  public readonly producerRole: iam.Role;
+  public readonly sparkRole: iam.Role;
+  public readonly namespace: string;
+  public readonly producerServiceAccount = PRODUCER_SERVICE_ACCOUNT;
+  public readonly sparkServiceAccount = SPARK_SERVICE_ACCOUNT;
+
+  public constructor(scope: Construct, id: string, props: WorkloadIdentitiesProps) {
+    super(scope, id);
+    this.namespace = props.namespace ?? WORKLOAD_NAMESPACE;
+    const { kafka } = props;
+    const topicArn = kafka.topicArn(props.topicName);
+
+    this.producerRole = this.podIdentityRole('ProducerRole', props.cluster, 'Flight event producer: writes the flight-events topic', [
+      new iam.PolicyStatement({
+        sid: 'ConnectToCluster',
+        // WriteDataIdempotently: the producer is idempotent (enable.idempotence), which MSK IAM
+        // authorises as a cluster action; without it InitProducerId is refused.
+        actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+        resources: [kafka.clusterArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteFlightEvents',
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:WriteData'],
+        resources: [topicArn],
+      }),
+    ]);
+
+    const objectArns = SPARK_BUCKET_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
+    this.sparkRole = this.podIdentityRole('SparkRole', props.cluster, 'Flight analytics Spark job: reads flight-events, writes the bucket', [
+      new iam.PolicyStatement({
+        sid: 'ConnectToCluster',
+        actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+        resources: [kafka.clusterArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadFlightEvents',
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resources: [topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'UseConsumerGroup',
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resources: [kafka.groupArn(props.sparkConsumerGroup)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListJobPrefixes',
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+        // S3A lists both "checkpoints/..." and the bare directory marker "checkpoints".
+        conditions: { StringLike: { 's3:prefix': SPARK_BUCKET_PREFIXES.flatMap((prefix) => [`${prefix}*`, prefix.slice(0, -1)]) } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadWriteJobPrefixes',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resources: objectArns,
+      }),
+    ]);
+
+    for (const [associationId, serviceAccount, role] of [
+      ['ProducerAssociation', PRODUCER_SERVICE_ACCOUNT, this.producerRole],
+      ['SparkAssociation', SPARK_SERVICE_ACCOUNT, this.sparkRole],
+    ] as const) {
+      const association = new eks.CfnPodIdentityAssociation(this, associationId, {
+        clusterName: props.cluster.clusterName,
+        namespace: this.namespace,
+        serviceAccount,
+        roleArn: role.roleArn,
+      });
+      association.node.addDependency(props.podIdentityAgent);
+    }
+
+    const bucketLogicalId = Stack.of(this).getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
+    acknowledgeFindings(
+      this.sparkRole,
+      SPARK_BUCKET_PREFIXES.map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
+        reason:
+          `Spark names checkpoint, state and output files itself at run time; the wildcard covers only keys under ${prefix} of this one bucket.`,
+      })),
+    );
+  }
+
+  private podIdentityRole(id: string, cluster: eks.ICluster, description: string, statements: iam.PolicyStatement[]): iam.Role {
+    const stack = Stack.of(this);
+    return new iam.Role(this, id, {
+      description,
+      // Only EKS Pod Identity, acting for this account's cluster, may assume the role (confused deputy).
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com')
+        .withConditions({
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': cluster.clusterArn },
+        })
+        .withSessionTags(),
+      inlinePolicies: { Workload: new iam.PolicyDocument({ statements }) },
+    });
+  }
+}

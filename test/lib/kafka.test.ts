@@ -1,0 +1,105 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KafkaCluster } from '../../lib/kafka.ts';
+import { Network } from '../../lib/network.ts';
+import { versions } from '../../lib/versions.ts';
+import { projectApp } from './fixtures.ts';
+
+function newKafka(stack: Stack, brokerCount = 6, network = new Network(stack, 'Network')): KafkaCluster {
+  return new KafkaCluster(stack, 'Kafka', {
+    vpc: network.vpc,
+    brokerSubnets: network.privateSubnets,
+    sizing: { brokerInstanceType: 'kafka.m7g.xlarge', brokerCount, brokerVolumeGiB: 500 },
+    clusterName: 'flight-analytics-test',
+  });
+}
+
+describe('KafkaCluster', () => {
+  let stack: Stack;
+  let network: Network;
+  let kafka: KafkaCluster;
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN a network WHEN a six-broker MSK cluster is created
+    stack = new Stack(projectApp(), 'KafkaTest');
+    network = new Network(stack, 'Network');
+    kafka = newKafka(stack, 6, network);
+    // AND the clients' security group is let in
+    kafka.allowClientsFrom(new ec2.SecurityGroup(stack, 'Clients', { vpc: network.vpc }), 'test clients');
+    template = Template.fromStack(stack);
+  });
+
+  it('runs the MSK Kafka version from versions.json over three AZs', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      KafkaVersion: versions.mskKafka,
+      NumberOfBrokerNodes: 6,
+      BrokerNodeGroupInfo: {
+        InstanceType: 'kafka.m7g.xlarge',
+        StorageInfo: { EBSStorageInfo: { VolumeSize: 500 } },
+        ClientSubnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('privateSubnet1') }]),
+      },
+    });
+    const cluster = Object.values(template.findResources('AWS::MSK::Cluster'))[0]!;
+    expect(cluster['Properties'].BrokerNodeGroupInfo.ClientSubnets).toHaveLength(3);
+  });
+
+  it('accepts IAM-authenticated clients over TLS only, and encrypts storage with a KMS key', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true }, Scram: { Enabled: false } }, Tls: { Enabled: false }, Unauthenticated: { Enabled: false } },
+      EncryptionInfo: {
+        EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true },
+        EncryptionAtRest: { DataVolumeKMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaStorageKey'), 'Arn'] } },
+      },
+    });
+  });
+
+  it('sends broker logs to CloudWatch Logs and enables open monitoring', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: { Ref: Match.stringLikeRegexp('^KafkaBrokerLogs') } } } },
+      OpenMonitoring: { Prometheus: { JmxExporter: { EnabledInBroker: true }, NodeExporter: { EnabledInBroker: true } } },
+    });
+  });
+
+  it('configures explicit topic creation, replication factor 3 and min.insync.replicas 2', () => {
+    template.hasResourceProperties('AWS::MSK::Configuration', {
+      KafkaVersionsList: [versions.mskKafka],
+      ServerProperties: 'auto.create.topics.enable=false\ndefault.replication.factor=3\nmin.insync.replicas=2',
+    });
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      ConfigurationInfo: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaConfiguration'), 'Arn'] }, Revision: 1 },
+    });
+  });
+
+  it('reads the SASL/IAM bootstrap brokers with a custom resource allowed only GetBootstrapBrokers on this cluster', () => {
+    const call = JSON.stringify(Object.values(template.findResources('Custom::AWS'))[0]!['Properties'].Create);
+    expect(call).toContain('\\"service\\":\\"Kafka\\",\\"action\\":\\"getBootstrapBrokers\\"');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Action: 'kafka:GetBootstrapBrokers', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaCluster'), 'Arn'] } }],
+      },
+    });
+    expect(stack.resolve(kafka.bootstrapBrokersSaslIam)).toStrictEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^KafkaBootstrapBrokers/), 'BootstrapBrokerStringSaslIam'],
+    });
+  });
+
+  it('admits clients only on port 9098 from the security groups it is told about', () => {
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 9098,
+      ToPort: 9098,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Clients'), 'GroupId'] },
+    });
+  });
+
+  it('builds topic and group ARNs from the cluster name and UUID', () => {
+    expect(JSON.stringify(stack.resolve(kafka.topicArn('flight-events')))).toMatch(/:topic\/flight-analytics-test\/".*"\/flight-events"/);
+    expect(JSON.stringify(stack.resolve(kafka.groupArn('spark')))).toMatch(/:group\/flight-analytics-test\/".*"\/spark"/);
+  });
+
+  it('throws naming brokerCount when it is not a multiple of 3', () => {
+    expect(() => newKafka(new Stack(projectApp(), 'Bad'), 4)).toThrow('KafkaCluster: sizing.brokerCount must be a multiple of 3, got 4');
+  });
+});
