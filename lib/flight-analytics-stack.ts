@@ -12,7 +12,9 @@ import { KafkaCluster } from './kafka.ts';
 import { acknowledgeStackNagFindings } from './nag-acknowledgements.ts';
 import { Network } from './network.ts';
 import { SparkOperator } from './spark-operator.ts';
+import { computeCapacityPlan } from './plan/capacity-plan.ts';
 import { AnalyticsBucket } from './storage.ts';
+import { Workloads } from './workloads.ts';
 
 /** Value of the `Project` tag on the stack and, through CloudFormation, on every resource in it. */
 export const PROJECT_TAG_VALUE = 'flight-data-analytics';
@@ -32,7 +34,7 @@ export interface FlightAnalyticsStackProps extends StackProps {
  * One deployment of Flight Data Analytics: flight events -> Kafka -> Spark Structured Streaming -> S3.
  *
  * Constructs are created in the order data flows, and each takes what it depends on as props:
- * network -> bucket -> EKS cluster -> MSK -> images -> Pod Identity -> spark-operator.
+ * network -> bucket -> EKS cluster -> MSK -> images -> Pod Identity -> spark-operator -> workloads (k8s/ charts).
  *
  * What the Kubernetes charts (k8s/) need is public here: {@link cluster} (for `addCdk8sChart`),
  * {@link kafka}`.bootstrapBrokersSaslIam`, the bucket name, the image URIs, the namespace and
@@ -53,6 +55,8 @@ export class FlightAnalyticsStack extends Stack {
   public readonly images: WorkloadImages;
   public readonly identities: WorkloadIdentities;
   public readonly sparkOperator: SparkOperator;
+  /** The k8s/ charts (namespace, topic Job, producer fleet, SparkApplication) applied to the cluster. */
+  public readonly workloads: Workloads;
 
   public constructor(scope: Construct, id: string, props: FlightAnalyticsStackProps) {
     const { config, imageBuildContexts, ...stackProps } = props;
@@ -103,6 +107,21 @@ export class FlightAnalyticsStack extends Stack {
     });
     // The operator's controller and webhook are scheduled on the system nodes.
     this.sparkOperator.chart.node.addDependency(this.flightCluster.nodegroups.system);
+
+    this.workloads = new Workloads(this, 'Workloads', {
+      cluster: this.cluster,
+      bootstrapServers: this.kafka.bootstrapBrokersSaslIam,
+      topic: config.topicName,
+      sparkConsumerGroup: config.sparkConsumerGroup,
+      bucketName: this.analyticsBucket.bucket.bucketName,
+      producerImage: this.images.producerImageUri,
+      sparkJobImage: this.images.sparkJobImageUri,
+      awsRegion: this.region,
+      // The same plan that sized the node groups (lib/config.ts), so the pods fit the nodes.
+      plan: computeCapacityPlan({ targetEventsPerHour: config.targetEventsPerHour }),
+      workloadPrerequisites: [...Object.values(this.flightCluster.nodegroups), this.identities],
+      sparkOperator: this.sparkOperator.chart,
+    });
 
     new CfnOutput(this, 'ClusterName', { description: 'EKS cluster name', value: this.cluster.clusterName });
     new CfnOutput(this, 'KubeconfigCommand', {
