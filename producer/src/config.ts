@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { FLIGHT_SIMULATOR_DEFAULTS } from './flight-simulator.ts';
 import type { KafkaSenderOptions } from './kafka-sender.ts';
+import { SECURITY_MODES, type SecurityOptions } from './security.ts';
 
 export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -32,12 +33,23 @@ export interface SimulationConfig {
   readonly durationS: number;
   /** Events per second; 0 = as fast as possible. */
   readonly rate: number;
+  /** Worker threads, each with its own simulator (worker id = --worker-id + i) and, for produce, its own Kafka producer. */
+  readonly workers: number;
 }
 
 /** `produce`: the simulation plus how to send (the sender's options; retries and timeouts keep their defaults). */
 export interface ProduceConfig extends SimulationConfig, Omit<KafkaSenderOptions, 'retries' | 'timeoutMs'> {
   readonly command: 'produce';
+  /** Port of /metrics, /healthz and /readyz; 0 = no server. */
+  readonly metricsPort: number;
+  /** Address the metrics server binds to. */
+  readonly metricsHost: string;
+  /** 'text' = readable lines; 'json' = pino JSON lines, one object per line (for log collectors). */
+  readonly logFormat: LogFormat;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface GenerateConfig extends SimulationConfig {
   readonly command: 'generate';
@@ -45,11 +57,24 @@ export interface GenerateConfig extends SimulationConfig {
   readonly out: string;
 }
 
+/** `topics`: create the topic (idempotent: an existing topic is reported, not an error). */
+export interface TopicsConfig {
+  readonly command: 'topics';
+  readonly bootstrapBrokers: readonly string[];
+  readonly topic: string;
+  readonly clientId: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Topic-level configs, e.g. { 'retention.ms': '86400000' }. */
+  readonly topicConfigs: Readonly<Record<string, string>>;
+  readonly security: SecurityOptions;
+}
+
 export interface HelpConfig {
   readonly command: 'help';
 }
 
-export type ProducerConfig = ProduceConfig | GenerateConfig | HelpConfig;
+export type ProducerConfig = ProduceConfig | GenerateConfig | TopicsConfig | HelpConfig;
 
 /** A bad command line or environment; the message names the option, the value and what was expected. */
 export class ConfigError extends Error {
@@ -63,11 +88,13 @@ export class ConfigError extends Error {
   }
 }
 
-export const USAGE = `Usage: producer <produce|generate> [options]
+export const USAGE = `Usage: producer <produce|generate|topics> [options]
 
   produce    generate flight events and send them to Kafka (acks=all, idempotent)
   generate   write the same events as JSON Lines (same options => the same bytes as produce sends);
              needs --count > 0, ignores --rate and --duration-s, accepts and ignores the Kafka options
+  topics     create --topic with --partitions, --replication-factor and --topic-config (an existing topic is
+             reported and left alone); uses --bootstrap, --client-id and the security options
 
 Options (environment variable in brackets; a flag wins over the environment):
   --bootstrap HOST:PORT[,HOST:PORT]  Kafka bootstrap brokers [PRODUCER_BOOTSTRAP] (default 127.0.0.1:9092)
@@ -77,6 +104,9 @@ Options (environment variable in brackets; a flag wins over the environment):
   --rate N                           events per second; 0 = unlimited [PRODUCER_RATE] (default 0)
   --seed N                           seed of the event stream, 0..4294967295 [PRODUCER_SEED] (default 1)
   --worker-id N                      id of this producer worker [PRODUCER_WORKER_ID] (default 0)
+  --workers N                        worker threads, 1-64; worker i simulates worker id (--worker-id + i), gets
+                                     --count and --rate split evenly, and has its own Kafka producer;
+                                     generate writes worker 0's events, then worker 1's, ... [PRODUCER_WORKERS] (default 1)
   --start-time ISO                   event time of the first events [PRODUCER_START_TIME] (default now)
   --active-flights N                 flights alive at once [PRODUCER_ACTIVE_FLIGHTS] (default 2000)
   --position-interval-s S            seconds between position reports [PRODUCER_POSITION_INTERVAL_S] (default 60)
@@ -85,6 +115,15 @@ Options (environment variable in brackets; a flag wins over the environment):
   --max-in-flight N                  most unacknowledged requests [PRODUCER_MAX_IN_FLIGHT] (default 8)
   --compression ALGO                 none|gzip|snappy|lz4|zstd [PRODUCER_COMPRESSION] (default none)
   --client-id ID                     Kafka client id [PRODUCER_CLIENT_ID] (default flight-producer-w<worker-id>)
+  --metrics-port N                   produce only: serve /metrics, /healthz, /readyz on this port; 0 = off [PRODUCER_METRICS_PORT] (default 0)
+  --metrics-host ADDR                address the metrics server binds to [PRODUCER_METRICS_HOST] (default 127.0.0.1)
+  --log-format text|json             text lines, or pino JSON lines on stderr [PRODUCER_LOG_FORMAT] (default text)
+  --security MODE                    plaintext|tls|msk-iam (TLS + SASL OAUTHBEARER signed for MSK IAM) [PRODUCER_SECURITY] (default plaintext)
+  --tls-ca-file PATH                 PEM CA bundle to trust for tls/msk-iam [PRODUCER_TLS_CA_FILE] (default: system roots)
+  --aws-region REGION                region of the MSK cluster, for msk-iam [PRODUCER_AWS_REGION, else AWS_REGION]
+  --partitions N                     topics only: partitions of the new topic [PRODUCER_PARTITIONS] (default 6)
+  --replication-factor N             topics only: replicas per partition [PRODUCER_REPLICATION_FACTOR] (default 1; 3 on MSK)
+  --topic-config K=V[,K=V]           topics only: topic configs, e.g. retention.ms=86400000 [PRODUCER_TOPIC_CONFIG]
   --out PATH                         generate only: file to write, '-' = stdout [PRODUCER_OUT] (default -)
   -h, --help                         print this help
 
@@ -100,6 +139,7 @@ const OPTION_NAMES = [
   'rate',
   'seed',
   'worker-id',
+  'workers',
   'start-time',
   'active-flights',
   'position-interval-s',
@@ -108,6 +148,15 @@ const OPTION_NAMES = [
   'max-in-flight',
   'compression',
   'client-id',
+  'metrics-port',
+  'metrics-host',
+  'log-format',
+  'security',
+  'tls-ca-file',
+  'aws-region',
+  'partitions',
+  'replication-factor',
+  'topic-config',
   'out',
 ] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
@@ -133,10 +182,10 @@ export function parseProducerConfig(
 
   const [command, ...extra] = parsed.positionals;
   if (command === undefined) {
-    throw new ConfigError(`missing command: expected "produce" or "generate"\n\n${USAGE}`);
+    throw new ConfigError(`missing command: expected "produce", "generate" or "topics"\n\n${USAGE}`);
   }
-  if (command !== 'produce' && command !== 'generate') {
-    throw new ConfigError(`unknown command "${command}": expected "produce" or "generate"`);
+  if (command !== 'produce' && command !== 'generate' && command !== 'topics') {
+    throw new ConfigError(`unknown command "${command}": expected "produce", "generate" or "topics"`);
   }
   if (extra.length > 0) {
     throw new ConfigError(`unexpected argument "${extra[0]}": options start with "--" (see --help)`);
@@ -161,6 +210,7 @@ export function parseProducerConfig(
     count: integerOption(read('count'), 0, Number.MAX_SAFE_INTEGER, 0),
     durationS: numberOption(read('duration-s'), 0, Number.MAX_SAFE_INTEGER, 0),
     rate: numberOption(read('rate'), 0, Number.MAX_SAFE_INTEGER, 0),
+    workers: integerOption(read('workers'), 1, 64, 1),
   };
 
   // The Kafka options are validated for both verbs so a typo never hides behind `generate`.
@@ -172,14 +222,39 @@ export function parseProducerConfig(
     lingerMs: numberOption(read('linger-ms'), 0, 60_000, 10),
     maxInFlight: integerOption(read('max-in-flight'), 1, 1024, 8),
     compression: enumOption(read('compression'), COMPRESSIONS, 'none'),
+    security: securityOption(read, env),
   };
+
+  const topicsOnly = (['partitions', 'replication-factor', 'topic-config'] as const).map(read).find((raw) => raw !== undefined && !raw.source.includes('(from '));
+  if (command === 'topics') {
+    return {
+      command,
+      bootstrapBrokers: kafka.bootstrapBrokers,
+      topic: kafka.topic,
+      clientId: read('client-id') === undefined ? 'flight-producer-topics' : kafka.clientId,
+      partitions: integerOption(read('partitions'), 1, 100_000, 6),
+      replicationFactor: integerOption(read('replication-factor'), 1, 32_767, 1),
+      topicConfigs: topicConfigsOption(read('topic-config')),
+      security: kafka.security,
+    };
+  }
+  if (topicsOnly !== undefined) {
+    throw new ConfigError(`${topicsOnly.source}: only "topics" takes this option; got "${topicsOnly.text}" for "${command}"`, topicsOnly.source.split(' ')[0]);
+  }
 
   if (command === 'produce') {
     const out = read('out');
     if (out !== undefined) {
       throw new ConfigError(`${out.source}: only "generate" writes a file; got "${out.text}" for "produce"`, '--out');
     }
-    return { command, ...simulation, ...kafka };
+    return {
+      command,
+      ...simulation,
+      ...kafka,
+      metricsPort: integerOption(read('metrics-port'), 0, 65535, 0),
+      metricsHost: patternOption(read('metrics-host'), /^[A-Za-z0-9.:_-]{1,253}$/, 'a host name or IP address, e.g. 0.0.0.0', '127.0.0.1'),
+      logFormat: enumOption(read('log-format'), LOG_FORMATS, 'text'),
+    };
   }
 
   if (simulation.count === 0) {
@@ -289,6 +364,29 @@ function bootstrapOption(raw: RawValue | undefined): string[] {
     if (!match || port < 1 || port > 65535) fail(raw, 'host:port[,host:port...] with ports 1-65535');
   }
   return brokers;
+}
+
+function securityOption(read: (name: OptionName) => RawValue | undefined, env: Readonly<Record<string, string | undefined>>): SecurityOptions {
+  const mode = enumOption(read('security'), SECURITY_MODES, 'plaintext');
+  const caRaw = read('tls-ca-file');
+  const regionRaw = read('aws-region') ?? (env['AWS_REGION'] ? { text: env['AWS_REGION'], source: '--aws-region (from AWS_REGION)' } : undefined);
+  if (caRaw !== undefined && mode === 'plaintext') fail(caRaw, 'no CA file with --security plaintext (use tls or msk-iam)');
+  const awsRegion = regionRaw === undefined ? undefined : patternOption(regionRaw, /^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1', '');
+  if (mode === 'msk-iam' && awsRegion === undefined) {
+    throw new ConfigError('--security msk-iam: expected --aws-region (or AWS_REGION) naming the MSK cluster\'s region, got none', '--aws-region');
+  }
+  return { mode, tlsCaFile: caRaw === undefined ? undefined : nonEmpty(caRaw), awsRegion };
+}
+
+function topicConfigsOption(raw: RawValue | undefined): Record<string, string> {
+  const configs: Record<string, string> = {};
+  if (raw === undefined) return configs;
+  for (const pair of raw.text.split(',')) {
+    const match = /^([a-z0-9][a-z0-9._-]*)=(.+)$/.exec(pair.trim());
+    if (!match) fail(raw, 'key=value[,key=value...] with Kafka topic config names, e.g. retention.ms=86400000');
+    configs[match[1] as string] = match[2] as string;
+  }
+  return configs;
 }
 
 function nonEmpty(raw: RawValue): string {

@@ -11,6 +11,7 @@
 import { type FlightEvent } from './generated/flight-event.ts';
 import { distanceNm, type GeoPoint, GreatCircleRoute } from './great-circle.ts';
 import { type AircraftType, type Airline, type Airport, AIRCRAFT_TYPES, AIRLINES, AIRPORTS } from './reference-data.ts';
+import { isoUtc } from './iso-time.ts';
 import { SeededRandom } from './seeded-random.ts';
 
 export interface FlightSimulatorOptions {
@@ -79,6 +80,9 @@ interface Flight {
   readonly scheduledDepartureIso: string;
   readonly scheduledArrivalIso: string;
   readonly scheduledArrivalMs: number;
+  /** actual_departure and actual_arrival, formatted once per flight rather than once per event. */
+  readonly departureIso: string;
+  readonly actualArrivalIso: string;
   /** Time of the 'cancelled' event, or -1 when the flight operates. */
   readonly cancelledAtMs: number;
   readonly boardingAtMs: number;
@@ -265,6 +269,8 @@ export class FlightSimulator implements Iterable<FlightEvent> {
       scheduledDepartureIso: new Date(scheduledDepartureMs).toISOString(),
       scheduledArrivalIso: new Date(scheduledArrivalMs).toISOString(),
       scheduledArrivalMs,
+      departureIso: new Date(departureMs).toISOString(),
+      actualArrivalIso: new Date(actualArrivalMs).toISOString(),
       cancelledAtMs,
       boardingAtMs,
       departureMs,
@@ -302,7 +308,7 @@ export class FlightSimulator implements Iterable<FlightEvent> {
       flight_id: flight.flightId,
       seq,
       event_type: type,
-      event_time: new Date(timeMs).toISOString(),
+      event_time: isoUtc(timeMs),
       airline: flight.airline.iata,
       flight_number: flight.flightNumber,
       origin: flight.origin.iata,
@@ -310,8 +316,8 @@ export class FlightSimulator implements Iterable<FlightEvent> {
       aircraft_type: flight.aircraft.icao,
       scheduled_departure: flight.scheduledDepartureIso,
       scheduled_arrival: flight.scheduledArrivalIso,
-      actual_departure: departed ? new Date(flight.departureMs).toISOString() : null,
-      actual_arrival: landed ? new Date(flight.actualArrivalMs).toISOString() : null,
+      actual_departure: departed ? flight.departureIso : null,
+      actual_arrival: landed ? flight.actualArrivalIso : null,
       departure_delay_min: departed ? flight.departureDelayMin : null,
       arrival_delay_min: landed ? flight.arrivalDelayMin : null,
       diverted_to: diverted ? (flight.divertedTo as Airport).iata : null,

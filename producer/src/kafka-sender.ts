@@ -16,6 +16,7 @@ import {
   Producer,
 } from '@platformatic/kafka';
 import { type Compression } from './config.ts';
+import { connectionSecurity, type SecurityOptions } from './security.ts';
 
 export interface KafkaSenderOptions {
   /** host:port of one or more brokers. */
@@ -33,6 +34,8 @@ export interface KafkaSenderOptions {
   readonly retries?: number;
   /** Connection and request timeout, ms. Default 10000. */
   readonly timeoutMs?: number;
+  /** PLAINTEXT (default), TLS, or TLS + MSK IAM. */
+  readonly security?: SecurityOptions;
 }
 
 export interface KafkaSenderStats {
@@ -67,6 +70,8 @@ export class KafkaSender {
   #waiters: (() => void)[] = [];
   #failure: KafkaSendError | undefined;
   #closed = false;
+  /** Called when a produce request completes: its latency from send to acknowledgement (or failure), ms. */
+  onBatchDone: ((latencyMs: number, messages: number, ok: boolean) => void) | undefined;
 
   constructor(options: KafkaSenderOptions) {
     this.#options = options;
@@ -85,6 +90,7 @@ export class KafkaSender {
       connectTimeout: timeoutMs,
       timeout: timeoutMs,
       autocreateTopics: false,
+      ...connectionSecurity(options.security),
     });
   }
 
@@ -128,14 +134,18 @@ export class KafkaSender {
   }
 
   /**
-   * Queues one message. Returns undefined when the caller may go on, or a promise to await when
+   * Queues one message, optionally with its partition hash precomputed. Returns undefined when the caller may go on, or a promise to await when
    * the in-flight cap is reached (backpressure).
    * @throws KafkaSendError once any earlier send has failed.
    */
-  add(key: Buffer, value: Buffer): Promise<void> | undefined {
+  add(key: Buffer, value: Buffer, partitionHash?: number): Promise<void> | undefined {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new KafkaSendError('KafkaSender.add() after close()');
-    this.#batch.push({ topic: this.#options.topic, key, value });
+    // A given partition (any non-negative integer; the client takes it modulo the partition count)
+    // skips the client's partitioner; see flight-keys.ts.
+    this.#batch.push(
+      partitionHash === undefined ? { topic: this.#options.topic, key, value } : { topic: this.#options.topic, key, value, partition: partitionHash },
+    );
     this.#batchBytes += value.length;
     if (this.#batch.length >= this.#options.batchSize) {
       this.#batchReady = true;
@@ -189,14 +199,17 @@ export class KafkaSender {
     this.#batchReady = false;
     this.#inFlight++;
     this.stats.sent += messages.length;
+    const sentAtMs = performance.now();
     this.#producer.send({ messages }).then(
       () => {
         this.stats.acked += messages.length;
         this.stats.bytes += bytes;
+        this.onBatchDone?.(performance.now() - sentAtMs, messages.length, true);
         this.#onSendDone();
       },
       (error: unknown) => {
         this.stats.errors += messages.length;
+        this.onBatchDone?.(performance.now() - sentAtMs, messages.length, false);
         this.#failure ??= new KafkaSendError(
           `Kafka did not acknowledge a batch of ${messages.length} messages to topic "${this.#options.topic}" ` +
             `at ${this.#options.bootstrapBrokers.join(',')}: ${describeKafkaError(error)}`,

@@ -3,41 +3,31 @@
  * events as JSON Lines. Run with `npx tsx producer/src/main.ts <produce|generate> [options]`
  * (see `--help` and config.ts for options and environment variables).
  *
+ * With --workers N the same module is started N times as a worker_thread (workerData says so),
+ * each running produce-loop.ts; the main thread relays signals and adds up the totals.
+ *
  * Exit codes: 0 success; 1 Kafka or I/O failure (message on stderr); 2 bad command line.
  */
 
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { type Writable } from 'node:stream';
-import { ConfigError, type GenerateConfig, parseProducerConfig, type ProduceConfig, type SimulationConfig, USAGE } from './config.ts';
-import { encodeFlightEvent, flightEventKey } from './encode.ts';
-import { FlightSimulator } from './flight-simulator.ts';
-import { describeKafkaError, KafkaSender } from './kafka-sender.ts';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { ConfigError, type GenerateConfig, parseProducerConfig, type ProduceConfig, USAGE } from './config.ts';
+import { createLog, type Log } from './log.ts';
+import { ProducerMetrics, serveMetrics } from './metrics.ts';
+import { createTopic } from './topics.ts';
+import { encodeFlightEvent } from './encode.ts';
+import { type KafkaSenderStats } from './kafka-sender.ts';
+import { type ProduceOutcome, type ProduceProgress, quantile, runProduceLoop, simulatorFor } from './produce-loop.ts';
+import { type ProduceWorkerData, type RunningWorker, splitAcrossWorkers, startProduceWorker, sumStats, type WorkerMessage } from './workers.ts';
 
-/** How many events the hot loop generates between two looks at the clock, signals and timers. */
-const EVENTS_PER_CHECK = 1024;
 const PROGRESS_INTERVAL_MS = 1000;
-/** Longest we wait for in-flight batches after a stop or failure before giving up on them. */
-const CLOSE_TIMEOUT_MS = 60_000;
 
-function log(line: string): void {
-  process.stderr.write(`[producer] ${line}\n`);
-}
-
-function simulatorFor(config: SimulationConfig): FlightSimulator {
-  return new FlightSimulator({
-    seed: config.seed,
-    workerId: config.workerId,
-    startTime: config.startTimeMs,
-    activeFlights: config.activeFlights,
-    positionIntervalS: config.positionIntervalS,
-  });
-}
+let log: Log = createLog('text');
 
 async function produce(config: ProduceConfig): Promise<number> {
-  const simulator = simulatorFor(config);
-  const sender = new KafkaSender(config);
+  log = createLog(config.logFormat);
   const startedMs = performance.now();
   let stopReason: string | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -47,84 +37,86 @@ async function produce(config: ProduceConfig): Promise<number> {
     }
     stopReason = signal;
     log(`${signal}: stopping, flushing in-flight batches (send the signal again to exit at once)`);
+    for (const running of workers) running.worker.postMessage({ type: 'stop', reason: signal });
+    if (metrics) metrics.readiness = 'stopping';
   };
+
+  const shares = splitAcrossWorkers(config);
+  const workers: RunningWorker[] = [];
+  const local: ProduceProgress = { generated: 0, stats: { sent: 0, acked: 0, errors: 0, bytes: 0 }, inFlight: 0 };
+  const snapshot = (): { generated: number; stats: KafkaSenderStats; inFlight: number } => {
+    if (workers.length === 0) return local;
+    return {
+      generated: workers.reduce((n, w) => n + w.latest.generated, 0),
+      stats: sumStats(workers.map((w) => w.latest.stats)),
+      inFlight: workers.reduce((n, w) => n + w.latest.inFlight, 0),
+    };
+  };
+
+  // Kubernetes probes: ready once every worker has connected, unready while stopping or failed.
+  const metrics = config.metricsPort > 0 ? new ProducerMetrics(snapshot) : undefined;
+  let connectedWorkers = 0;
+  const onConnected = (): void => {
+    connectedWorkers++;
+    if (metrics && connectedWorkers === shares.length && metrics.readiness === 'starting') metrics.readiness = 'ready';
+  };
+  const onBatchDone = metrics ? (latencyMs: number, _messages: number, ok: boolean): void => metrics.observeBatch(latencyMs, ok) : undefined;
+  // Registered once `workers` and `metrics` exist, which the handler reaches into.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  let exitCode = 0;
-  let generated = 0;
-  let lastProgressMs = startedMs;
-  let lastProgressAcked = 0;
-  let progress: NodeJS.Timeout | undefined;
-
-  try {
-    await sender.connect();
-    lastProgressMs = performance.now();
-    progress = setInterval(() => {
-      const nowMs = performance.now();
-      const perSecond = ((sender.stats.acked - lastProgressAcked) * 1000) / (nowMs - lastProgressMs);
-      lastProgressMs = nowMs;
-      lastProgressAcked = sender.stats.acked;
-      const total = config.count > 0 ? `${generated}/${config.count}` : `${generated}`;
-      let eta = '';
-      if (config.count > 0 && perSecond > 0) eta = `, ETA ${Math.ceil((config.count - sender.stats.acked) / perSecond)} s`;
-      log(`${Math.round(perSecond)} msg/s, generated ${total}, acked ${sender.stats.acked}, in flight ${sender.inFlight}${eta}`);
-    }, PROGRESS_INTERVAL_MS);
-    progress.unref();
-    log(
-      `producing to ${config.topic} at ${config.bootstrapBrokers.join(',')}: ` +
-        `${config.count > 0 ? `${config.count} events` : 'until stopped'}` +
-        `${config.rate > 0 ? ` at ${config.rate}/s` : ''}${config.durationS > 0 ? `, at most ${config.durationS} s` : ''}`,
-    );
-    const deadlineMs = config.durationS > 0 ? startedMs + config.durationS * 1000 : Infinity;
-    while (stopReason === undefined && (config.count === 0 || generated < config.count)) {
-      if (generated % EVENTS_PER_CHECK === 0) {
-        const nowMs = performance.now();
-        if (nowMs >= deadlineMs) {
-          stopReason = `--duration-s ${config.durationS} elapsed`;
-          break;
-        }
-        await yieldToEventLoop(); // lets signals, the linger timer and acknowledgements in
-      }
-      if (config.rate > 0) {
-        const dueMs = startedMs + (generated * 1000) / config.rate;
-        if (dueMs >= deadlineMs) {
-          stopReason = `--duration-s ${config.durationS} elapsed`;
-          break;
-        }
-        const aheadMs = dueMs - performance.now();
-        if (aheadMs > 2) await sleep(aheadMs);
-      }
-      const event = simulator.next();
-      const mustWait = sender.add(flightEventKey(event), encodeFlightEvent(event));
-      generated++;
-      if (mustWait) await mustWait;
+  if (metrics) {
+    try {
+      const server = await serveMetrics(metrics, config.metricsPort, config.metricsHost);
+      log(`serving /metrics, /healthz and /readyz on http://${config.metricsHost}:${server.port}`);
+    } catch (error) {
+      log(`error: --metrics-port ${config.metricsPort}: cannot listen on ${config.metricsHost}:${config.metricsPort}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
     }
-    if (stopReason !== undefined) log(`stopped after ${generated} events (${stopReason})`);
-  } catch (error) {
-    log(`error: ${error instanceof Error ? error.message : String(error)}`);
-    exitCode = 1;
   }
 
-  const closeTimeout = sleep(CLOSE_TIMEOUT_MS, 'timeout' as const, { ref: false });
-  try {
-    const closed = await Promise.race([sender.close().then(() => 'closed' as const), closeTimeout]);
-    if (closed === 'timeout') {
-      log(`error: in-flight batches not acknowledged within ${CLOSE_TIMEOUT_MS / 1000} s; giving up on them`);
-      exitCode = 1;
+  log(
+    `producing to ${config.topic} at ${config.bootstrapBrokers.join(',')}: ` +
+      `${config.count > 0 ? `${config.count} events` : 'until stopped'}` +
+      `${config.rate > 0 ? ` at ${config.rate}/s` : ''}${config.durationS > 0 ? `, at most ${config.durationS} s` : ''}` +
+      `${shares.length > 1 ? `, ${shares.length} worker threads` : ''}`,
+  );
+  let lastProgressMs = performance.now();
+  let lastProgressAcked = 0;
+  const progress = setInterval(() => {
+    const nowMs = performance.now();
+    const { generated, stats, inFlight } = snapshot();
+    const perSecond = ((stats.acked - lastProgressAcked) * 1000) / (nowMs - lastProgressMs);
+    lastProgressMs = nowMs;
+    lastProgressAcked = stats.acked;
+    const total = config.count > 0 ? `${generated}/${config.count}` : `${generated}`;
+    let eta = '';
+    if (config.count > 0 && perSecond > 0) eta = `, ETA ${Math.ceil((config.count - stats.acked) / perSecond)} s`;
+    log(`${Math.round(perSecond)} msg/s, generated ${total}, acked ${stats.acked}, in flight ${inFlight}${eta}`);
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
+
+  let outcomes: ProduceOutcome[];
+  if (shares.length === 1) {
+    outcomes = [
+      await runProduceLoop(shares[0] as ProduceConfig, {
+        stopRequested: () => stopReason,
+        log,
+        progress: local,
+        onConnected,
+        ...(onBatchDone ? { onBatchDone } : {}),
+      }),
+    ];
+  } else {
+    for (const share of shares) {
+      workers.push(startProduceWorker(new URL(import.meta.url), share, { log, onConnected, ...(onBatchDone ? { onBatchDone } : {}) }));
     }
-  } catch (error) {
-    log(`error while closing the Kafka producer: ${describeKafkaError(error)}`);
-    exitCode = 1;
+    outcomes = await Promise.all(workers.map((w) => w.outcome));
   }
   clearInterval(progress);
-  if (sender.failure && exitCode === 0) {
-    log(`error: ${sender.failure.message}`);
-    exitCode = 1;
-  }
+  if (metrics) metrics.readiness = outcomes.some((o) => o.exitCode !== 0) ? 'failed' : 'stopping';
 
   const elapsedMs = Math.round(performance.now() - startedMs);
-  const { sent, acked, errors, bytes } = sender.stats;
+  const { sent, acked, errors, bytes } = sumStats(outcomes.map((o) => o.stats));
   const result = {
     sent,
     acked,
@@ -134,13 +126,54 @@ async function produce(config: ProduceConfig): Promise<number> {
     msgs_per_sec: Math.round((acked * 10_000) / Math.max(1, elapsedMs)) / 10,
   };
   log(`done: ${acked}/${sent} acknowledged, ${errors} errors, ${bytes} bytes in ${elapsedMs} ms (${result.msgs_per_sec} msg/s)`);
+  const latencies = outcomes.flatMap((o) => o.batchLatenciesMs);
+  if (latencies.length > 0) {
+    const ms = (q: number): string => (quantile(latencies, q) as number).toFixed(1);
+    log(`batch latency (send to acknowledgement, ${latencies.length} requests): p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, max ${ms(1)} ms`);
+  }
   process.stdout.write(`PRODUCER_RESULT ${JSON.stringify(result)}\n`);
-  if (acked !== sent || errors !== 0) exitCode = 1;
-  return exitCode;
+  return outcomes.some((o) => o.exitCode !== 0) || acked !== sent || errors !== 0 ? 1 : 0;
+}
+
+/** A produce worker thread: runs its share and posts progress and its totals to the parent. */
+async function produceWorker(data: ProduceWorkerData): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('produce worker started without a parent port');
+  const id = data.config.workerId;
+  const workerLog = createLog(data.config.logFormat, { worker: id });
+  let stopReason: string | undefined;
+  port.on('message', (message: { type: 'stop'; reason: string }) => {
+    if (message.type === 'stop') stopReason ??= message.reason;
+  });
+  const progress: ProduceProgress = { generated: 0, stats: { sent: 0, acked: 0, errors: 0, bytes: 0 }, inFlight: 0 };
+  let batchLatenciesMs: number[] = [];
+  const reporter = setInterval(() => {
+    const message: WorkerMessage = {
+      type: 'progress',
+      generated: progress.generated,
+      stats: { ...progress.stats },
+      inFlight: progress.inFlight,
+      batchLatenciesMs,
+    };
+    batchLatenciesMs = [];
+    port.postMessage(message);
+  }, 250);
+  const outcome = await runProduceLoop(data.config, {
+    stopRequested: () => stopReason,
+    log: workerLog,
+    progress,
+    onConnected: () => port.postMessage({ type: 'connected' } satisfies WorkerMessage),
+    onBatchDone: (latencyMs, _messages, ok) => {
+      if (batchLatenciesMs.length < 10_000) batchLatenciesMs.push(ok ? latencyMs : -latencyMs);
+    },
+  });
+  clearInterval(reporter);
+  const done: WorkerMessage = { type: 'done', outcome };
+  port.postMessage(done);
+  port.unref();
 }
 
 async function generate(config: GenerateConfig): Promise<number> {
-  const simulator = simulatorFor(config);
   const out: Writable = config.out === '-' ? process.stdout : createWriteStream(config.out);
   let outputError: Error | undefined;
   out.on('error', (error: Error) => {
@@ -158,13 +191,17 @@ async function generate(config: GenerateConfig): Promise<number> {
     // once() rejects when the stream emits 'error' while we wait for 'drain'
     if (!ok && !outputError) await once(out, 'drain').catch((error: Error) => (outputError ??= error));
   };
-  for (let i = 0; i < config.count && !outputError; i++) {
-    // The exact bytes `produce` sends as the Kafka value, one event per line.
-    const line = encodeFlightEvent(simulator.next());
-    chunks.push(line, newline);
-    chunkBytes += line.length + 1;
-    bytes += line.length + 1;
-    if (chunkBytes >= 1 << 20) await flushChunk();
+  // With --workers N, each worker's stream in turn: the same events `produce --workers N` sends.
+  for (const share of splitAcrossWorkers(config)) {
+    const simulator = simulatorFor(share);
+    for (let i = 0; i < share.count && !outputError; i++) {
+      // The exact bytes `produce` sends as the Kafka value, one event per line.
+      const line = encodeFlightEvent(simulator.next());
+      chunks.push(line, newline);
+      chunkBytes += line.length + 1;
+      bytes += line.length + 1;
+      if (chunkBytes >= 1 << 20) await flushChunk();
+    }
   }
   await flushChunk();
   if (out !== process.stdout) {
@@ -200,13 +237,33 @@ async function main(argv: readonly string[]): Promise<number> {
       return produce(config);
     case 'generate':
       return generate(config);
+    case 'topics':
+      try {
+        const outcome = await createTopic(config, log);
+        process.stdout.write(`TOPICS_RESULT ${JSON.stringify({ topic: config.topic, ...outcome })}\n`);
+        return 0;
+      } catch (error) {
+        log(`error: ${error instanceof Error ? error.message : String(error)}`);
+        return 1;
+      }
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`[producer] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+function isProduceWorker(data: unknown): data is ProduceWorkerData {
+  return typeof data === 'object' && data !== null && (data as { role?: unknown }).role === 'flight-producer-worker';
+}
+
+if (!isMainThread && isProduceWorker(workerData)) {
+  produceWorker(workerData).catch((error: unknown) => {
+    log(`worker: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  });
+} else {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`[producer] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -19,9 +19,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from flight_analytics.config import JobConfig, parse_args
+from flight_analytics.progress import ProgressLog
 from flight_analytics.schema import load_flight_event_schema
+from flight_analytics.settings import spark_conf
 from flight_analytics.sinks import EventsAndQuarantineWriter
-from flight_analytics.transforms import airline_minute_windows, parse_flight_events, valid_events
+from flight_analytics.transforms import airline_minute_windows, deduplicated_events, parse_flight_events, valid_events
 
 POLL_INTERVAL_S = 0.5
 
@@ -69,7 +71,7 @@ def build_session(config: JobConfig) -> SparkSession:
                 "run from the project root with PYTHONPATH=.:spark-jobs"
             ) from err
 
-        return local_session("flight-analytics", master=config.master)
+        return local_session("flight-analytics", master=config.master, extra_conf=spark_conf(config.checkpoint_dir))
     # On a cluster the image carries the connector jars and the SparkApplication sets the conf.
     return SparkSession.builder.appName("flight-analytics").getOrCreate()
 
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session(config)
     totals = ProgressTotals()
     spark.streams.addListener(totals)
+    spark.streams.addListener(ProgressLog())
 
     # 3. Source: the topic, from the checkpoint's offsets (or --starting-offsets on the first run).
     source = (
@@ -139,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # 4. Transformations.
     parsed = parse_flight_events(kafka_records, schema)
-    windows = airline_minute_windows(valid_events(parsed), config.watermark_delay)
+    # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
+    windows = airline_minute_windows(deduplicated_events(valid_events(parsed), config.watermark_delay), watermark_delay=None)
 
     # 5. Sinks.
     events_writer = EventsAndQuarantineWriter(config.output_dir)

@@ -9,7 +9,7 @@ from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import MapType, StringType
+from pyspark.sql.types import MapType, StringType, StructField, StructType
 
 from flight_analytics.schema import FlightEventSchema, load_flight_event_schema
 
@@ -28,24 +28,33 @@ def _reason(condition: Column, reason: Column | str) -> Column:
     return F.when(condition, reason if isinstance(reason, Column) else F.lit(reason))
 
 
-def _reasons(schema: FlightEventSchema, event: Column, raw: Column) -> list[Column]:
+CORRUPT_RECORD_FIELD = "_corrupt_record"
+"""from_json fills this extra field (PERMISSIVE mode) when any value in the record cannot be converted."""
+
+
+def _reasons(schema: FlightEventSchema, event: Column, keys: Column, suspect: Column, raw: Column) -> list[Column]:
     """One nullable reason column per rule, in the order they are reported (first failure wins).
 
-    `event` is the value parsed with the typed schema; `raw` the same value parsed as a map of
-    top-level field -> JSON text, which tells "absent or null" apart from "present but not of its type"
-    (from_json turns a value it cannot convert into null).
+    `event` is the value parsed with the typed schema; `keys` its top-level keys (null unless the
+    value is a JSON object); `suspect` whether the typed parse met a value it could not convert;
+    `raw` the value parsed as a map of top-level field -> JSON text, computed for suspect rows only
+    (null elsewhere). The map tells "absent or null" apart from "present but not of its type" (the
+    typed parse turns a value it cannot convert into null); where nothing failed to convert, a null
+    field in `event` can only mean absent or null, so most rows never pay for the map parse.
     """
     known = F.array(*(F.lit(name) for name in schema.top_level_fields))
-    unexpected = F.array_except(F.map_keys(raw), known)
+    unexpected = F.array_except(keys, known)
     reasons = [
         # Not JSON, or JSON but not an object (array, string, number), or a null Kafka value.
-        _reason(raw.isNull(), "invalid_json"),
+        _reason(keys.isNull(), "invalid_json"),
         _reason(F.size(unexpected) > 0, F.concat(F.lit("unexpected_field:"), unexpected[0])),
     ]
 
     for name in schema.required:
         if "." not in name:
-            reasons.append(_reason(raw[name].isNull(), f"missing_required:{name}"))
+            reasons.append(
+                _reason(event[name].isNull() & (~suspect | raw[name].isNull()), f"missing_required:{name}")
+            )
         else:
             # A nested field is required only where its parent object is there.
             parent = name.rsplit(".", 1)[0]
@@ -54,7 +63,7 @@ def _reasons(schema: FlightEventSchema, event: Column, raw: Column) -> list[Colu
             )
 
     for name in schema.top_level_fields:
-        reasons.append(_reason(raw[name].isNotNull() & event[name].isNull(), f"invalid_type:{name}"))
+        reasons.append(_reason(suspect & raw[name].isNotNull() & event[name].isNull(), f"invalid_type:{name}"))
 
     for name, value in schema.consts.items():
         actual = _field(event, name)
@@ -102,30 +111,72 @@ def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | No
     'invalid_type:<f>', 'unsupported_<f>:<v>', 'unknown_<f>:<v>', 'out_of_range:<f>', 'invalid_format:<f>').
 
     Input columns used: value, topic, partition, offset, timestamp (the Kafka source's names).
+
+    Cost per record: one typed parse (from_json) and one key scan (json_object_keys, which skips
+    over values without building them); the map parse that names a wrongly typed field runs only
+    for records where the typed parse failed to convert a value.
     """
     schema = schema or load_flight_event_schema()
     raw_value = F.col("value").cast("string")
+    with_corrupt = StructType([*schema.struct.fields, StructField(CORRUPT_RECORD_FIELD, StringType())])
+    typed = F.from_json(raw_value, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD_FIELD})
     with_json = kafka_records.select(
         raw_value.alias("raw_value"),
-        F.from_json(raw_value, schema.struct, {"mode": "PERMISSIVE"}).alias("_event"),
-        F.from_json(raw_value, MapType(StringType(), StringType())).alias("_raw"),
+        typed.alias("_event"),
+        F.json_object_keys(raw_value).alias("_keys"),
         F.col("topic"),
         F.col("partition"),
         F.col("offset"),
         F.col("timestamp").alias("kafka_timestamp"),
     )
     # Spark pushes a filter (valid_events' `parse_error IS NULL`) down through projections by inlining
-    # what they compute, so without a barrier from_json would run once per field the rules read: 37
-    # parses of every record instead of 2 (see test_parse_runs_from_json_once_per_record). Filters are
-    # not pushed through a Generate, so a one-row inline() makes the parsed columns a materialised input.
-    parsed_once = with_json.select(F.inline(F.array(F.struct(*with_json.columns))))
-    event, raw = F.col("_event"), F.col("_raw")
-    return parsed_once.select(
-        *(event[name].alias(name) for name in schema.top_level_fields),
+    # what they compute, so without a barrier from_json would run once per field the rules read (37
+    # parses of every record; see test_parse_runs_from_json_once_per_record). Filters are not pushed
+    # through a Generate, so a one-row inline() makes the parsed columns a materialised input.
+    # The event's fields come out of the barrier as top-level columns: rules that read a top-level
+    # column are cheaper than ones that unpack the parsed struct again for every field they read.
+    event = F.col("_event")
+    parsed_once = with_json.select(
+        F.inline(
+            F.array(
+                F.struct(
+                    *(event[name].alias(name) for name in schema.top_level_fields),
+                    event[CORRUPT_RECORD_FIELD].isNotNull().alias("_suspect"),
+                    "_keys",
+                    *KAFKA_METADATA_COLUMNS,
+                    "raw_value",
+                )
+            )
+        )
+    )
+    # The map parse sits inside a `when`, which Spark evaluates lazily: only suspect rows pay for it.
+    # A second barrier keeps it from being inlined into every rule that reads it.
+    with_raw = parsed_once.select(
+        F.inline(
+            F.array(
+                F.struct(
+                    *parsed_once.columns,
+                    F.when(F.col("_suspect"), F.from_json("raw_value", MapType(StringType(), StringType()))).alias("_raw"),
+                )
+            )
+        )
+    )
+    return with_raw.select(
+        *schema.top_level_fields,
         *KAFKA_METADATA_COLUMNS,
         "raw_value",
-        F.coalesce(*_reasons(schema, event, raw)).alias("parse_error"),
+        F.coalesce(*_reasons(schema, _Fields(), F.col("_keys"), F.col("_suspect"), F.col("_raw"))).alias("parse_error"),
     )
+
+
+class _Fields:
+    """Reads event fields from top-level columns: `_Fields()["seq"]` is the column `seq`."""
+
+    def __getitem__(self, name: str) -> Column:
+        return F.col(name)
+
+    def getField(self, name: str) -> Column:  # noqa: N802 (the Column method it stands in for)
+        return F.col(name)
 
 
 def valid_events(parsed: DataFrame) -> DataFrame:
@@ -140,24 +191,59 @@ def quarantined_events(parsed: DataFrame) -> DataFrame:
     )
 
 
-def airline_minute_windows(events: DataFrame, watermark_delay: str) -> DataFrame:
-    """Per airline and 1-minute tumbling window of event_time: how many events, departures,
-    arrivals and cancellations, and the mean departure delay of the departures (null if none).
+def deduplicated_events(events: DataFrame, watermark_delay: str) -> DataFrame:
+    """Each event_id once: a re-sent event (a producer retry, a replayed partition) arriving within
+    `watermark_delay` of event time after the first copy is dropped, so analytics count it once.
+
+    Streaming state holds each id until the watermark passes its event_time + delay, so it stays
+    bounded. Spark offers dropDuplicatesWithinWatermark on streams only; on a batch DataFrame (tests,
+    backfills) the same meaning is a plain dropDuplicates on event_id.
+    """
+    watermarked = events.withWatermark("event_time", watermark_delay)
+    if events.isStreaming:
+        return watermarked.dropDuplicatesWithinWatermark(["event_id"])
+    return watermarked.dropDuplicates(["event_id"])
+
+
+ON_TIME_MAX_DELAY_MIN = 15
+"""A departure is on time when it left at most this many minutes after schedule (the usual industry rule)."""
+
+
+def _watermarked(events: DataFrame, watermark_delay: str | None) -> DataFrame:
+    """`events` with an event-time watermark; None when they carry one already (from
+    deduplicated_events): a stream may define its watermark only once."""
+    return events if watermark_delay is None else events.withWatermark("event_time", watermark_delay)
+
+
+def airline_minute_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
+    """Per airline and 1-minute tumbling window of event_time:
+      events                      events of any type (count)
+      departures, arrivals, cancellations   events of that type (count)
+      avg_departure_delay_min     mean departure_delay_min of the departures (minutes; null if none)
+      p90_departure_delay_min     90th percentile of it (minutes, percentile_approx: a delay that
+                                  occurred, exact for fewer than 10,000 departures in a window)
+      on_time_rate                share of departures with delay <= 15 minutes (0..1; null if none)
 
     The watermark lets a streaming query emit each window once, `watermark_delay` after it closes,
-    and drop its state; on a batch DataFrame it changes nothing.
+    and drop its state; on a batch DataFrame it changes nothing. Pass None for events that carry a
+    watermark already (deduplicated_events).
     """
     event_type = F.col("event_type")
     departed = event_type == "departed"
+    departure_delay = F.when(departed, F.col("departure_delay_min"))
     return (
-        events.withWatermark("event_time", watermark_delay)
+        _watermarked(events, watermark_delay)
         .groupBy(F.window("event_time", "1 minute").alias("window"), F.col("airline"))
         .agg(
             F.count(F.lit(1)).alias("events"),
             F.count(F.when(departed, True)).alias("departures"),
             F.count(F.when(event_type == "arrived", True)).alias("arrivals"),
             F.count(F.when(event_type == "cancelled", True)).alias("cancellations"),
-            F.avg(F.when(departed, F.col("departure_delay_min"))).alias("avg_departure_delay_min"),
+            F.avg(departure_delay).alias("avg_departure_delay_min"),
+            F.percentile_approx(departure_delay, 0.9).alias("p90_departure_delay_min"),
+            F.avg(F.when(departure_delay.isNotNull(), (departure_delay <= ON_TIME_MAX_DELAY_MIN).cast("double"))).alias(
+                "on_time_rate"
+            ),
         )
         .select(
             F.col("window.start").alias("window_start"),
@@ -167,6 +253,66 @@ def airline_minute_windows(events: DataFrame, watermark_delay: str) -> DataFrame
             "departures",
             "arrivals",
             "cancellations",
+            "avg_departure_delay_min",
+            "p90_departure_delay_min",
+            "on_time_rate",
+        )
+    )
+
+
+def airport_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
+    """Per airport and 5-minute tumbling window of event_time:
+      departures                  'departed' events with this airport as origin (count)
+      arrivals                    'arrived' events with this airport as destination (count; a
+                                  diverted flight arrives at diverted_to, which counts instead)
+      avg_departure_delay_min     mean departure_delay_min of those departures (minutes; null if none)
+      avg_arrival_delay_min       mean arrival_delay_min of those arrivals (minutes; null if none)
+    """
+    departed = events.where(F.col("event_type") == "departed").select(
+        "event_time", F.col("origin").alias("airport"), F.lit(1).alias("departure"), F.lit(None).cast("int").alias("arrival"),
+        F.col("departure_delay_min").alias("departure_delay"), F.lit(None).cast("int").alias("arrival_delay"),
+    )
+    arrived = events.where(F.col("event_type") == "arrived").select(
+        "event_time", F.coalesce("diverted_to", "destination").alias("airport"), F.lit(None).cast("int").alias("departure"),
+        F.lit(1).alias("arrival"), F.lit(None).cast("int").alias("departure_delay"), F.col("arrival_delay_min").alias("arrival_delay"),
+    )
+    return (
+        _watermarked(departed.unionByName(arrived), watermark_delay)
+        .groupBy(F.window("event_time", "5 minutes").alias("window"), F.col("airport"))
+        .agg(
+            F.count("departure").alias("departures"),
+            F.count("arrival").alias("arrivals"),
+            F.avg("departure_delay").alias("avg_departure_delay_min"),
+            F.avg("arrival_delay").alias("avg_arrival_delay_min"),
+        )
+        .select(
+            F.col("window.start").alias("window_start"),
+            F.col("window.end").alias("window_end"),
+            "airport",
+            "departures",
+            "arrivals",
+            "avg_departure_delay_min",
+            "avg_arrival_delay_min",
+        )
+    )
+
+
+def route_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
+    """Per route (origin -> scheduled destination) and 15-minute tumbling window of event_time:
+      flights                     'departed' events on the route (count; one per flight)
+      avg_departure_delay_min     mean departure_delay_min of those departures (minutes)
+    Rank the output by avg_departure_delay_min for the most delayed routes.
+    """
+    return (
+        _watermarked(events.where(F.col("event_type") == "departed"), watermark_delay)
+        .groupBy(F.window("event_time", "15 minutes").alias("window"), F.col("origin"), F.col("destination"))
+        .agg(F.count(F.lit(1)).alias("flights"), F.avg("departure_delay_min").alias("avg_departure_delay_min"))
+        .select(
+            F.col("window.start").alias("window_start"),
+            F.col("window.end").alias("window_end"),
+            "origin",
+            "destination",
+            "flights",
             "avg_departure_delay_min",
         )
     )

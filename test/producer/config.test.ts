@@ -33,6 +33,7 @@ describe('parseProducerConfig', () => {
       count: 0,
       durationS: 0,
       rate: 0,
+      workers: 1,
       bootstrapBrokers: ['127.0.0.1:9092'],
       topic: 'flight-events',
       clientId: 'flight-producer-w0',
@@ -40,6 +41,10 @@ describe('parseProducerConfig', () => {
       lingerMs: 10,
       maxInFlight: 8,
       compression: 'none',
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
+      logFormat: 'text',
+      security: { mode: 'plaintext', tlsCaFile: undefined, awsRegion: undefined },
     });
   });
 
@@ -61,6 +66,7 @@ describe('parseProducerConfig', () => {
       '--max-in-flight', '2',
       '--compression', 'zstd',
       '--client-id', 'bench-1',
+      '--workers', '4',
     ]) as ProduceConfig;
     expect(config).toMatchObject({
       bootstrapBrokers: ['b1:9092', 'b2:19092'],
@@ -78,6 +84,7 @@ describe('parseProducerConfig', () => {
       maxInFlight: 2,
       compression: 'zstd',
       clientId: 'bench-1',
+      workers: 4,
     });
   });
 
@@ -138,8 +145,8 @@ describe('parseProducerConfig', () => {
   });
 
   it('rejects a missing or unknown sub-command, unknown options and stray arguments', () => {
-    expect(errorOf([]).message).toMatch(/missing command: expected "produce" or "generate"/);
-    expect(errorOf(['send']).message).toBe('unknown command "send": expected "produce" or "generate"');
+    expect(errorOf([]).message).toMatch(/missing command: expected "produce", "generate" or "topics"/);
+    expect(errorOf(['send']).message).toBe('unknown command "send": expected "produce", "generate" or "topics"');
     expect(errorOf(['produce', '--bogus', '1']).message).toMatch(/Unknown option '--bogus'/);
     expect(errorOf(['produce', 'extra']).message).toMatch(/unexpected argument "extra"/);
     expect(errorOf(['produce', '--rate']).message).toMatch(/--rate/);
@@ -148,5 +155,27 @@ describe('parseProducerConfig', () => {
   it('requires a positive count for generate, and refuses --out for produce', () => {
     expect(errorOf(['generate']).message).toMatch(/^--count: expected an integer > 0 for "generate"/);
     expect(errorOf(['produce', '--out', 'x.jsonl']).message).toMatch(/^--out: only "generate" writes a file/);
+  });
+
+  it('parses topics with partitions, replication factor, topic configs and security, with defaults', () => {
+    expect(parse(['topics'])).toStrictEqual({
+      command: 'topics',
+      bootstrapBrokers: ['127.0.0.1:9092'],
+      topic: 'flight-events',
+      clientId: 'flight-producer-topics',
+      partitions: 6,
+      replicationFactor: 1,
+      topicConfigs: {},
+      security: { mode: 'plaintext', tlsCaFile: undefined, awsRegion: undefined },
+    });
+    expect(
+      parse(['topics', '--topic', 'f', '--partitions', '48', '--replication-factor', '3', '--topic-config', 'retention.ms=86400000,min.insync.replicas=2']),
+    ).toMatchObject({ topic: 'f', partitions: 48, replicationFactor: 3, topicConfigs: { 'retention.ms': '86400000', 'min.insync.replicas': '2' } });
+  });
+
+  it('rejects bad topics options, and topics options on other verbs', () => {
+    expect(errorOf(['topics', '--partitions', '0']).message).toBe('--partitions: expected an integer between 1 and 100000, got "0"');
+    expect(errorOf(['topics', '--topic-config', 'retention.ms']).message).toMatch(/--topic-config: expected key=value/);
+    expect(errorOf(['produce', '--partitions', '6']).message).toBe('--partitions: only "topics" takes this option; got "6" for "produce"');
   });
 });

@@ -7,15 +7,18 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer, type Message, MessagesStreamModes } from '@platformatic/kafka';
 import { encodeFlightEvent, flightEventKey } from '../../producer/src/encode.ts';
 import { FlightSimulator } from '../../producer/src/flight-simulator.ts';
 import { type FlightEvent } from '../../producer/src/generated/flight-event.ts';
 import { KafkaSender } from '../../producer/src/kafka-sender.ts';
-import { EmbeddedKafka, REPO_ROOT } from './embedded-kafka.ts';
+import { EmbeddedKafka, freePort, REPO_ROOT } from './embedded-kafka.ts';
 
-const TSX_CLI = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
+// `node --import tsx`, not the tsx CLI: the CLI relays signals to a child process and SIGKILLs it
+// (exit 143) when the child does not confirm within 30 ms, which a loaded machine can exceed.
+const TSX_LOADER = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
 const MAIN = join(REPO_ROOT, 'producer/src/main.ts');
 
 let kafka: EmbeddedKafka;
@@ -77,7 +80,7 @@ interface CliResult {
 /** Runs the producer CLI; `onStderr` may act on progress lines (e.g. send a signal). */
 function runCli(args: string[], options: { timeoutMs?: number; onStderr?: (text: string, pid: number) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', pathToFileURL(TSX_LOADER).href, MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -227,6 +230,107 @@ describe('producer against a real Kafka broker', () => {
     expect(result['sent']).toBeGreaterThan(0);
     expect(result['acked']).toBe(result['sent']);
     expect(result['errors']).toBe(0);
+  }, 120_000);
+
+  it('CLI produce --workers 2 sends exactly what generate --workers 2 writes, as one PRODUCER_RESULT', async () => {
+    // GIVEN a topic and one set of stream options split across two worker threads
+    const topic = 'workers-it';
+    await kafka.createTopic(topic, 3);
+    const streamOptions = ['--count', '4001', '--seed', '12', '--worker-id', '5', '--workers', '2', '--start-time', '2026-02-01T00:00:00Z', '--active-flights', '200'];
+    const outFile = join(workDir, 'workers-it.jsonl');
+
+    // WHEN produce sends them and generate writes them
+    const produced = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--compression', 'lz4', ...streamOptions]);
+    const generated = await runCli(['generate', '--out', outFile, ...streamOptions]);
+
+    // THEN the totals add up across workers
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(producerResult(produced.stdout)).toMatchObject({ sent: 4001, acked: 4001, errors: 0 });
+    expect(generated.code, generated.stderr).toBe(0);
+    // AND the topic holds the file's lines, from worker ids 5 and 6, with per-flight order kept
+    const lines = (await readFile(outFile, 'utf8')).split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(4001);
+    const messages = await consumeAll(topic, 4001);
+    expect(messages.map((m) => m.value.toString('utf8')).sort()).toEqual([...lines].sort());
+    const workerIds = new Set(lines.map((line) => /w(\d+)n\d+$/.exec((JSON.parse(line) as FlightEvent).flight_id)?.[1]));
+    expect(workerIds).toStrictEqual(new Set(['5', '6']));
+    expect(perFlightOrderProblems(messages).slice(0, 5)).toEqual([]);
+  }, 180_000);
+
+  it('CLI produce --workers 2 stops both workers on SIGTERM, and the topic holds exactly the acknowledged count', async () => {
+    // GIVEN a rate-limited endless run on two workers
+    const topic = 'workers-signal-it';
+    await kafka.createTopic(topic, 2);
+    let signalled = false;
+    // WHEN it is sent SIGTERM once it reports progress
+    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '4000', '--workers', '2'], {
+      onStderr: (stderr, pid) => {
+        if (!signalled && /[1-9]\d* msg\/s/.test(stderr)) {
+          signalled = true;
+          process.kill(pid, 'SIGTERM');
+        }
+      },
+    });
+    // THEN it exits 0, and nothing acknowledged is lost or doubled
+    expect(signalled).toBe(true);
+    expect(run.code, run.stderr).toBe(0);
+    const result = producerResult(run.stdout);
+    expect(result['acked']).toBeGreaterThan(0);
+    expect(result['acked']).toBe(result['sent']);
+    const messages = await consumeAll(topic, result['acked'] as number);
+    const ids = new Set(messages.map((m) => (JSON.parse(m.value.toString('utf8')) as FlightEvent).event_id));
+    expect(ids.size).toBe(result['acked']);
+  }, 120_000);
+
+  it('CLI produce --metrics-port serves /readyz (200 while producing) and /metrics with the acknowledged count', async () => {
+    // GIVEN a rate-limited endless run with a metrics server and JSON logs
+    const topic = 'metrics-it';
+    await kafka.createTopic(topic, 2);
+    const port = await freePort();
+    let scraped: { ready: number; metrics: string } | undefined;
+    let scraping = false;
+    // WHEN it reports progress, scrape it, then SIGTERM it
+    const run = await runCli(
+      ['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2000', '--metrics-port', String(port), '--log-format', 'json'],
+      {
+        onStderr: (stderr, pid) => {
+          if (scraping || !/[1-9]\d* msg\/s/.test(stderr)) return;
+          scraping = true;
+          void (async () => {
+            try {
+              const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+              const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+              scraped = { ready, metrics };
+            } finally {
+              process.kill(pid, 'SIGTERM');
+            }
+          })();
+        },
+      },
+    );
+    // THEN it was ready, counted acknowledged events, logged JSON lines, and exited cleanly
+    expect(run.code, run.stderr).toBe(0);
+    expect(scraped?.ready).toBe(200);
+    expect(Number(/^flight_producer_events_acked_total (\d+)$/m.exec(scraped?.metrics ?? '')?.[1])).toBeGreaterThan(0);
+    const logLines = run.stderr.trim().split('\n');
+    for (const line of logLines) expect(JSON.parse(line)).toMatchObject({ service: 'flight-producer' });
+    expect(producerResult(run.stdout)['acked']).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('CLI topics creates a topic with its partitions and configs, and leaves an existing one alone', async () => {
+    // WHEN the topic is created, then created again with another partition count
+    const first = await runCli(['topics', '--bootstrap', kafka.bootstrap, '--topic', 'topics-it', '--partitions', '5', '--topic-config', 'retention.ms=3600000']);
+    const again = await runCli(['topics', '--bootstrap', kafka.bootstrap, '--topic', 'topics-it', '--partitions', '7']);
+    // THEN the first run created it with 5 partitions, the second reports it as it is and still exits 0
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('TOPICS_RESULT {"topic":"topics-it","created":true,"partitions":5}');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('TOPICS_RESULT {"topic":"topics-it","created":false,"partitions":5}');
+    expect(again.stderr).toMatch(/exists already .* 5 partitions \(not the 7 asked for/);
+    // AND producers can use it
+    const produced = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', 'topics-it', '--count', '500']);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(new Set((await consumeAll('topics-it', 500)).map((m) => m.partition)).size).toBe(5);
   }, 120_000);
 
   it('CLI produce fails with a clear message and a non-zero exit when the topic does not exist', async () => {

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from flight_analytics.settings import spark_conf
 from local.spark_runtime import local_session
 
 # pyspark.testing imports pandas-on-Spark, which warns unless this is set before Spark starts.
@@ -14,7 +15,7 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator:
-    session = local_session("flight-analytics-tests", extra_conf={"spark.sql.shuffle.partitions": "2"})
+    session = local_session("flight-analytics-tests", extra_conf={**spark_conf(), "spark.sql.shuffle.partitions": "2"})
     try:
         yield session
     finally:

@@ -5,10 +5,18 @@ import json
 
 import pytest
 from pyspark.sql import Row
-from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType, TimestampType
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.transforms import airline_minute_windows, parse_flight_events, quarantined_events, valid_events
+from flight_analytics.transforms import (
+    airline_minute_windows,
+    airport_windows,
+    route_windows,
+    deduplicated_events,
+    parse_flight_events,
+    quarantined_events,
+    valid_events,
+)
 from flight_events import DEPARTED, KAFKA_TIMESTAMP, TOPIC, event, kafka_records, utc
 
 
@@ -145,6 +153,8 @@ AIRLINE_MINUTE = StructType(
         StructField("arrivals", LongType()),
         StructField("cancellations", LongType()),
         StructField("avg_departure_delay_min", DoubleType()),
+        StructField("p90_departure_delay_min", IntegerType()),
+        StructField("on_time_rate", DoubleType()),
     ]
 )
 
@@ -179,14 +189,28 @@ def test_airline_minute_windows_equal_hand_computed_rows(spark):
 
     m0, m1, m2, m3 = (utc(f"2026-11-24T10:0{i}:00Z") for i in range(4))
     expected = [
-        (m0, m1, "AF", 1, 1, 0, 0, -5.0),
-        (m0, m1, "BA", 3, 2, 0, 0, 15.0),
-        (m1, m2, "AF", 1, 0, 0, 1, None),
-        (m1, m2, "BA", 1, 0, 1, 0, None),
-        (m2, m3, "AF", 1, 0, 0, 0, None),
-        (m2, m3, "BA", 1, 0, 0, 1, None),
+        # BA's departures were 10 and 20 min late: p90 is 20, one of two (10 <= 15) on time
+        (m0, m1, "AF", 1, 1, 0, 0, -5.0, -5, 1.0),
+        (m0, m1, "BA", 3, 2, 0, 0, 15.0, 20, 0.5),
+        (m1, m2, "AF", 1, 0, 0, 1, None, None, None),
+        (m1, m2, "BA", 1, 0, 1, 0, None, None, None),
+        (m2, m3, "AF", 1, 0, 0, 0, None, None, None),
+        (m2, m3, "BA", 1, 0, 0, 1, None, None, None),
     ]
     assertDataFrameEqual(windows, spark.createDataFrame(expected, AIRLINE_MINUTE))
+
+
+def test_a_re_sent_event_is_counted_once_in_the_windows(spark):
+    # GIVEN the same departure sent twice (a producer retry: same event, a later offset) and another one
+    other = flight("BA", "departed", "2026-11-24T10:00:40.000Z", 30, 9)
+    parsed = parse_flight_events(kafka_records(spark, [DEPARTED, other, DEPARTED]))
+    # WHEN the windows are computed over de-duplicated events
+    windows = airline_minute_windows(deduplicated_events(valid_events(parsed), "10 minutes"), "10 minutes")
+    # THEN the window counts it once: 2 departures, mean delay (15 + 30) / 2
+    assertDataFrameEqual(
+        windows.select("airline", "events", "departures", "avg_departure_delay_min"),
+        [Row(airline="BA", events=2, departures=2, avg_departure_delay_min=22.5)],
+    )
 
 
 @pytest.mark.parametrize("delay", ["10 minutes", "30 seconds"])
@@ -194,6 +218,16 @@ def test_the_watermark_does_not_change_a_batch_result(spark, delay):
     parsed = parse_flight_events(kafka_records(spark, [DEPARTED]))
     windows = airline_minute_windows(valid_events(parsed), delay)
     assertDataFrameEqual(windows.select("airline", "events", "departures"), [Row(airline="BA", events=1, departures=1)])
+
+
+def full_plan(spark, plan_of) -> str:
+    """A plan as text with no field lists cut short ("... N more fields")."""
+    before = spark.conf.get("spark.sql.debug.maxToStringFields")
+    spark.conf.set("spark.sql.debug.maxToStringFields", "10000")
+    try:
+        return plan_of().toString()
+    finally:
+        spark.conf.set("spark.sql.debug.maxToStringFields", before)
 
 
 @pytest.mark.parametrize("view", ["parsed", "valid_events", "quarantined_events"])
@@ -206,6 +240,68 @@ def test_parse_runs_from_json_once_per_record(spark, view):
     parsed = parse_flight_events(records)
     frames = {"parsed": parsed, "valid_events": valid_events(parsed), "quarantined_events": quarantined_events(parsed)}
     # WHEN Spark optimises the plan (filters are pushed down through projections)
-    plan = frames[view]._jdf.queryExecution().executedPlan().toString()
-    # THEN the value is still parsed exactly twice (typed struct + field map), not once per field a rule reads
-    assert plan.count("from_json(") == 2, plan
+    plan = full_plan(spark, frames[view]._jdf.queryExecution().executedPlan)
+    # THEN every record is parsed with the typed schema exactly once, not once per field a rule reads
+    assert plan.count("from_json(StructField(") == 1, plan
+    # ... and the map parse (for records whose typed parse failed) appears at most once too
+    assert plan.count("from_json(") <= 2, plan
+
+
+def test_the_map_parse_runs_only_for_records_the_typed_parse_could_not_convert(spark):
+    # GIVEN records of which one has a value of the wrong type
+    parsed = parse_flight_events(kafka_records(spark, [DEPARTED, event(seq="two")]))
+    # WHEN Spark plans the parse
+    plan = full_plan(spark, parsed._jdf.queryExecution().executedPlan)
+    # THEN the map parse is guarded by the typed parse's corrupt-record flag
+    assert plan.count("from_json(MapType") == 1 and "THEN from_json(MapType" in plan, plan
+    assertDataFrameEqual(parsed.select("parse_error"), [Row(parse_error=None), Row(parse_error="invalid_type:seq")])
+
+
+def trip(n: int, event_type: str, at: str, origin: str, destination: str, **fields) -> dict:
+    return event(
+        event_id=f"BA{n}-x-{event_type}", flight_id=f"BA{n}-x", flight_number=f"BA{n}", event_type=event_type,
+        event_time=at, origin=origin, destination=destination, **fields,
+    )
+
+
+def test_airport_windows_count_departures_at_the_origin_and_arrivals_where_the_flight_landed(spark):
+    events = [
+        trip(1, "departed", "2026-11-24T10:01:00.000Z", "LHR", "JFK", departure_delay_min=10),
+        trip(2, "departed", "2026-11-24T10:04:59.000Z", "LHR", "CDG", departure_delay_min=20),
+        trip(3, "arrived", "2026-11-24T10:02:00.000Z", "CDG", "LHR", arrival_delay_min=-4, departure_delay_min=0),
+        # diverted: arrives at diverted_to, not at its scheduled destination
+        trip(4, "arrived", "2026-11-24T10:03:00.000Z", "JFK", "LHR", arrival_delay_min=30, diverted_to="STN"),
+        trip(5, "position", "2026-11-24T10:03:00.000Z", "LHR", "JFK", departure_delay_min=99),  # neither
+        trip(6, "departed", "2026-11-24T10:05:00.000Z", "LHR", "JFK", departure_delay_min=0),  # next window
+    ]
+    parsed = parse_flight_events(kafka_records(spark, events))
+    assert parsed.where("parse_error IS NOT NULL").count() == 0
+    m0, m5, m10 = (utc(f"2026-11-24T10:{m:02d}:00Z") for m in (0, 5, 10))
+    assertDataFrameEqual(
+        airport_windows(valid_events(parsed), "10 minutes"),
+        [
+            Row(window_start=m0, window_end=m5, airport="LHR", departures=2, arrivals=1, avg_departure_delay_min=15.0, avg_arrival_delay_min=-4.0),
+            Row(window_start=m0, window_end=m5, airport="STN", departures=0, arrivals=1, avg_departure_delay_min=None, avg_arrival_delay_min=30.0),
+            Row(window_start=m5, window_end=m10, airport="LHR", departures=1, arrivals=0, avg_departure_delay_min=0.0, avg_arrival_delay_min=None),
+        ],
+    )
+
+
+def test_route_windows_count_departures_per_origin_and_destination(spark):
+    events = [
+        trip(1, "departed", "2026-11-24T10:01:00.000Z", "LHR", "JFK", departure_delay_min=10),
+        trip(2, "departed", "2026-11-24T10:14:59.000Z", "LHR", "JFK", departure_delay_min=31),
+        trip(3, "departed", "2026-11-24T10:05:00.000Z", "JFK", "LHR", departure_delay_min=0),  # the other direction
+        trip(1, "landed", "2026-11-24T10:06:00.000Z", "LHR", "JFK", departure_delay_min=10),  # not a departure
+        trip(4, "departed", "2026-11-24T10:15:00.000Z", "LHR", "JFK", departure_delay_min=5),  # next window
+    ]
+    parsed = parse_flight_events(kafka_records(spark, events))
+    m0, m15, m30 = (utc(f"2026-11-24T10:{m:02d}:00Z") for m in (0, 15, 30))
+    assertDataFrameEqual(
+        route_windows(valid_events(parsed), "10 minutes"),
+        [
+            Row(window_start=m0, window_end=m15, origin="JFK", destination="LHR", flights=1, avg_departure_delay_min=0.0),
+            Row(window_start=m0, window_end=m15, origin="LHR", destination="JFK", flights=2, avg_departure_delay_min=20.5),
+            Row(window_start=m15, window_end=m30, origin="LHR", destination="JFK", flights=1, avg_departure_delay_min=5.0),
+        ],
+    )
