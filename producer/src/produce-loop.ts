@@ -1,0 +1,154 @@
+/**
+ * One producer worker: its own simulator and its own Kafka sender, a generate -> encode -> add
+ * loop bounded by count, duration, rate and a stop request, then a flush. It runs either in the
+ * main thread (--workers 1) or in a worker_thread (see workers.ts); it never touches signals or
+ * stdout, so both callers decide how to stop it and how to report.
+ */
+
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { type ProduceConfig, type SimulationConfig } from './config.ts';
+import { encodeFlightEvent } from './encode.ts';
+import { FlightKeys } from './flight-keys.ts';
+import { FlightSimulator } from './flight-simulator.ts';
+import { describeKafkaError, KafkaSender, type KafkaSenderStats } from './kafka-sender.ts';
+
+/** How many events the hot loop generates between two looks at the clock, signals and timers. */
+const EVENTS_PER_CHECK = 1024;
+/** Longest we wait for in-flight batches after a stop or failure before giving up on them. */
+const CLOSE_TIMEOUT_MS = 60_000;
+
+/** The q-quantile (0..1) of some numbers, nearest rank; undefined when there are none. */
+export function quantile(values: readonly number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export function simulatorFor(config: SimulationConfig): FlightSimulator {
+  return new FlightSimulator({
+    seed: config.seed,
+    workerId: config.workerId,
+    startTime: config.startTimeMs,
+    activeFlights: config.activeFlights,
+    positionIntervalS: config.positionIntervalS,
+  });
+}
+
+export interface ProduceProgress {
+  generated: number;
+  readonly stats: KafkaSenderStats;
+  inFlight: number;
+}
+
+export interface ProduceOutcome {
+  readonly stats: KafkaSenderStats;
+  readonly generated: number;
+  readonly exitCode: 0 | 1;
+  /** Send-to-acknowledgement time of each acknowledged produce request, ms (the first 100,000). */
+  readonly batchLatenciesMs: readonly number[];
+}
+
+const MAX_LATENCY_SAMPLES = 100_000;
+
+export interface ProduceControl {
+  /** Why to stop early (a signal, the parent thread), or undefined to go on. Polled every 1024 events. */
+  readonly stopRequested: () => string | undefined;
+  readonly log: (line: string) => void;
+  /** Live counters, updated as the loop runs (read them from a timer for progress lines). */
+  readonly progress?: ProduceProgress;
+  /** Called once Kafka answered, the topic exists and the idempotent producer is registered. */
+  readonly onConnected?: () => void;
+  /** Called per completed produce request with its latency, ms (for the metrics histogram). */
+  readonly onBatchDone?: (latencyMs: number, messages: number, ok: boolean) => void;
+}
+
+/**
+ * Produces `config.count` events (or until the duration, a stop request or a failure), flushes,
+ * closes, and returns the sender's totals. Exit code 1 when anything was not acknowledged.
+ */
+export async function runProduceLoop(config: ProduceConfig, control: ProduceControl): Promise<ProduceOutcome> {
+  const simulator = simulatorFor(config);
+  const sender = new KafkaSender(config);
+  const keys = new FlightKeys(Math.max(50_000, 4 * config.activeFlights));
+  const progress: ProduceProgress = control.progress ?? { generated: 0, stats: sender.stats, inFlight: 0 };
+  const { log } = control;
+  let exitCode: 0 | 1 = 0;
+  let generated = 0;
+  let stopReason: string | undefined;
+  const startedMs = performance.now();
+  const progressTimer = setInterval(() => {
+    progress.generated = generated;
+    Object.assign(progress.stats, sender.stats);
+    progress.inFlight = sender.inFlight;
+  }, 200);
+  progressTimer.unref();
+
+  const batchLatenciesMs: number[] = [];
+  sender.onBatchDone = (latencyMs, messages, ok) => {
+    if (ok && batchLatenciesMs.length < MAX_LATENCY_SAMPLES) batchLatenciesMs.push(latencyMs);
+    control.onBatchDone?.(latencyMs, messages, ok);
+  };
+  try {
+    await sender.connect();
+    control.onConnected?.();
+    const deadlineMs = config.durationS > 0 ? startedMs + config.durationS * 1000 : Infinity;
+    const count = config.count;
+    const rate = config.rate;
+    while (count === 0 || generated < count) {
+      if (generated % EVENTS_PER_CHECK === 0) {
+        stopReason = control.stopRequested();
+        if (stopReason !== undefined) break;
+        if (performance.now() >= deadlineMs) {
+          stopReason = `--duration-s ${config.durationS} elapsed`;
+          break;
+        }
+        await yieldToEventLoop(); // lets signals, the linger timer and acknowledgements in
+      }
+      if (rate > 0) {
+        const dueMs = startedMs + (generated * 1000) / rate;
+        if (dueMs >= deadlineMs) {
+          stopReason = `--duration-s ${config.durationS} elapsed`;
+          break;
+        }
+        const aheadMs = dueMs - performance.now();
+        if (aheadMs > 2) {
+          await sleep(aheadMs);
+          stopReason = control.stopRequested();
+          if (stopReason !== undefined) break;
+        }
+      }
+      const event = simulator.next();
+      const flightKey = keys.of(event.flight_id);
+      const mustWait = sender.add(flightKey.key, encodeFlightEvent(event), flightKey.partitionHash);
+      generated++;
+      if (mustWait) await mustWait;
+    }
+    if (stopReason !== undefined) log(`stopped after ${generated} events (${stopReason})`);
+  } catch (error) {
+    log(`error: ${error instanceof Error ? error.message : String(error)}`);
+    exitCode = 1;
+  }
+
+  const closeTimeout = sleep(CLOSE_TIMEOUT_MS, 'timeout' as const, { ref: false });
+  try {
+    const closed = await Promise.race([sender.close().then(() => 'closed' as const), closeTimeout]);
+    if (closed === 'timeout') {
+      log(`error: in-flight batches not acknowledged within ${CLOSE_TIMEOUT_MS / 1000} s; giving up on them`);
+      exitCode = 1;
+    }
+  } catch (error) {
+    log(`error while closing the Kafka producer: ${describeKafkaError(error)}`);
+    exitCode = 1;
+  }
+  clearInterval(progressTimer);
+  if (sender.failure && exitCode === 0) {
+    log(`error: ${sender.failure.message}`);
+    exitCode = 1;
+  }
+  const stats = { ...sender.stats };
+  progress.generated = generated;
+  Object.assign(progress.stats, stats);
+  progress.inFlight = 0;
+  if (stats.acked !== stats.sent || stats.errors !== 0) exitCode = 1;
+  return { stats, generated, exitCode, batchLatenciesMs };
+}
