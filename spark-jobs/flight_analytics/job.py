@@ -23,7 +23,7 @@ from flight_analytics.progress import ProgressLog
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.settings import spark_conf
 from flight_analytics.sinks import EventsAndQuarantineWriter
-from flight_analytics.transforms import airline_minute_windows, deduplicated_events, parse_flight_events, valid_events
+from flight_analytics.transforms import ANALYTICS_COLUMNS, airline_minute_windows, deduplicated_events, parse_flight_events, valid_events
 
 POLL_INTERVAL_S = 0.5
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     # 4. Transformations.
     parsed = parse_flight_events(kafka_records, schema)
     # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
-    windows = airline_minute_windows(deduplicated_events(valid_events(parsed), config.watermark_delay), watermark_delay=None)
+    windows = airline_minute_windows(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
 
     # 5. Sinks.
     events_writer = EventsAndQuarantineWriter(config.output_dir)

@@ -191,6 +191,14 @@ def quarantined_events(parsed: DataFrame) -> DataFrame:
     )
 
 
+ANALYTICS_COLUMNS = (
+    "event_id", "event_time", "event_type", "airline", "origin", "destination", "diverted_to",
+    "departure_delay_min", "arrival_delay_min",
+)
+"""What the windowed analytics read. Streaming de-duplication shuffles and keeps in its state every
+column it is given (Spark does not prune through it), so the job selects these first."""
+
+
 def deduplicated_events(events: DataFrame, watermark_delay: str) -> DataFrame:
     """Each event_id once: a re-sent event (a producer retry, a replayed partition) arriving within
     `watermark_delay` of event time after the first copy is dropped, so analytics count it once.
