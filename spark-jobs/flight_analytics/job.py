@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     # 4. Transformations.
     parsed = parse_flight_events(kafka_records, schema)
     # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
-    windows = airline_minute_windows(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
+    analytics_events = deduplicated_events(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
+    windows = airline_minute_windows(analytics_events, watermark_delay=None)
 
     # 5. Sinks.
     events_writer = EventsAndQuarantineWriter(config.output_dir)

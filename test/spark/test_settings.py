@@ -1,0 +1,34 @@
+"""settings.spark_conf: the production sparkConf, the same for the local session and the cluster."""
+from __future__ import annotations
+
+import pytest
+
+from flight_analytics.settings import ABORTABLE_CHECKPOINT_FILE_MANAGER, spark_conf
+
+
+def test_rocksdb_with_changelog_checkpointing_and_the_shuffle_partitions_asked_for():
+    conf = spark_conf(shuffle_partitions=24)
+    assert conf["spark.sql.streaming.stateStore.providerClass"].endswith("RocksDBStateStoreProvider")
+    assert conf["spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled"] == "true"
+    assert conf["spark.sql.shuffle.partitions"] == "24"
+    assert all(isinstance(v, str) for v in conf.values()), "a SparkApplication's sparkConf holds strings"
+
+
+def test_generated_methods_stay_small_enough_for_the_jit():
+    assert spark_conf()["spark.sql.codegen.hugeMethodLimit"] == "8000"
+
+
+def test_s3a_checkpoints_get_the_abortable_checkpoint_file_manager_and_local_ones_do_not():
+    assert spark_conf("s3a://bucket/checkpoints")["spark.sql.streaming.checkpointFileManagerClass"] == ABORTABLE_CHECKPOINT_FILE_MANAGER
+    assert "spark.sql.streaming.checkpointFileManagerClass" not in spark_conf("/tmp/checkpoints")
+
+
+def test_a_bad_partition_count_names_the_value():
+    with pytest.raises(ValueError, match="shuffle_partitions=0"):
+        spark_conf(shuffle_partitions=0)
+
+
+def test_the_local_session_runs_with_these_settings(spark):
+    # test/spark/conftest.py builds the session from spark_conf(), as the job's local run does
+    assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
+    assert spark.conf.get("spark.sql.streaming.stateStore.providerClass").endswith("RocksDBStateStoreProvider")
