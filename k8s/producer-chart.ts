@@ -173,7 +173,11 @@ export class ProducerChart extends Chart {
       data: { ...props.extraEnvironment, ...chartEnvironment },
     });
     // A changed ConfigMap does not restart pods by itself; a changed pod annotation does.
-    const configHash = createHash('sha256').update(JSON.stringify(this.configMap.data)).digest('hex').slice(0, 16);
+    // Unresolved CDK tokens (e.g. the MSK brokers, `${Token[...]}`) are numbered in creation order, so
+    // they are hashed as a fixed marker: the hash must not change between two syntheses of the same
+    // app. A token whose deployed value changes therefore does not roll the pods by itself.
+    const stableData = JSON.stringify(this.configMap.data).replace(/\$\{Token\[[^\]]*\]\}/g, '${Token}');
+    const configHash = createHash('sha256').update(stableData).digest('hex').slice(0, 16);
 
     // The headless Service a StatefulSet needs; it also lists the pods' metrics endpoints.
     this.service = new kplus.Service(this, 'Service', {

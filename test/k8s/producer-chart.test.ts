@@ -1,3 +1,4 @@
+import { Lazy } from 'aws-cdk-lib';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
@@ -71,6 +72,20 @@ describe('ProducerChart', () => {
     const hash = (props: Partial<ProducerChartProps>) =>
       manifestOfKind(synthChart(props), 'StatefulSet').spec.template.metadata.annotations['flight-analytics/config-sha256'];
     expect(hash({ topic: 'a' })).not.toBe(hash({ topic: 'b' }));
+  });
+
+  it('hashes the configuration the same way however CDK numbered its tokens (deterministic synth)', () => {
+    // GIVEN bootstrap servers that are an unresolved CDK token, created after a different number of
+    // other tokens each time (as in two syntheses of the stack)
+    const hashWithTokenAfter = (earlierTokens: number): string => {
+      for (let i = 0; i < earlierTokens; i++) Lazy.string({ produce: () => 'other' });
+      const bootstrapServers = Lazy.string({ produce: () => 'b-1.msk:9098' });
+      return manifestOfKind(synthChart({ bootstrapServers }), 'StatefulSet').spec.template.metadata.annotations[
+        'flight-analytics/config-sha256'
+      ];
+    };
+    // WHEN / THEN the pod annotation is the same
+    expect(hashWithTokenAfter(0)).toBe(hashWithTokenAfter(5));
   });
 
   it('probes /healthz and /readyz on the metrics port, which Prometheus scrapes', () => {
