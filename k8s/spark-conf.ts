@@ -33,5 +33,10 @@ export function productionSparkConf(options: ProductionSparkConfOptions): Record
     'spark.dynamicAllocation.enabled': 'false',
     // Streaming query metrics (input rate, processing rate, latency) in the metrics system.
     'spark.sql.streaming.metricsEnabled': 'true',
+    'spark.sql.session.timeZone': 'UTC',
+    // The validation stage compiles to one method HotSpot would only interpret above 8000 bytes of
+    // bytecode; see spark-jobs/flight_analytics/settings.py (test/k8s/test_spark_conf_coherence.py
+    // holds these two copies to each other).
+    'spark.sql.codegen.hugeMethodLimit': '8000',
   };
 }

@@ -87,8 +87,9 @@ export class Workloads extends Construct {
 
     this.namespaceManifest.node.addDependency(...props.workloadPrerequisites);
     this.topicManifest.node.addDependency(this.namespaceManifest);
-    // The producers retry a missing topic at start, but applying them after the Job keeps the order
-    // a reader expects. (CloudFormation cannot wait for the Job to complete; see docs/infrastructure.md.)
+    // CloudFormation cannot wait for the Job to *complete*, only to be applied. A producer that starts
+    // before the topic exists exits 1 naming the missing topic, and Kubernetes restarts it with
+    // back-off until the Job has created it; applying the fleet after the Job keeps that window short.
     this.producerManifest.node.addDependency(this.topicManifest);
     this.sparkJobManifest.node.addDependency(this.namespaceManifest, props.sparkOperator);
   }
