@@ -28,6 +28,7 @@ export {
 export { TOPIC_JOB_NAME, TopicChart, type TopicChartProps } from './topic-chart.ts';
 export {
   DEFAULT_SPARK_JOB_IMAGE,
+  JMX_EXPORTER_JAR,
   MAIN_APPLICATION_FILE,
   MSK_IAM_KAFKA_OPTIONS,
   SPARK_APPLICATION_NAME,

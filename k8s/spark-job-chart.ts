@@ -32,6 +32,8 @@ export const DEFAULT_SPARK_JOB_IMAGE = 'flight-analytics-spark:local';
  * connector jars are baked in too, because `deps.packages` may not reach executors, operator #1132).
  */
 export const MAIN_APPLICATION_FILE = 'local:///opt/flight-analytics/main.py';
+/** The Prometheus JMX exporter agent in the Spark image (spark-jobs/Dockerfile puts it there). */
+export const JMX_EXPORTER_JAR = '/opt/flight-analytics/jmx_prometheus_javaagent.jar';
 
 /** UID of the `spark` user in the official apache/spark images. */
 export const SPARK_UID = 185;
@@ -175,7 +177,7 @@ export class SparkJobChart extends Chart {
         monitoring: {
           exposeDriverMetrics: true,
           exposeExecutorMetrics: true,
-          prometheus: { jmxExporterJar: props.jmxExporterJar ?? '/opt/flight-analytics/jmx_prometheus_javaagent.jar', port: SPARK_METRICS_PORT },
+          prometheus: { jmxExporterJar: props.jmxExporterJar ?? JMX_EXPORTER_JAR, port: SPARK_METRICS_PORT },
         },
         driver: {
           cores: plan.spark.driverCores,
