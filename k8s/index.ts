@@ -21,6 +21,7 @@ export {
   PRODUCER_UID,
   ProducerChart,
   type ProducerChartProps,
+  type ProducerImageKafkaProps,
   type ProducerResources,
   type ProducerSecurity,
   producerKafkaEnvironment,

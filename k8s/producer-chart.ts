@@ -59,11 +59,14 @@ export interface ProducerResources {
   readonly memoryMebibytes?: number;
 }
 
-/** Properties of a {@link ProducerChart}. Every string may be a CDK token. */
-export interface ProducerChartProps extends ChartProps {
+/**
+ * What every chart that runs the producer image needs to reach Kafka: the producer fleet and the
+ * topic Job. Every string may be a CDK token.
+ */
+export interface ProducerImageKafkaProps extends ChartProps {
   /** Kafka bootstrap servers, `host:port[,host:port...]` (PRODUCER_BOOTSTRAP). */
   readonly bootstrapServers: string;
-  /** Kafka topic the flight events are sent to (PRODUCER_TOPIC). @default 'flight-events' */
+  /** Kafka topic of the flight events (PRODUCER_TOPIC). @default 'flight-events' */
   readonly topic?: string;
   /**
    * Producer image reference. Pulled only if the node does not have it (`IfNotPresent`), so use an
@@ -73,7 +76,8 @@ export interface ProducerChartProps extends ChartProps {
   readonly image?: string;
   /**
    * ServiceAccount the pods run as (created by {@link FlightAnalyticsNamespaceChart}); the CDK stack
-   * binds the producer's IAM role to it with an EKS Pod Identity association.
+   * binds the producer's IAM role to it with an EKS Pod Identity association. That role may also
+   * create the topic, so the topic Job uses it too.
    * @default 'flight-producer'
    */
   readonly serviceAccountName?: string;
@@ -81,6 +85,22 @@ export interface ProducerChartProps extends ChartProps {
   readonly namespace?: string;
   /** The capacity plan the sizes come from. @default computeCapacityPlan() (1.2 B events/hour) */
   readonly plan?: CapacityPlan;
+  /** Kafka security (PRODUCER_SECURITY). @default 'plaintext' */
+  readonly security?: ProducerSecurity;
+  /** Region of the MSK cluster, for `msk-iam` (PRODUCER_AWS_REGION). @default - AWS_REGION in the pod */
+  readonly awsRegion?: string;
+  /** Label value of the node group the pods run on (`flight-analytics/workload`). @default 'producers' */
+  readonly nodeGroup?: string;
+  /**
+   * More PRODUCER_* settings, e.g. PRODUCER_COMPRESSION or PRODUCER_TLS_CA_FILE. They cannot
+   * override the ones the chart sets.
+   * @default {}
+   */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
+}
+
+/** Properties of a {@link ProducerChart}. Every string may be a CDK token. */
+export interface ProducerChartProps extends ProducerImageKafkaProps {
   /** Number of producer pods (a whole number >= 1). @default plan.producer.replicas */
   readonly replicas?: number;
   /**
@@ -90,18 +110,6 @@ export interface ProducerChartProps extends ChartProps {
   readonly eventsPerSecondPerPod?: number;
   /** CPU and memory of each producer container. @default - see {@link ProducerResources} */
   readonly resources?: ProducerResources;
-  /** Kafka security (PRODUCER_SECURITY). @default 'plaintext' */
-  readonly security?: ProducerSecurity;
-  /** Region of the MSK cluster, for `msk-iam` (PRODUCER_AWS_REGION). @default - AWS_REGION in the pod */
-  readonly awsRegion?: string;
-  /** Label value of the producer node group (`flight-analytics/workload`). @default 'producers' */
-  readonly nodeGroup?: string;
-  /**
-   * More PRODUCER_* settings for the ConfigMap, e.g. PRODUCER_COMPRESSION or PRODUCER_BATCH_SIZE.
-   * They cannot override the ones the chart sets.
-   * @default {}
-   */
-  readonly extraEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**

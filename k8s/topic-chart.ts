@@ -1,45 +1,24 @@
 /**
  * The Job that creates the flight-events topic, sized by the capacity plan, before the producers start.
  */
-import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
+import { computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
 import { FLIGHT_ANALYTICS_NAMESPACE, PRODUCER_SERVICE_ACCOUNT } from './namespace.ts';
 import { PRODUCER_UID, restrictedContainerSecurityContext } from './pod-security.ts';
-import { DEFAULT_PRODUCER_IMAGE, DEFAULT_TOPIC, type ProducerSecurity, producerKafkaEnvironment } from './producer-chart.ts';
+import { DEFAULT_PRODUCER_IMAGE, DEFAULT_TOPIC, type ProducerImageKafkaProps, producerKafkaEnvironment } from './producer-chart.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement } from './scheduling.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
 /** Name of the Job (and of its pod label). */
 export const TOPIC_JOB_NAME = 'flight-events-topic';
 
-/** Properties of a {@link TopicChart}. Every string may be a CDK token. */
-export interface TopicChartProps extends ChartProps {
-  /** Kafka bootstrap servers, `host:port[,host:port...]` (PRODUCER_BOOTSTRAP). */
-  readonly bootstrapServers: string;
-  /** Topic to create (PRODUCER_TOPIC). @default 'flight-events' */
-  readonly topic?: string;
-  /** The producer image; its `topics` sub-command creates the topic. @default 'flight-producer:local' */
-  readonly image?: string;
-  /**
-   * ServiceAccount the Job runs as: the producer's, whose IAM role may create the topic. Created by
-   * {@link FlightAnalyticsNamespaceChart}. @default 'flight-producer'
-   */
-  readonly serviceAccountName?: string;
-  /** @default 'flight-analytics' */
-  readonly namespace?: string;
-  /** The capacity plan that sizes the topic. @default computeCapacityPlan() */
-  readonly plan?: CapacityPlan;
-  /** Kafka security (PRODUCER_SECURITY). @default 'plaintext' */
-  readonly security?: ProducerSecurity;
-  /** Region of the MSK cluster, for `msk-iam` (PRODUCER_AWS_REGION). @default - AWS_REGION in the pod */
-  readonly awsRegion?: string;
-  /** Label value of the node group the Job runs on. @default 'producers' */
-  readonly nodeGroup?: string;
-  /** More PRODUCER_* variables, e.g. PRODUCER_TLS_CA_FILE. @default {} */
-  readonly extraEnvironment?: Readonly<Record<string, string>>;
-}
+/**
+ * Properties of a {@link TopicChart}: the producer image's Kafka settings; `topic` is the one created,
+ * and `plan` sizes its partitions, replication and retention.
+ */
+export type TopicChartProps = ProducerImageKafkaProps;
 
 /**
  * One Job: `topics --partitions <plan> --replication-factor <plan> --topic-config retention.ms=<plan>`
