@@ -223,6 +223,23 @@ def _watermarked(events: DataFrame, watermark_delay: str | None) -> DataFrame:
     return events if watermark_delay is None else events.withWatermark("event_time", watermark_delay)
 
 
+def _tumbling_windows(
+    events: DataFrame, watermark_delay: str | None, duration: str, keys: list[str], *metrics: Column
+) -> DataFrame:
+    """`metrics` per `keys` and tumbling `duration` window of event_time, as flat columns:
+    window_start, window_end, the keys, then the metrics in the order given."""
+    aggregated = (
+        _watermarked(events, watermark_delay)
+        .groupBy(F.window("event_time", duration).alias("window"), *(F.col(k) for k in keys))
+        .agg(*metrics)
+    )
+    return aggregated.select(
+        F.col("window.start").alias("window_start"),
+        F.col("window.end").alias("window_end"),
+        *(c for c in aggregated.columns if c != "window"),
+    )
+
+
 def airline_minute_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
     """Per airline and 1-minute tumbling window of event_time:
       events                      events of any type (count)
@@ -239,32 +256,20 @@ def airline_minute_windows(events: DataFrame, watermark_delay: str | None) -> Da
     event_type = F.col("event_type")
     departed = event_type == "departed"
     departure_delay = F.when(departed, F.col("departure_delay_min"))
-    return (
-        _watermarked(events, watermark_delay)
-        .groupBy(F.window("event_time", "1 minute").alias("window"), F.col("airline"))
-        .agg(
-            F.count(F.lit(1)).alias("events"),
-            F.count(F.when(departed, True)).alias("departures"),
-            F.count(F.when(event_type == "arrived", True)).alias("arrivals"),
-            F.count(F.when(event_type == "cancelled", True)).alias("cancellations"),
-            F.avg(departure_delay).alias("avg_departure_delay_min"),
-            F.percentile_approx(departure_delay, 0.9).alias("p90_departure_delay_min"),
-            F.avg(F.when(departure_delay.isNotNull(), (departure_delay <= ON_TIME_MAX_DELAY_MIN).cast("double"))).alias(
-                "on_time_rate"
-            ),
-        )
-        .select(
-            F.col("window.start").alias("window_start"),
-            F.col("window.end").alias("window_end"),
-            "airline",
-            "events",
-            "departures",
-            "arrivals",
-            "cancellations",
-            "avg_departure_delay_min",
-            "p90_departure_delay_min",
-            "on_time_rate",
-        )
+    return _tumbling_windows(
+        events,
+        watermark_delay,
+        "1 minute",
+        ["airline"],
+        F.count(F.lit(1)).alias("events"),
+        F.count(F.when(departed, True)).alias("departures"),
+        F.count(F.when(event_type == "arrived", True)).alias("arrivals"),
+        F.count(F.when(event_type == "cancelled", True)).alias("cancellations"),
+        F.avg(departure_delay).alias("avg_departure_delay_min"),
+        F.percentile_approx(departure_delay, 0.9).alias("p90_departure_delay_min"),
+        F.avg(F.when(departure_delay.isNotNull(), (departure_delay <= ON_TIME_MAX_DELAY_MIN).cast("double"))).alias(
+            "on_time_rate"
+        ),
     )
 
 
@@ -284,24 +289,15 @@ def airport_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame
         "event_time", F.coalesce("diverted_to", "destination").alias("airport"), F.lit(None).cast("int").alias("departure"),
         F.lit(1).alias("arrival"), F.lit(None).cast("int").alias("departure_delay"), F.col("arrival_delay_min").alias("arrival_delay"),
     )
-    return (
-        _watermarked(departed.unionByName(arrived), watermark_delay)
-        .groupBy(F.window("event_time", "5 minutes").alias("window"), F.col("airport"))
-        .agg(
-            F.count("departure").alias("departures"),
-            F.count("arrival").alias("arrivals"),
-            F.avg("departure_delay").alias("avg_departure_delay_min"),
-            F.avg("arrival_delay").alias("avg_arrival_delay_min"),
-        )
-        .select(
-            F.col("window.start").alias("window_start"),
-            F.col("window.end").alias("window_end"),
-            "airport",
-            "departures",
-            "arrivals",
-            "avg_departure_delay_min",
-            "avg_arrival_delay_min",
-        )
+    return _tumbling_windows(
+        departed.unionByName(arrived),
+        watermark_delay,
+        "5 minutes",
+        ["airport"],
+        F.count("departure").alias("departures"),
+        F.count("arrival").alias("arrivals"),
+        F.avg("departure_delay").alias("avg_departure_delay_min"),
+        F.avg("arrival_delay").alias("avg_arrival_delay_min"),
     )
 
 
@@ -311,16 +307,11 @@ def route_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
       avg_departure_delay_min     mean departure_delay_min of those departures (minutes)
     Rank the output by avg_departure_delay_min for the most delayed routes.
     """
-    return (
-        _watermarked(events.where(F.col("event_type") == "departed"), watermark_delay)
-        .groupBy(F.window("event_time", "15 minutes").alias("window"), F.col("origin"), F.col("destination"))
-        .agg(F.count(F.lit(1)).alias("flights"), F.avg("departure_delay_min").alias("avg_departure_delay_min"))
-        .select(
-            F.col("window.start").alias("window_start"),
-            F.col("window.end").alias("window_end"),
-            "origin",
-            "destination",
-            "flights",
-            "avg_departure_delay_min",
-        )
+    return _tumbling_windows(
+        events.where(F.col("event_type") == "departed"),
+        watermark_delay,
+        "15 minutes",
+        ["origin", "destination"],
+        F.count(F.lit(1)).alias("flights"),
+        F.avg("departure_delay_min").alias("avg_departure_delay_min"),
     )
