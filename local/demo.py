@@ -2,12 +2,18 @@
 
 embedded Kafka (KRaft, 127.0.0.1) -> TypeScript producer (N seeded events, acks=all, idempotent)
 -> PySpark job (trigger availableNow) -> Parquet -> report. Everything is stopped at the end.
+
+--topology single (default): one combined broker+controller and Spark in local[2].
+--topology seed: the users' seed topology (local/seed_topology.py, docs/topology.md): 3 KRaft
+controllers + 3 brokers, a topic with 3 replicas and min.insync.replicas=2, and the job on a Spark
+standalone master + 3 workers.
 The last line is machine-readable:
 SUMMARY produced=<n> processed=<n> quarantined=<n> windows=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -15,10 +21,12 @@ from pathlib import Path
 
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import PipelineStepError, produce, run_spark_job
+from local.seed_topology import SeedTopology
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events"
 DEMO_MAX_OFFSETS_PER_TRIGGER = 250_000
+SEED_DRIVER_ENV = ("SPARK_CONF_DIR", "SPARK_LOCAL_IP")
 
 
 def positive_int(text: str) -> int:
@@ -38,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="producer seed; same seed, same events")
     parser.add_argument("--start-time", default="2026-01-01T06:00:00.000Z", help="simulation clock start (ISO-8601 UTC)")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR / "demo", help="broker data, Spark output, logs")
+    parser.add_argument("--topology", choices=("single", "seed"), default="single",
+                        help="single: one Kafka node + Spark local[2]; seed: 3 controllers + 3 brokers + Spark master + 3 workers")
     return parser.parse_args(argv)
 
 
@@ -79,12 +89,27 @@ def main(argv: list[str]) -> int:
     args.state_dir.mkdir(parents=True)
     print(f"== Flight Data Analytics demo: Kafka {v['kafka']} (KRaft), Spark {v['spark']}, Node {v['node']}", flush=True)
 
-    broker = EmbeddedKafka(args.state_dir / "kafka", port=free_port(), controller_port=free_port())
+    if args.topology == "seed":
+        cluster = SeedTopology(args.state_dir / "seed")
+        broker = cluster.kafka
+        master = cluster.spark.master_url
+    else:
+        cluster = broker = EmbeddedKafka(args.state_dir / "kafka", port=free_port(), controller_port=free_port())
+        master = "local[2]"
+    saved_env = {k: os.environ[k] for k in SEED_DRIVER_ENV if k in os.environ}
     started_s = time.monotonic()
     try:
-        broker.start()
-        print(f"== broker up at {broker.bootstrap_servers} ({time.monotonic() - started_s:.1f} s)", flush=True)
+        cluster.start()
+        print(f"== {args.topology} topology up: brokers {broker.bootstrap_servers}, Spark {master} "
+              f"({time.monotonic() - started_s:.1f} s)", flush=True)
         broker.create_topic(TOPIC, partitions=args.partitions)
+        if args.topology == "seed":
+            described = broker.describe_topic(TOPIC)
+            print(f"   topic '{TOPIC}': replication factor {described['replication_factor']}, "
+                  f"min.insync.replicas {described['configs'].get('min.insync.replicas')}", flush=True)
+            # The driver joins the standalone cluster with its secret and executor sizes (spark-defaults.conf);
+            # restored in `finally`, so a caller in the same process keeps its environment.
+            os.environ.update({k: cluster.spark.job_env()[k] for k in SEED_DRIVER_ENV})
 
         print(f"== producing {args.events:,} events to '{TOPIC}' ({args.partitions} partitions)", flush=True)
         produced = produce(
@@ -95,6 +120,7 @@ def main(argv: list[str]) -> int:
         print("== running the Spark job (availableNow) over the topic", flush=True)
         spark = run_spark_job(
             broker.bootstrap_servers, TOPIC, args.state_dir / "output", args.state_dir / "checkpoints",
+            master=master,
             # Bounded micro-batches keep the driver's memory flat however many events the demo makes.
             extra_args=("--max-offsets-per-trigger", str(DEMO_MAX_OFFSETS_PER_TRIGGER)),
         )
@@ -108,7 +134,12 @@ def main(argv: list[str]) -> int:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        broker.stop()
+        cluster.stop()
+        for key in SEED_DRIVER_ENV:
+            if key in saved_env:
+                os.environ[key] = saved_env[key]
+            else:
+                os.environ.pop(key, None)
 
     print(
         f"SUMMARY produced={produced.acked} processed={spark.processed} quarantined={spark.quarantined} "

@@ -1,8 +1,12 @@
 """A real Apache Kafka broker on this machine, in KRaft mode, without Docker.
 
-One JVM runs as both broker and controller (a single-node combined quorum), with its jars
-resolved from Maven Central by local/kafka/pom.xml at the version in versions.json. It is the
+By default one JVM runs as both broker and controller (a single-node combined quorum), with its
+jars resolved from Maven Central by local/kafka/pom.xml at the version in versions.json. It is the
 same broker code MSK runs, so the local pipeline and the tests talk to real Kafka.
+
+The same class runs one node of a bigger cluster: `roles="controller"` or `roles="broker"`, a
+`node_id`, the static `controller_quorum` {node id: controller port} and a shared `cluster_id`
+(local/seed_topology.py starts 3 controllers + 3 brokers that way).
 
     with EmbeddedKafka(Path(".state/kafka")) as kafka:
         kafka.create_topic("flight-events", partitions=6)
@@ -33,6 +37,7 @@ KAFKA_POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
 DEFAULT_STATE_DIR = STATE_DIR / "kafka"
 MIN_JAVA_MAJOR = 17
 BROKER_NODE_ID = 1
+ROLES = ("broker,controller", "broker", "controller")
 # The CLI tools (TopicCommand, GetOffsetShell, ...) are short-lived; a small heap and the
 # C1 compiler only make them start faster on a shared 2-core machine.
 TOOL_JVM_OPTIONS = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
@@ -217,11 +222,25 @@ def java_major_version(java: str, source: str = "PATH") -> int:
 
 # --- The broker ---------------------------------------------------------------------------
 
+def _cluster_id() -> str:
+    """A new Kafka cluster id: 16 random bytes in URL-safe base64 without padding."""
+    # Kafka rejects ids starting with '-' because they read like a command-line flag.
+    cluster_id = "-"
+    while cluster_id.startswith("-"):
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return cluster_id
+
+
 class EmbeddedKafka:
-    """One local Kafka node (broker + KRaft controller) whose files all live under `state_dir`.
+    """One local Kafka node (by default broker + KRaft controller) whose files all live under `state_dir`.
 
     state_dir holds server.properties, data/ (the log dirs, formatted once and kept across
     restarts), logs/broker.log and broker.pid. The pid file lets another Python process stop it.
+
+    For one node of a multi-node cluster pass `roles` ("broker" or "controller"), `node_id`,
+    `controller_quorum` ({node id: controller port} of every controller: a static quorum), the
+    `cluster_id` every node shares, `cluster_brokers` (sizes the internal topics' replication and
+    bounds a topic's) and `client_bootstrap` (what the tools and clients connect to).
     """
 
     def __init__(
@@ -231,15 +250,45 @@ class EmbeddedKafka:
         controller_port: int = 9093,
         heap_mb: int = 768,
         java: str | None = None,
+        *,
+        node_id: int = BROKER_NODE_ID,
+        roles: str = "broker,controller",
+        controller_quorum: dict[int, int] | None = None,
+        cluster_id: str | None = None,
+        cluster_brokers: int = 1,
+        client_bootstrap: str | None = None,
     ) -> None:
-        if port == controller_port:
+        if roles not in ROLES:
+            raise ValueError(f"roles={roles!r}; expected one of {', '.join(repr(r) for r in ROLES)}")
+        if roles == "broker,controller" and port == controller_port:
             raise ValueError(f"port and controller_port are both {port}; the broker and controller need two different ports")
         if heap_mb < 256:
             raise ValueError(f"heap_mb={heap_mb} is too small for a Kafka broker; use at least 256 (512-768 suits tests)")
+        if cluster_brokers < 1:
+            raise ValueError(f"cluster_brokers={cluster_brokers}; a cluster has at least 1 broker")
+        if controller_quorum is None:
+            if roles != "broker,controller":
+                raise ValueError(f"roles={roles!r} needs controller_quorum={{node id: controller port}} of the controllers")
+        else:
+            if not controller_quorum:
+                raise ValueError("controller_quorum is empty; it maps every controller's node id to its controller port")
+            if "controller" in roles and controller_quorum.get(node_id) != controller_port:
+                raise ValueError(
+                    f"controller node {node_id} listens on {controller_port}, but controller_quorum says "
+                    f"{controller_quorum.get(node_id)}; a controller must be one of the voters"
+                )
+            if roles == "broker" and node_id in controller_quorum:
+                raise ValueError(f"broker node_id={node_id} is also a controller id in controller_quorum; ids must be unique")
         self.state_dir = Path(state_dir).resolve()
         self.port = port
         self.controller_port = controller_port
         self.heap_mb = heap_mb
+        self.node_id = node_id
+        self.roles = roles
+        self.controller_quorum = dict(controller_quorum) if controller_quorum is not None else None
+        self.cluster_id = cluster_id
+        self.cluster_brokers = cluster_brokers
+        self.client_bootstrap = client_bootstrap
         self.java, self.java_source = find_java(java)
         self._process: subprocess.Popen | None = None
         self._log_start_byte = 0
@@ -248,7 +297,32 @@ class EmbeddedKafka:
     # -- paths --
     @property
     def bootstrap_servers(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return self.client_bootstrap or f"127.0.0.1:{self.port}"
+
+    @property
+    def is_broker(self) -> bool:
+        return "broker" in self.roles
+
+    @property
+    def quorum_voters(self) -> str | None:
+        """controller.quorum.voters of a static quorum ("1@127.0.0.1:9093,..."), None for a single node."""
+        if self.controller_quorum is None:
+            return None
+        return ",".join(f"{node}@127.0.0.1:{port}" for node, port in sorted(self.controller_quorum.items()))
+
+    def _listeners(self) -> str:
+        listeners = []
+        if self.is_broker:
+            listeners.append(f"PLAINTEXT://127.0.0.1:{self.port}")
+        if "controller" in self.roles:
+            listeners.append(f"CONTROLLER://127.0.0.1:{self.controller_port}")
+        return ",".join(listeners)
+
+    def _own_ports(self) -> list[tuple[str, int]]:
+        ports = [("port", self.port)] if self.is_broker else []
+        if "controller" in self.roles:
+            ports.append(("controller port", self.controller_port))
+        return ports
 
     @property
     def properties_path(self) -> Path:
@@ -274,22 +348,27 @@ class EmbeddedKafka:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    def start(self, timeout_s: float = 90) -> None:
-        """Start the broker and return once it answers Kafka requests and lists itself as a broker."""
+    def start(self, timeout_s: float = 90, wait: bool = True) -> None:
+        """Start the node and return once it answers Kafka requests (a broker: and lists itself as a broker).
+
+        wait=False returns once the JVM is launched; call wait_until_ready() later (the nodes of a
+        cluster start together, because a broker cannot be ready before the controllers' quorum is).
+        """
         deadline = time.monotonic() + timeout_s
         if self.is_running():
             running_listeners = self._configured_listeners()
-            wanted_listeners = f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
+            wanted_listeners = self._listeners()
             if running_listeners != wanted_listeners:
                 raise KafkaBrokerError(
                     f"a broker from {self.state_dir} is already running with listeners {running_listeners}, "
                     f"not {wanted_listeners}; stop it first (`python -m local.embedded_kafka stop "
                     f"--state-dir {self.state_dir}`) or use its ports"
                 )
-            self._wait_until_ready(deadline)
+            if wait:
+                self._wait_until_ready(deadline)
             return
         java_major_version(self.java, self.java_source)
-        for name, port in (("port", self.port), ("controller port", self.controller_port)):
+        for name, port in self._own_ports():
             if not _port_is_free(port):
                 raise PortInUseError(
                     f"the broker {name} 127.0.0.1:{port} is already in use (another Kafka, or a stale broker "
@@ -333,11 +412,34 @@ class EmbeddedKafka:
         finally:
             log.close()
         self.pid_path.write_text(f"{self._process.pid}\n")
+        if not wait:
+            return
         try:
             self._wait_until_ready(deadline)
         except BaseException:
             self.stop()
             raise
+
+    def wait_until_ready(self, timeout_s: float = 90) -> None:
+        """After start(wait=False): return once the node answers; stop it and raise if it does not in time."""
+        try:
+            self._wait_until_ready(time.monotonic() + timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL the node (no clean shutdown: the fault a crashed machine causes). Its data stays for a restart."""
+        pid = self._read_pid()
+        if pid is None or not self._is_our_broker(pid):
+            raise KafkaBrokerError(f"no running Kafka node in {self.state_dir} to kill")
+        self._signal_group(pid, signal.SIGKILL)
+        if not self._wait_for_exit(pid, time.monotonic() + 10):
+            raise KafkaBrokerError(f"the Kafka node (pid {pid}) survived SIGKILL for 10 s; check it with `ps -p {pid}`")
+        if self._process is not None:
+            self._process.wait(timeout=5)
+            self._process = None
+        self.pid_path.unlink(missing_ok=True)
 
     def _wait_until_ready(self, deadline: float) -> None:
         last_problem = "no attempt yet"
@@ -349,16 +451,21 @@ class EmbeddedKafka:
                     f"Last lines of {self.log_path}:\n{_tail(self.log_path, self._log_start_byte)}"
                 )
             try:
-                supported = api_versions("127.0.0.1", self.port, timeout_s=2.0)
-                brokers = metadata_brokers("127.0.0.1", self.port, supported, timeout_s=2.0)
-                if BROKER_NODE_ID in brokers:
+                if self.is_broker:
+                    supported = api_versions("127.0.0.1", self.port, timeout_s=2.0)
+                    brokers = metadata_brokers("127.0.0.1", self.port, supported, timeout_s=2.0)
+                    if self.node_id in brokers:
+                        return
+                    last_problem = f"Metadata lists brokers {sorted(brokers)}, not yet node {self.node_id}"
+                else:  # a controller answers ApiVersions on its controller listener
+                    api_versions("127.0.0.1", self.controller_port, timeout_s=2.0)
                     return
-                last_problem = f"Metadata lists brokers {sorted(brokers)}, not yet node {BROKER_NODE_ID}"
             except (OSError, struct.error) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
             if time.monotonic() >= deadline:
+                where = f"127.0.0.1:{self.port if self.is_broker else self.controller_port}"
                 raise KafkaBrokerError(
-                    f"the Kafka broker in {self.state_dir} did not answer on {self.bootstrap_servers} in time "
+                    f"the Kafka {self.roles} node in {self.state_dir} did not answer on {where} in time "
                     f"(last probe: {last_problem}). Give it longer (start(timeout_s=...)) or look for the cause in "
                     f"{self.log_path}:\n{_tail(self.log_path, self._log_start_byte)}"
                 )
@@ -453,27 +560,34 @@ class EmbeddedKafka:
 
     def _write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Internal topics: one replica per broker up to 3, and (with 3) writes need 2 in sync, as on MSK.
+        replicas = min(self.cluster_brokers, 3)
+        min_isr = min(replicas, 2)
         settings = {
-            "process.roles": "broker,controller",
-            "node.id": str(BROKER_NODE_ID),
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "process.roles": self.roles,
+            "node.id": str(self.node_id),
+            **(
+                {"controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}"}
+                if self.quorum_voters is None
+                else {"controller.quorum.voters": self.quorum_voters}
+            ),
+            "listeners": self._listeners(),
+            "advertised.listeners": self._listeners(),
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
+            **({"inter.broker.listener.name": "PLAINTEXT"} if self.is_broker else {}),
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "log.dirs": str(self.data_dir),
-            # One node: every internal topic has one replica, and one partition is plenty.
+            # One partition is plenty for internal topics on this machine.
             "num.partitions": "1",
-            "default.replication.factor": "1",
-            "min.insync.replicas": "1",
-            "offsets.topic.replication.factor": "1",
+            "default.replication.factor": str(replicas),
+            "min.insync.replicas": str(min_isr),
+            "offsets.topic.replication.factor": str(replicas),
             "offsets.topic.num.partitions": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.replication.factor": str(replicas),
+            "transaction.state.log.min.isr": str(min_isr),
             "transaction.state.log.num.partitions": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": str(replicas),
+            "share.coordinator.state.topic.min.isr": str(min_isr),
             # Topics are created on purpose with the partition count the pipeline is sized for;
             # a typo in a topic name should fail loudly, not create a 1-partition topic.
             "auto.create.topics.enable": "false",
@@ -512,14 +626,13 @@ class EmbeddedKafka:
     def _format_storage_once(self) -> None:
         if (self.data_dir / "meta.properties").exists():
             return
-        # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding; Kafka rejects
-        # ids starting with '-' because they read like a command-line flag.
-        cluster_id = "-"
-        while cluster_id.startswith("-"):
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = self.cluster_id or _cluster_id()
+        # A single node bootstraps its own dynamic quorum; a static quorum (controller.quorum.voters)
+        # is named in every node's config already.
+        standalone = ["--standalone"] if self.quorum_voters is None else []
         result = self.run_tool(
             "kafka.tools.StorageTool",
-            ["format", "--standalone", "--cluster-id", cluster_id, "--config", str(self.properties_path)],
+            ["format", *standalone, "--cluster-id", cluster_id, "--config", str(self.properties_path)],
             timeout_s=120,
             check=False,
         )
@@ -569,10 +682,10 @@ class EmbeddedKafka:
         """Create a topic; fails if it exists already (a second definition would hide a sizing mistake)."""
         if partitions < 1:
             raise ValueError(f"partitions={partitions} for topic '{name}'; a topic needs at least 1 partition")
-        if replication_factor != 1:
+        if not 1 <= replication_factor <= self.cluster_brokers:
             raise ValueError(
-                f"replication_factor={replication_factor} for topic '{name}', but this local cluster has one "
-                "broker; use 1"
+                f"replication_factor={replication_factor} for topic '{name}', but this local cluster has "
+                f"{self.cluster_brokers} broker(s); use 1..{self.cluster_brokers}"
             )
         args = [
             "--bootstrap-server", self.bootstrap_servers, "--create", "--topic", name,

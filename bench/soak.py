@@ -1,0 +1,372 @@
+"""`make soak`: the pipeline at a fixed rate for a long while; does memory stay flat?
+
+The producer sends --rate events/s for --seconds to a local broker while the Spark job streams
+them (processing-time trigger). Every --sample-s seconds the producer's RSS and the Spark driver's
+RSS (its Python process plus its JVM) are read from /proc/<pid>/status, and the driver JVM's heap
+from `jstat -gc`; every micro-batch's
+duration comes from the job's SPARK_PROGRESS lines. The result is one JSON file
+(bench/results/soak.json by default) and a verdict: memory is flat when the least-squares growth
+over the second half of the run is under FLAT_GROWTH_FRACTION of the second half's mean, for the
+producer's RSS and for the driver JVM's old-generation floor (what survives collections; its RSS
+also grows while the JVM expands its heap toward -Xmx, which is not a leak).
+
+Not part of make test: it is long by design. SOAK_SECONDS and SOAK_RATE size it from make.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from local.embedded_kafka import EmbeddedKafka, free_ports
+from local.pipeline import PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, producer_command
+from local.versions import STATE_DIR, versions
+
+TOPIC = "flight-events-soak"
+PARTITIONS = 6
+TRIGGER_S = 5
+FLAT_GROWTH_FRACTION = 0.05
+"""Memory is flat if the fitted growth over the second half is < 5% of its mean RSS."""
+DRAIN_S = 30
+"""After the producer stops, how long the job keeps streaming before the soak stops it."""
+STARTUP_BUDGET_S = 600
+"""How long the job may take to run its first micro-batch (the producer starts after it)."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=positive_int, default=600, help="how long the producer runs (default 600)")
+    parser.add_argument("--rate", type=positive_int, default=2000, help="events per second (default 2000)")
+    parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
+    parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
+    return parser.parse_args(argv)
+
+
+# --- /proc ------------------------------------------------------------------------------------
+
+def rss_kib(pid: int) -> int | None:
+    """VmRSS of one process in KiB, None once it has exited."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return [int(c) for c in text.split()]
+
+
+def process_tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo and len(found) < 64:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children(current))
+    return found
+
+
+def tree_rss_mib(pid: int) -> float | None:
+    sizes = [r for p in process_tree(pid) if (r := rss_kib(p)) is not None]
+    return round(sum(sizes) / 1024, 1) if sizes else None
+
+
+def producer_rss_mib(pid: int) -> float | None:
+    """RSS of the Node process that runs the producer: the leaf of tsx's launcher tree."""
+    leaves = [p for p in process_tree(pid) if not children(p)]
+    sizes = [r for p in leaves if (r := rss_kib(p)) is not None]
+    return round(max(sizes) / 1024, 1) if sizes else None
+
+
+def java_pid(pid: int) -> int | None:
+    """The JVM in a process tree (the Spark driver's, under its Python process)."""
+    for candidate in process_tree(pid):
+        try:
+            if Path(f"/proc/{candidate}/exe").resolve().name == "java":
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def jvm_heap_mib(pid: int | None) -> dict[str, float] | None:
+    """Heap in use and old generation in use, from `jstat -gc` (JDK tool; None if it is missing)."""
+    if pid is None or shutil.which("jstat") is None:
+        return None
+    try:
+        done = subprocess.run(["jstat", "-gc", str(pid)], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return None
+    lines = done.stdout.split("\n")
+    if done.returncode != 0 or len(lines) < 2:
+        return None
+    values = dict(zip(lines[0].split(), (float(v) for v in lines[1].split())))
+    used_kib = sum(values.get(k, 0.0) for k in ("S0U", "S1U", "EU", "OU"))
+    return {"heap_used_mib": round(used_kib / 1024, 1), "old_gen_used_mib": round(values.get("OU", 0.0) / 1024, 1)}
+
+
+# --- analysis ---------------------------------------------------------------------------------
+
+def slope_per_min(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) points, per minute."""
+    if len(points) < 3:
+        return 0.0
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return 60 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
+
+
+def memory_verdict(samples: list[dict], key: str, run_s: float) -> dict:
+    points = [(s["t_s"], s[key]) for s in samples if s.get(key) is not None]
+    if len(points) < 6:
+        return {"flat": None, "reason": f"only {len(points)} samples of {key}"}
+    half = run_s / 2
+    second = [p for p in points if p[0] >= half]
+    first = [p for p in points if p[0] < half]
+    slope = slope_per_min(second)
+    second_mean = statistics.fmean(v for _, v in second)
+    growth = slope * (run_s - half) / 60
+    return {
+        "first_half_mean_mib": round(statistics.fmean(v for _, v in first), 1),
+        "second_half_mean_mib": round(second_mean, 1),
+        "min_mib": min(v for _, v in points),
+        "max_mib": max(v for _, v in points),
+        "second_half_slope_mib_per_min": round(slope, 2),
+        "second_half_fitted_growth_mib": round(growth, 1),
+        # Shrinking is fine (a collector returning memory); only growth counts against flatness.
+        "flat": growth < FLAT_GROWTH_FRACTION * second_mean,
+    }
+
+
+def batch_summary(batches: list[dict], run_s: float) -> dict:
+    def stats(durations: list[int]) -> dict:
+        if not durations:
+            return {"batches": 0}
+        ordered = sorted(durations)
+        return {
+            "batches": len(ordered),
+            "median_ms": statistics.median(ordered),
+            "p90_ms": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+            "max_ms": ordered[-1],
+        }
+
+    summary = {}
+    for query in sorted({b["query"] for b in batches}):
+        mine = [b for b in batches if b["query"] == query and b["input_rows"] > 0]
+        first = stats([b["batch_duration_ms"] for b in mine if b["t_s"] < run_s / 2])
+        second = stats([b["batch_duration_ms"] for b in mine if b["t_s"] >= run_s / 2])
+        summary[query] = {
+            "first_half": first,
+            "second_half": second,
+            "second_to_first_median_ratio": (
+                round(second["median_ms"] / first["median_ms"], 2) if first.get("median_ms") and second.get("median_ms") else None
+            ),
+            "rows": sum(b["input_rows"] for b in mine),
+        }
+    return summary
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+class LineWatch(threading.Thread):
+    """Reads a child's stream line by line, keeping tagged lines with the time (monotonic s) they arrived."""
+
+    def __init__(self, stream, tag: str, log_path: Path) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.tag, self.log_path = stream, tag, log_path
+        self.records: list[tuple[float, str]] = []
+
+    def run(self) -> None:
+        with open(self.log_path, "w") as log:
+            for line in self.stream:
+                log.write(line)
+                if line.startswith(self.tag + " "):
+                    self.records.append((time.monotonic(), line[len(self.tag) + 1 :].strip()))
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    v = versions()
+
+    if args.work_dir.exists():
+        shutil.rmtree(args.work_dir)
+    args.work_dir.mkdir(parents=True)
+    port, controller_port = free_ports(2)
+    broker = EmbeddedKafka(args.work_dir / "kafka", port=port, controller_port=controller_port, heap_mb=768)
+    print(f"== soak: {args.rate}/s for {args.seconds} s, Kafka {v['kafka']}, Spark {v['spark']}", flush=True)
+    processes: list[subprocess.Popen] = []
+    try:
+        broker.start()
+        broker.create_topic(TOPIC, partitions=PARTITIONS)
+        job_env = dict(os.environ)
+        job_env["PYTHONPATH"] = os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), job_env.get("PYTHONPATH", "")])
+        job_env.setdefault("PYSPARK_PYTHON", sys.executable)
+        job = subprocess.Popen(
+            [sys.executable, "-m", "flight_analytics", "--master", "local[2]", "--bootstrap", broker.bootstrap_servers,
+             "--topic", TOPIC, "--output-dir", str(args.work_dir / "output"),
+             "--checkpoint-dir", str(args.work_dir / "checkpoints"), "--starting-offsets", "earliest",
+             "--trigger", f"processing-time:{TRIGGER_S}s",
+             # About 2x what arrives per trigger, as FACTS/decisions advise.
+             "--max-offsets-per-trigger", str(2 * args.rate * TRIGGER_S),
+             # A bound only: the soak stops the job itself once the producer is done and DRAIN_S passed.
+             "--timeout-s", str(STARTUP_BUDGET_S + args.seconds + DRAIN_S + 60)],
+            cwd=PROJECT_ROOT, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )
+        processes.append(job)
+        job_started_s = time.monotonic()
+        spark_watch = LineWatch(job.stderr, "SPARK_PROGRESS", args.work_dir / "job-stderr.log")
+        spark_watch.start()
+        # The clock starts when the job streams (its first micro-batch, empty or not): a cold JVM's
+        # start-up is not what a soak measures.
+        while not spark_watch.records and job.poll() is None and time.monotonic() - job_started_s < STARTUP_BUDGET_S:
+            time.sleep(0.5)
+        if not spark_watch.records:
+            raise SystemExit(f"soak: the Spark job ran no micro-batch within {STARTUP_BUDGET_S} s "
+                             f"(exit {job.poll()}); see {args.work_dir / 'job-stderr.log'}")
+        startup_s = round(time.monotonic() - job_started_s, 1)
+        print(f"   Spark job streaming after {startup_s} s; producer starts now", flush=True)
+        started_s = time.monotonic()
+        producer = subprocess.Popen(
+            producer_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
+                             "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
+                             "--max-in-flight", "5"),
+            cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        processes.append(producer)
+        producer_out = LineWatch(producer.stdout, "PRODUCER_RESULT", args.work_dir / "producer-stdout.log")
+        producer_err = LineWatch(producer.stderr, "-", args.work_dir / "producer-stderr.log")
+        producer_out.start()
+        producer_err.start()
+
+        driver_jvm = java_pid(job.pid)
+        samples = []
+        hard_deadline = started_s + args.seconds + 120
+        next_sample = time.monotonic()
+        next_report = time.monotonic() + 60
+        while producer.poll() is None and job.poll() is None and time.monotonic() < hard_deadline:
+            now = time.monotonic()
+            if now >= next_sample:
+                heap = jvm_heap_mib(driver_jvm) or {}
+                samples.append({
+                    "t_s": round(now - started_s, 1),
+                    "producer_rss_mib": producer_rss_mib(producer.pid) if producer.poll() is None else None,
+                    "spark_driver_rss_mib": tree_rss_mib(job.pid),
+                    "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
+                    "spark_driver_old_gen_used_mib": heap.get("old_gen_used_mib"),
+                    "broker_rss_mib": tree_rss_mib(broker._read_pid() or -1),
+                })
+                # What the old generation keeps after collections (its floor over the last 6 samples):
+                # a leak raises the floor; a JVM growing its heap toward -Xmx raises only the RSS.
+                recent = [x["spark_driver_old_gen_used_mib"] for x in samples[-6:] if x["spark_driver_old_gen_used_mib"] is not None]
+                samples[-1]["spark_driver_old_gen_floor_mib"] = min(recent) if recent else None
+                next_sample += args.sample_s
+            if now >= next_report:
+                last = samples[-1]
+                print(f"   t={last['t_s']:.0f}s producer {last['producer_rss_mib']} MiB, Spark driver "
+                      f"{last['spark_driver_rss_mib']} MiB, batches {len(spark_watch.records)}", flush=True)
+                next_report += 60
+            time.sleep(0.5)
+        producer.wait(timeout=60)
+        job_alive_at_end = job.poll() is None
+        drain_end = time.monotonic() + DRAIN_S
+        while job.poll() is None and time.monotonic() < drain_end:
+            time.sleep(0.5)
+        job_code = job.poll()
+        if job_code is None:  # still streaming, as it should be: stop it (SIGTERM, then SIGKILL)
+            os.killpg(job.pid, signal.SIGTERM)
+            try:
+                job.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(job.pid, signal.SIGKILL)
+                job.wait(timeout=30)
+        spark_watch.join(timeout=10)
+        producer_out.join(timeout=10)
+        run_s = float(args.seconds)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+        broker.stop()
+
+    producer_result = json.loads(producer_out.records[-1][1]) if producer_out.records else None
+    batches = []
+    for arrived_s, text in spark_watch.records:
+        record = json.loads(text)
+        if "batch_duration_ms" in record:
+            batches.append({"t_s": round(arrived_s - started_s, 1), "query": record["query"], "batch_id": record["batch_id"],
+                            "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"]})
+    producing = [s for s in samples if s["t_s"] <= run_s]
+    summary = {
+        "producer_rss": memory_verdict(producing, "producer_rss_mib", run_s),
+        "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
+        "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
+        "broker_rss": memory_verdict(producing, "broker_rss_mib", run_s),
+        "spark_batches": batch_summary([b for b in batches if 0 <= b["t_s"] <= run_s], run_s),
+    }
+    result = {
+        "benchmark": "soak",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": {"seconds": args.seconds, "rate_per_s": args.rate, "sample_s": args.sample_s, "partitions": PARTITIONS,
+                   "trigger_s": TRIGGER_S, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
+                   "node": v["node"], "flat_growth_fraction": FLAT_GROWTH_FRACTION, "cpus": os.cpu_count(),
+                   "load_average_at_end": os.getloadavg()},
+        "producer_result": producer_result,
+        "spark_startup_s": startup_s,
+        "spark_job_alive_when_producer_ended": job_alive_at_end,
+        "spark_job_exit_code_before_stop": job_code,
+        "summary": summary,
+        "samples": samples,
+        "batches": batches,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+    print(f"== wrote {args.out}")
+    if producer_result:
+        print(f"   producer: {producer_result['acked']:,} acked of {producer_result['sent']:,}, {producer_result['errors']} errors, "
+              f"{producer_result['msgs_per_sec']:,.0f} msg/s")
+    for name in ("producer_rss", "spark_driver_rss", "spark_driver_old_gen_floor", "broker_rss"):
+        verdict = summary[name]
+        print(f"   {name}: {json.dumps(verdict)}")
+    for query, stats in summary["spark_batches"].items():
+        print(f"   batches {query}: {json.dumps(stats)}")
+    # The producer's RSS, and the driver JVM's retained heap: its RSS also grows while the JVM sizes its
+    # heap toward -Xmx, which is not a leak (both are in the JSON).
+    flat = summary["producer_rss"].get("flat") and summary["spark_driver_old_gen_floor"].get("flat")
+    print(f"SOAK memory_flat={bool(flat)} producer_acked={producer_result['acked'] if producer_result else 0} "
+          f"spark_alive_to_the_end={job_alive_at_end}", flush=True)
+    ok = flat and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
