@@ -1,15 +1,21 @@
-"""make bench-producer: our TypeScript producer and Kafka's own ProducerPerformance, side by side.
+"""make bench-producer: our TypeScript producer against three peers, side by side, in one run.
 
-One invocation starts one embedded broker (local/embedded_kafka.py) with one topic, then runs,
-repetition after repetition and alternating between clients so that machine noise hits both alike:
+One invocation starts one embedded broker (local/embedded_kafka.py) with one topic, writes a file of
+our own generated events, then runs, repetition after repetition and in a rotating order so that
+machine noise hits every client alike, one process per client:
 
-  flight-producer            `producer/src/main.ts produce` (1 worker, and --workers N), keyed by flight id
-  kafka-producer-perf-test   org.apache.kafka.tools.ProducerPerformance with --payload-file made of
-                             our own generated events (so the same record sizes), no keys
+  flight-producer            our producer (the esbuild bundle, as in the image), 1 worker and N workers,
+                             generating its events as it goes, keyed by flight id
+  kafka-producer-perf-test   Apache Kafka's org.apache.kafka.tools.ProducerPerformance, --payload-file
+                             = our events (same record sizes), null keys
+  kafka-python               a producer written like the seed's: events as dicts, json.dumps per event
+                             (value_serializer), producer.send per message, flush at the end
+  confluent-kafka            librdkafka's Python binding, the native-client reference: our events'
+                             bytes, keyed by flight id, produce() per message
 
-both with acks=all, the idempotent producer, the same message count, and each compression asked
-for. It writes bench/results/producer-<date>.json (every run, medians, ratios ours/peer, machine)
-and prints a table. Every run is bounded in count and in time.
+all with acks=all, the idempotent producer, and the same compression. It writes
+bench/results/producer.json ({"record_bytes", "runs": [median per client, ...]}, with every
+repetition and the machine load alongside) and prints a table. Every run is bounded in time.
 
     .venv/bin/python -m bench.producer_bench --repetitions 3 --messages 300000
 """
@@ -33,11 +39,13 @@ from local.embedded_kafka import EmbeddedKafka, free_port
 from local.versions import PROJECT_ROOT, versions
 
 NODE = PROJECT_ROOT / "node_modules" / ".bin" / "node"
-TSX_CLI = PROJECT_ROOT / "node_modules" / "tsx" / "dist" / "cli.mjs"
-PRODUCER_MAIN = PROJECT_ROOT / "producer" / "src" / "main.ts"
+PRODUCER_BUILD = PROJECT_ROOT / "producer" / "build.mjs"
+PRODUCER_BUNDLE = PROJECT_ROOT / "producer" / "dist" / "producer.mjs"
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 TOPIC = "bench-flight-events"
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
+START_TIME = "2026-11-24T00:00:00Z"
+CLIENTS = ("flight-producer", "kafka-producer-perf-test", "kafka-python", "confluent-kafka")
 # The 1.2 billion events an hour the platform is sized for.
 TARGET_MSGS_PER_SEC = 1_200_000_000 / 3600
 # ProducerPerformance's summary line, e.g. "300000 records sent, 95238.1 records/sec (57.49 MB/sec),
@@ -47,31 +55,42 @@ PERF_SUMMARY = re.compile(
     r"(?:, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th)?"
 )
 PRODUCER_RESULT = re.compile(r"^PRODUCER_RESULT (\{.*\})$", re.MULTILINE)
+PYTHON_RESULT = re.compile(r"^PYTHON_PRODUCER_RESULT (\{.*\})$", re.MULTILINE)
 # Our producer's stderr summary of produce-request latencies (send -> acknowledgement).
 BATCH_LATENCY = re.compile(r"batch latency .*: p50 ([\d.]+) ms, p99 ([\d.]+) ms")
+# Batching of the clients that take byte sizes (ProducerPerformance, confluent-kafka): as ours.
+BATCH_BYTES = 1_048_576
+LINGER_MS = 5
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.producer_bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--repetitions", type=int, default=3, help="runs per client and setting (median of these); default 3")
-    p.add_argument("--messages", type=int, default=300_000, help="messages per run, every client; default 300000")
+    p.add_argument("--messages", type=int, default=300_000, help="messages per run of flight-producer, ProducerPerformance and confluent-kafka; default 300000")
+    p.add_argument("--python-messages", type=int, default=60_000,
+                   help="messages per kafka-python run (it is ~10x slower; a rate needs no more); default 60000")
     p.add_argument("--partitions", type=int, default=6, help="partitions of the benchmark topic; default 6")
     p.add_argument("--compressions", default="none,lz4", help="comma-separated; each of none|lz4|zstd|gzip|snappy; default none,lz4")
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts for our producer; default 1,2")
-    p.add_argument("--batch-size", type=int, default=5000, help="our producer's --batch-size (messages); default 5000")
-    p.add_argument("--max-in-flight", type=int, default=16, help="our producer's --max-in-flight; default 16")
-    p.add_argument("--perf-batch-bytes", type=int, default=1_048_576, help="ProducerPerformance batch.size, bytes; default 1 MiB")
-    p.add_argument("--perf-linger-ms", type=int, default=5, help="ProducerPerformance linger.ms; default 5")
+    p.add_argument("--clients", default=",".join(CLIENTS), help=f"comma-separated subset of {','.join(CLIENTS)}; default all")
+    p.add_argument("--batch-size", type=int, default=5000, help="our producer's --batch-size (messages per request); default 5000")
+    p.add_argument("--max-in-flight", type=int, default=5, help="our producer's --max-in-flight (1-5); default 5")
     p.add_argument("--run-timeout-s", type=float, default=300, help="longest one run may take before it is killed; default 300")
-    p.add_argument("--out", type=Path, default=None, help="JSON file to write; default bench/results/producer-<UTC date>.json")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR / "producer.json", help="JSON file to write; default bench/results/producer.json")
+    # Internal: one Python client's run, in its own process.
+    p.add_argument("--python-client", choices=("kafka-python", "confluent-kafka"), help=argparse.SUPPRESS)
+    p.add_argument("--bootstrap", help=argparse.SUPPRESS)
+    p.add_argument("--payload", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--compression", help=argparse.SUPPRESS)
     return p
 
 
 def _check_args(args: argparse.Namespace) -> None:
     if not 1 <= args.repetitions <= 20:
         sys.exit(f"error: --repetitions {args.repetitions}: expected 1..20")
-    if not 1_000 <= args.messages <= 50_000_000:
-        sys.exit(f"error: --messages {args.messages}: expected 1000..50000000")
+    for name in ("messages", "python_messages"):
+        if not 1_000 <= getattr(args, name) <= 50_000_000:
+            sys.exit(f"error: --{name.replace('_', '-')} {getattr(args, name)}: expected 1000..50000000")
     compressions = args.compressions.split(",")
     for c in compressions:
         if c not in ("none", "lz4", "zstd", "gzip", "snappy"):
@@ -83,6 +102,12 @@ def _check_args(args: argparse.Namespace) -> None:
         sys.exit(f"error: --workers '{args.workers}': expected comma-separated integers, e.g. 1,2")
     if any(not 1 <= w <= 64 for w in args.workers):
         sys.exit(f"error: --workers {args.workers}: each must be 1..64")
+    args.clients = args.clients.split(",")
+    for c in args.clients:
+        if c not in CLIENTS:
+            sys.exit(f"error: --clients: unknown client '{c}', expected some of {','.join(CLIENTS)}")
+    if not 1 <= args.max_in_flight <= 5:
+        sys.exit(f"error: --max-in-flight {args.max_in_flight}: expected 1..5 (the idempotent producer's limit)")
 
 
 def _version(cmd: list[str]) -> str:
@@ -93,21 +118,36 @@ def _version(cmd: list[str]) -> str:
         return f"unknown ({exc})"
 
 
+def _python_package_version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        return f"not installed ({exc.__class__.__name__})"
+
+
+def _p99(latencies_ms: list[float]) -> float | None:
+    if not latencies_ms:
+        return None
+    ordered = sorted(latencies_ms)
+    return round(ordered[min(len(ordered) - 1, max(0, -(-99 * len(ordered) // 100) - 1))], 1)
+
+
 def write_payload_file(path: Path, count: int = 20_000) -> dict:
-    """Our real events, one per line: ProducerPerformance picks one of them at random per record."""
-    cmd = [str(NODE), str(TSX_CLI), str(PRODUCER_MAIN), "generate", "--count", str(count), "--seed", "7",
-           "--start-time", "2026-11-24T00:00:00Z", "--out", str(path)]
+    """Our real events, one per line: what every peer sends (ProducerPerformance picks one at random per record)."""
+    cmd = [str(NODE), str(PRODUCER_BUNDLE), "generate", "--count", str(count), "--seed", "7", "--start-time", START_TIME, "--out", str(path)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     sizes = [len(line) for line in path.read_bytes().split(b"\n") if line]
     return {"events": len(sizes), "mean_bytes": round(statistics.fmean(sizes), 1), "median_bytes": statistics.median(sizes),
             "min_bytes": min(sizes), "max_bytes": max(sizes)}
 
 
+# ---- the clients ------------------------------------------------------------------------------
+
 def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers: int) -> dict:
-    cmd = [str(NODE), str(TSX_CLI), str(PRODUCER_MAIN), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
+    cmd = [str(NODE), str(PRODUCER_BUNDLE), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
            "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
-           "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight),
-           "--start-time", "2026-11-24T00:00:00Z"]
+           "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight), "--start-time", START_TIME]
     # As the image runs it (producer/Dockerfile): a 64 MiB semi-space; the peer's JVM gets its heap too.
     env = {**os.environ, "NODE_OPTIONS": "--max-semi-space-size=64"}
     wall_start = time.monotonic()
@@ -119,23 +159,62 @@ def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers
     result = json.loads(match.group(1))
     if result["acked"] != args.messages:
         raise RuntimeError(f"our producer acknowledged {result['acked']} of {args.messages} messages")
+    latency = BATCH_LATENCY.search(r.stderr)
     return {
         "client": "flight-producer", "compression": compression, "workers": workers,
         "messages": result["acked"], "msgs_per_sec": result["msgs_per_sec"],
         "mb_per_sec": round(result["bytes"] / 1_048_576 / (result["elapsed_ms"] / 1000), 2),
         "elapsed_ms": result["elapsed_ms"], "process_wall_s": round(wall_s, 2),
-        # Per produce request (batch), not per record: ProducerPerformance's p99 also counts the time a
-        # record waits in its accumulator, ours does not, so the two are not the same measure.
-        "p99_ms": float(latency.group(2)) if (latency := BATCH_LATENCY.search(r.stderr)) else None,
+        # Per produce request (batch): ProducerPerformance's p99 also counts the time a record waits in
+        # its accumulator, ours does not, so the two are not the same measure.
+        "p99_ms": float(latency.group(2)) if latency else None,
         "latency_kind": "produce request, send to acknowledgement",
     }
 
 
-def run_peer(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, compression: str) -> dict:
+# Diagnostic, not a client: our producer's own work without Kafka (simulate, JSON-encode, write into
+# record batches, CRC32C), one thread, so a reading can be split into "our CPU" and "the rest".
+ENCODE_ONLY_SCRIPT = """
+import { FlightSimulator } from './producer/src/flight-simulator.ts';
+import { FlightKeys } from './producer/src/flight-keys.ts';
+import { encodeFlightEventJson } from './producer/src/encode.ts';
+import { RecordBatchBuilder } from './producer/src/record-batch.ts';
+const n = Number(process.argv[1]);
+const simulator = new FlightSimulator({ seed: 1, workerId: 0, startTime: Date.parse('%s'), activeFlights: 2000 });
+const keys = new FlightKeys(50000);
+const builders = Array.from({ length: 6 }, () => new RecordBatchBuilder());
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < n; i++) {
+  const event = simulator.next();
+  const key = keys.of(event.flight_id);
+  const builder = builders[key.partitionHash %% 6];
+  builder.append(key.key, encodeFlightEventJson(event));
+  if (builder.count >= 1000) builder.finish({ producerId: 1n, producerEpoch: 0, baseSequence: 0, timestampMs: Date.now(), compression: '%s' });
+}
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+console.log('ENCODE_ONLY ' + JSON.stringify({ events: n, msgs_per_sec: Math.round(n / ms * 1000), cpu_us_per_event: (cpu.user + cpu.system) / n }));
+"""
+
+
+def run_encode_only(args: argparse.Namespace, compression: str) -> dict:
+    script = ENCODE_ONLY_SCRIPT % (START_TIME, compression)
+    cmd = [str(NODE), "--max-semi-space-size=64", "--import", "tsx", "--input-type=module", "-e", script, str(args.messages)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s, cwd=PROJECT_ROOT)
+    match = re.search(r"^ENCODE_ONLY (\{.*\})$", r.stdout, re.MULTILINE)
+    if r.returncode != 0 or not match:
+        raise RuntimeError(f"encode-only diagnostic failed (exit {r.returncode}):\n{r.stderr[-2000:]}")
+    result = json.loads(match.group(1))
+    return {"diagnostic": "flight-producer encode only (no Kafka): simulate + JSON + record batches, 1 thread",
+            "compression": compression, "msgs_per_sec": result["msgs_per_sec"], "cpu_us_per_event": round(result["cpu_us_per_event"], 2)}
+
+
+def run_perf(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, compression: str) -> dict:
     # Not kafka.run_tool(): its JVM options (C1 only, 256 MB) suit short admin tools, and would
     # handicap the peer. This is the JVM as kafka-producer-perf-test.sh starts it, heap aside.
     props = [f"bootstrap.servers={kafka.bootstrap_servers}", "acks=all", "enable.idempotence=true",
-             f"linger.ms={args.perf_linger_ms}", f"batch.size={args.perf_batch_bytes}", f"compression.type={compression}",
+             f"linger.ms={LINGER_MS}", f"batch.size={BATCH_BYTES}", f"compression.type={compression}",
              "max.in.flight.requests.per.connection=5", "buffer.memory=67108864"]
     cmd = [kafka.java, "-Xmx512m", "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={kafka.state_dir / 'tools-log4j2.properties'}",
            "-cp", str(kafka.jar_dir() / "*"), PERF_CLASS, "--topic", TOPIC, "--num-records", str(args.messages),
@@ -143,8 +222,7 @@ def run_peer(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, comp
     wall_start = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s)
     wall_s = time.monotonic() - wall_start
-    summaries = PERF_SUMMARY.findall(r.stdout)
-    final = [s for s in summaries if s[5]]  # the last line has the percentiles
+    final = [s for s in PERF_SUMMARY.findall(r.stdout) if s[5]]  # the last line has the percentiles
     if r.returncode != 0 or not final:
         raise RuntimeError(f"ProducerPerformance failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-2000:]}")
     sent, rate, mb, _avg, _max, _p50, _p95, p99, _p999 = final[-1]
@@ -152,48 +230,185 @@ def run_peer(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, comp
         "client": "kafka-producer-perf-test", "compression": compression, "workers": 1,
         "messages": int(sent), "msgs_per_sec": float(rate), "mb_per_sec": float(mb),
         "elapsed_ms": round(int(sent) / float(rate) * 1000) if float(rate) else None,
-        "process_wall_s": round(wall_s, 2), "p99_ms": int(p99),
+        "process_wall_s": round(wall_s, 2), "p99_ms": float(p99),
         "latency_kind": "record, send() call to acknowledgement",
     }
 
 
+def run_python(client: str, bootstrap: str, payload: Path, args: argparse.Namespace, compression: str) -> dict:
+    messages = args.python_messages if client == "kafka-python" else args.messages
+    cmd = [sys.executable, "-m", "bench.producer_bench", "--python-client", client, "--bootstrap", bootstrap,
+           "--payload", str(payload), "--compression", compression, "--messages", str(messages)]
+    wall_start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s, cwd=PROJECT_ROOT)
+    wall_s = time.monotonic() - wall_start
+    match = PYTHON_RESULT.search(r.stdout)
+    if r.returncode != 0 or not match:
+        raise RuntimeError(f"{client} failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-2000:]}")
+    result = json.loads(match.group(1))
+    if result["acked"] != messages or result["errors"]:
+        raise RuntimeError(f"{client} acknowledged {result['acked']} of {messages} messages ({result['errors']} errors)")
+    elapsed_s = result["elapsed_ms"] / 1000
+    return {
+        "client": client, "compression": compression, "workers": 1, "messages": result["acked"],
+        "msgs_per_sec": round(result["acked"] / elapsed_s, 1), "mb_per_sec": round(result["bytes"] / 1_048_576 / elapsed_s, 2),
+        "elapsed_ms": result["elapsed_ms"], "process_wall_s": round(wall_s, 2), "p99_ms": result["p99_ms"],
+        "latency_kind": result["latency_kind"], "record_mean_bytes": round(result["bytes"] / result["acked"], 1),
+    }
+
+
+def _load_payload(path: Path) -> list[bytes]:
+    return [line for line in path.read_bytes().split(b"\n") if line]
+
+
+def python_client_main(args: argparse.Namespace) -> int:
+    """One Python client's run (in its own process): prints PYTHON_PRODUCER_RESULT {...}."""
+    lines = _load_payload(args.payload)
+    n = args.messages
+    compression = None if args.compression == "none" else args.compression
+    if args.python_client == "kafka-python":
+        result = _kafka_python(args.bootstrap, lines, n, compression)
+    else:
+        result = _confluent_kafka(args.bootstrap, lines, n, compression)
+    print("PYTHON_PRODUCER_RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+def _kafka_python(bootstrap: str, lines: list[bytes], n: int, compression: str | None) -> dict:
+    """Written like the seed's producer: dict events, json.dumps in the value serializer, send() per message."""
+    from kafka import KafkaProducer
+
+    events = [json.loads(line) for line in lines]  # the seed built dicts; building them is not timed
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, compression_type=compression,
+        key_serializer=lambda k: k.encode("utf-8"),
+        # Compact separators, so the records are exactly our events' bytes (json.dumps' default adds spaces).
+        value_serializer=lambda v: json.dumps(v, separators=(",", ":")).encode("utf-8"),
+    )
+    producer.partitions_for(TOPIC)  # connect and read metadata before the clock starts, as the others do
+    latencies: list[float] = []
+    errors = [0]
+    sizes = [0]
+
+    def sampled(sent_at: float):
+        def on_ack(metadata) -> None:
+            latencies.append((time.perf_counter() - sent_at) * 1000)
+            sizes[0] += metadata.serialized_value_size
+        return on_ack
+
+    def on_error(_exc) -> None:
+        errors[0] += 1
+
+    start = time.perf_counter()
+    count = len(events)
+    for i in range(n):
+        event = events[i % count]
+        future = producer.send(TOPIC, key=event["flight_id"], value=event)
+        if i % 100 == 0:  # a latency sample every 100 messages
+            future.add_callback(sampled(time.perf_counter()))
+        future.add_errback(on_error)
+    producer.flush()
+    elapsed = time.perf_counter() - start
+    producer.close()
+    mean_bytes = sum(len(lines[i % count]) for i in range(min(n, count))) / min(n, count)
+    return {"acked": n - errors[0], "errors": errors[0], "elapsed_ms": round(elapsed * 1000),
+            "bytes": round(mean_bytes * (n - errors[0])), "p99_ms": _p99(latencies),
+            "latency_kind": "record, send() call to acknowledgement (every 100th)"}
+
+
+def _confluent_kafka(bootstrap: str, lines: list[bytes], n: int, compression: str | None) -> dict:
+    """librdkafka: our events' bytes keyed by flight id, produce() per message, poll() to serve deliveries."""
+    from confluent_kafka import Producer
+
+    keys = [json.loads(line)["flight_id"].encode("utf-8") for line in lines]
+    producer = Producer({
+        "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+        "compression.type": compression or "none", "linger.ms": LINGER_MS, "batch.size": BATCH_BYTES,
+        "queue.buffering.max.messages": 500_000, "queue.buffering.max.kbytes": 1_048_576,
+    })
+    producer.list_topics(TOPIC, timeout=30)  # connect and read metadata before the clock starts
+    state = {"acked": 0, "errors": 0, "bytes": 0}
+    latencies: list[float] = []
+
+    def on_delivery(error, message) -> None:
+        if error is not None:
+            state["errors"] += 1
+            return
+        state["acked"] += 1
+        state["bytes"] += len(message.value())
+        if state["acked"] % 100 == 0:
+            latencies.append(message.latency() * 1000)
+
+    start = time.perf_counter()
+    count = len(lines)
+    produce = producer.produce
+    for i in range(n):
+        j = i % count
+        while True:
+            try:
+                produce(TOPIC, lines[j], keys[j], on_delivery=on_delivery)
+                break
+            except BufferError:  # the local queue is full: serve deliveries, then retry
+                producer.poll(0.05)
+        if i % 1000 == 0:
+            producer.poll(0)
+    remaining = producer.flush(120)
+    elapsed = time.perf_counter() - start
+    if remaining:
+        state["errors"] += remaining
+    return {"acked": state["acked"], "errors": state["errors"], "elapsed_ms": round(elapsed * 1000), "bytes": state["bytes"],
+            "p99_ms": _p99(latencies), "latency_kind": "record, produce() call to delivery report (every 100th)"}
+
+
+# ---- summary ----------------------------------------------------------------------------------
+
 def summarize(runs: list[dict]) -> list[dict]:
+    """Median per (client, compression, workers), with each one's per-repetition values and ratio to ProducerPerformance."""
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault((run["client"], run["compression"], run["workers"]), []).append(run)
     medians = []
     for (client, compression, workers), rs in groups.items():
+        p99s = [r["p99_ms"] for r in rs if r["p99_ms"] is not None]
         medians.append({
-            "client": client, "compression": compression, "workers": workers, "repetitions": len(rs),
+            "client": client, "workers": workers,
             "msgs_per_sec": round(statistics.median(r["msgs_per_sec"] for r in rs), 1),
             "mb_per_sec": round(statistics.median(r["mb_per_sec"] for r in rs), 2),
-            "p99_ms": statistics.median(r["p99_ms"] for r in rs) if all(r["p99_ms"] is not None for r in rs) else None,
-            "latency_kind": rs[0].get("latency_kind"),
+            "p99_ms": statistics.median(p99s) if len(p99s) == len(rs) else None,
+            "compression": compression, "repetitions": len(rs),
+            "per_repetition_msgs_per_sec": [r["msgs_per_sec"] for r in rs],
+            "messages_per_run": rs[0]["messages"], "latency_kind": rs[0].get("latency_kind"),
         })
     for m in medians:
+        if m["client"] == "kafka-producer-perf-test":
+            continue
+        # Ours / ProducerPerformance within each repetition (runs minutes apart see the same load), then the median.
+        per_rep = []
+        for rep in sorted({r["repetition"] for r in runs}):
+            this = [r for r in runs if r["repetition"] == rep and (r["client"], r["compression"], r["workers"]) == (m["client"], m["compression"], m["workers"])]
+            peer = [r for r in runs if r["repetition"] == rep and r["client"] == "kafka-producer-perf-test" and r["compression"] == m["compression"]]
+            if this and peer:
+                per_rep.append(this[0]["msgs_per_sec"] / peer[0]["msgs_per_sec"])
+        m["ratio_to_producer_performance"] = round(statistics.median(per_rep), 3) if per_rep else None
         if m["client"] == "flight-producer":
-            peer = next((p for p in medians if p["client"] == "kafka-producer-perf-test" and p["compression"] == m["compression"]), None)
-            m["ratio_to_producer_performance"] = round(m["msgs_per_sec"] / peer["msgs_per_sec"], 3) if peer else None
-            # The same ratio within each repetition (runs minutes apart see the same machine load), then the median.
-            per_rep = []
-            for rep in sorted({r["repetition"] for r in runs}):
-                ours = [r for r in runs if r["repetition"] == rep and r["client"] == m["client"] and r["compression"] == m["compression"] and r["workers"] == m["workers"]]
-                theirs = [r for r in runs if r["repetition"] == rep and r["client"] == "kafka-producer-perf-test" and r["compression"] == m["compression"]]
-                if ours and theirs:
-                    per_rep.append(ours[0]["msgs_per_sec"] / theirs[0]["msgs_per_sec"])
-            m["median_ratio_within_repetition"] = round(statistics.median(per_rep), 3) if per_rep else None
             m["share_of_333k_target"] = round(m["msgs_per_sec"] / TARGET_MSGS_PER_SEC, 3)
+    order = {c: i for i, c in enumerate(CLIENTS)}
+    medians.sort(key=lambda m: (m["compression"] != "none", m["compression"], order[m["client"]], m["workers"]))
     return medians
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.python_client:
+        return python_client_main(args)
     _check_args(args)
     started = dt.datetime.now(dt.timezone.utc)
-    out = args.out or RESULTS_DIR / f"producer-{started:%Y-%m-%d}.json"
+    print("bundling the producer (node producer/build.mjs) ...", flush=True)
+    subprocess.run([str(NODE), str(PRODUCER_BUILD)], check=True, timeout=300, cwd=PROJECT_ROOT)
     work = Path(tempfile.mkdtemp(prefix="producer-bench-"))
     kafka = EmbeddedKafka(work / "kafka", port=free_port(), controller_port=free_port(), heap_mb=1024)
     runs: list[dict] = []
+    diagnostics: list[dict] = []
     load_before = os.getloadavg()
     try:
         print(f"starting the embedded broker in {work} ...", flush=True)
@@ -202,56 +417,87 @@ def main(argv: list[str] | None = None) -> int:
         payload = work / "payload.jsonl"
         record = write_payload_file(payload)
         print(f"records: our events, mean {record['mean_bytes']} bytes ({record['min_bytes']}-{record['max_bytes']})", flush=True)
+        steps: list[tuple[str, int]] = []
+        for client in args.clients:
+            steps += [(client, w) for w in args.workers] if client == "flight-producer" else [(client, 1)]
         for rep in range(1, args.repetitions + 1):
             for compression in args.compressions:
-                # Alternate who goes first, so neither always runs on the warmer (or busier) machine.
-                steps = [("ours", w) for w in args.workers] + [("peer", 1)]
-                if rep % 2 == 0:
-                    steps.reverse()
-                for who, workers in steps:
-                    run = run_ours(kafka.bootstrap_servers, args, compression, workers) if who == "ours" else run_peer(kafka, payload, args, compression)
+                # Rotate who goes first, so no client always runs on the warmer (or busier) machine.
+                shift = (rep - 1) % len(steps)
+                for client, workers in steps[shift:] + steps[:shift]:
+                    load_1m = os.getloadavg()[0]
+                    if client == "flight-producer":
+                        run = run_ours(kafka.bootstrap_servers, args, compression, workers)
+                    elif client == "kafka-producer-perf-test":
+                        run = run_perf(kafka, payload, args, compression)
+                    else:
+                        run = run_python(client, kafka.bootstrap_servers, payload, args, compression)
                     run["repetition"] = rep
-                    run["load_avg_1m"] = round(os.getloadavg()[0], 2)
+                    run["load_avg_1m_before"] = round(load_1m, 2)
                     runs.append(run)
                     print(f"  rep {rep} {run['client']:<26} {compression:<6} workers={run['workers']} "
-                          f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s", flush=True)
+                          f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s  (load {load_1m:.1f})", flush=True)
+                if "flight-producer" in args.clients:
+                    diagnostic = run_encode_only(args, compression)
+                    diagnostic["repetition"] = rep
+                    diagnostic["load_avg_1m_before"] = round(os.getloadavg()[0], 2)
+                    diagnostics.append(diagnostic)
+                    print(f"  rep {rep} {'(encode only, no Kafka)':<26} {compression:<6} {diagnostic['msgs_per_sec']:>20,.0f} msg/s "
+                          f"({diagnostic['cpu_us_per_event']} us CPU per event)", flush=True)
     finally:
         kafka.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     medians = summarize(runs)
     report = {
+        "record_bytes": record["mean_bytes"],
+        "runs": medians,
         "benchmark": "producer",
         "started_utc": started.isoformat(timespec="seconds"),
         "command": "python -m bench.producer_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "settings": {"messages_per_run": args.messages, "repetitions": args.repetitions, "partitions": args.partitions,
-                     "acks": "all", "idempotent": True, "compressions": args.compressions,
-                     "flight_producer": {"batch_size_msgs": args.batch_size, "max_in_flight": args.max_in_flight, "keyed_by": "flight_id",
-                                         "node_options": "--max-semi-space-size=64", "runs": "TypeScript sources via tsx"},
-                     "producer_performance": {"batch_size_bytes": args.perf_batch_bytes, "linger_ms": args.perf_linger_ms, "jvm": "-Xmx512m -XX:+UseG1GC",
-                                              "keys": "none (ProducerPerformance sends null keys)"}},
-        "record_bytes": record,
+        "record_bytes_detail": record,
         "target_msgs_per_sec": round(TARGET_MSGS_PER_SEC),
+        "settings": {
+            "messages_per_run": args.messages, "kafka_python_messages_per_run": args.python_messages,
+            "repetitions": args.repetitions, "partitions": args.partitions, "acks": "all", "idempotent": True,
+            "compressions": args.compressions,
+            "flight_producer": {"batch_size_msgs": args.batch_size, "max_in_flight": args.max_in_flight, "linger_ms": 10,
+                                "keyed_by": "flight_id", "node_options": "--max-semi-space-size=64",
+                                "runs": "the esbuild bundle producer/dist/producer.mjs (as in the image); generates its events while sending"},
+            "kafka-producer-perf-test": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "jvm": "-Xmx512m -XX:+UseG1GC",
+                                         "keys": "none (ProducerPerformance sends null keys)", "payload": "our events file"},
+            "kafka-python": {"batching": "client defaults (batch_size 16384, linger_ms 0), as a seed script leaves them",
+                             "keys": "flight_id", "serializer": "json.dumps(dict, separators=(',', ':')) per event"},
+            "confluent-kafka": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "keys": "flight_id", "payload": "our events' bytes"},
+        },
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_avg_before": [round(x, 2) for x in load_before],
                     "load_avg_after": [round(x, 2) for x in os.getloadavg()],
                     "node": _version([str(NODE), "--version"]), "java": _version([kafka.java, "-version"]),
-                    "kafka": versions()["kafka"], "shared": "2 cores shared with other work; see load averages"},
-        "medians": medians,
-        "runs": runs,
+                    "python": platform.python_version(), "kafka": versions()["kafka"],
+                    "kafka_python": _python_package_version("kafka-python"), "confluent_kafka": _python_package_version("confluent-kafka"),
+                    "shared": "2 cores shared with the broker and other work; see the load averages"},
+        "repetition_runs": runs,
+        "diagnostics": {
+            "encode_only": diagnostics,
+            "encode_only_median_msgs_per_sec": {c: statistics.median(d["msgs_per_sec"] for d in diagnostics if d["compression"] == c)
+                                                for c in args.compressions if any(d["compression"] == c for d in diagnostics)},
+        },
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
-    print(f"\nmedians of {args.repetitions} runs, {args.messages:,} messages of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
-    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p99 ms':>7} {'ours/peer':>9} {'of 333k':>8}")
-    print("(ours/peer: median of the per-repetition ratios)")
+    print(f"\nmedians of {args.repetitions} runs, records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
+    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p99 ms':>7} {'vs perf':>8} {'of 333k':>8}")
     for m in medians:
-        ratio = m.get("median_ratio_within_repetition")
+        ratio = m.get("ratio_to_producer_performance")
         share = m.get("share_of_333k_target")
         print(f"{m['client']:<26} {m['compression']:<6} {m['workers']:>7} {m['msgs_per_sec']:>10,.0f} {m['mb_per_sec']:>7.1f} "
-              f"{'' if m['p99_ms'] is None else m['p99_ms']:>7} {'' if ratio is None else f'{ratio:.2f}x':>9} "
+              f"{'' if m['p99_ms'] is None else m['p99_ms']:>7} {'' if ratio is None else f'{ratio:.2f}x':>8} "
               f"{'' if share is None else f'{share:.0%}':>8}")
-    print(f"\nwrote {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}")
+    print("(vs perf: median over repetitions of msg/s / ProducerPerformance's msg/s in the same repetition)")
+    for c, rate in report["diagnostics"]["encode_only_median_msgs_per_sec"].items():
+        print(f"diagnostic: our producer without Kafka ({c}): {rate:,.0f} msg/s (median), one thread")
+    print(f"\nwrote {args.out.relative_to(PROJECT_ROOT) if args.out.is_relative_to(PROJECT_ROOT) else args.out}")
     return 0
 
 

@@ -1,9 +1,12 @@
 /**
  * Measured rates for the capacity plan, read from the benchmark results in bench/results/.
  *
- * The benchmark files are written by `make bench-producer` (producer-*.json) and `make bench-spark`
- * (spark-*.json). Their layout may grow, so they are read defensively: the first numeric field found
- * among a few known names wins, and a file without one is ignored (with a note saying so).
+ * The benchmark files are written by `make bench-producer` (bench/results/producer.json, the layout
+ * of issue #3: {"record_bytes": N, "runs": [{"client", "workers", "msgs_per_sec", ...}]}; older runs
+ * wrote dated producer-*.json files) and `make bench-spark` (spark-*.json). producer.json is read
+ * first: the flight-producer run with one worker (one pod) and no compression. Without it, the
+ * dated files are read defensively: the first numeric field found among a few known names wins,
+ * and a file without one is ignored (with a note saying so).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,7 +25,9 @@ export interface MeasuredRate {
 }
 
 /** Field names tried for the mean size of one event on the wire, bytes. */
-export const EVENT_BYTES_KEYS = ['mean_bytes', 'average_event_bytes', 'mean_record_bytes'] as const;
+export const EVENT_BYTES_KEYS = ['mean_bytes', 'average_event_bytes', 'mean_record_bytes', 'record_bytes'] as const;
+/** The file `make bench-producer` writes, read before any dated producer-*.json. */
+export const PRODUCER_RESULTS_FILE = 'producer.json';
 
 export interface BenchRates {
   readonly producerEventsPerSecondPerPod?: MeasuredRate;
@@ -47,15 +52,19 @@ export function measuredPlanInput(resultsDir: string): {
   };
 }
 
-/** Reads the newest (by name) producer-*.json and spark-*.json in `resultsDir`; missing dir = no rates. */
+/**
+ * Reads bench/results/producer.json (else the newest dated producer-*.json) and the newest spark-*.json
+ * in `resultsDir`; missing dir = no rates.
+ */
 export function readBenchRates(resultsDir: string): BenchRates {
   const notes: string[] = [];
   if (!existsSync(resultsDir)) return { notes };
   const files = readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort().reverse();
-  const producerFiles = files.filter((f) => f.startsWith('producer'));
-  const producer = firstRate(resultsDir, producerFiles, PRODUCER_RATE_KEYS, [], notes);
+  const datedProducerFiles = files.filter((f) => f.startsWith('producer') && f !== PRODUCER_RESULTS_FILE);
+  const current = files.includes(PRODUCER_RESULTS_FILE) ? producerResults(resultsDir, notes) : {};
+  const producer = current.rate ?? firstRate(resultsDir, datedProducerFiles, PRODUCER_RATE_KEYS, [], notes);
   const spark = firstRate(resultsDir, files.filter((f) => f.startsWith('spark')), SPARK_RATE_KEYS, SPARK_CORES_KEYS, notes);
-  const eventBytes = firstRate(resultsDir, producerFiles, EVENT_BYTES_KEYS, [], []);
+  const eventBytes = current.eventBytes ?? firstRate(resultsDir, datedProducerFiles, EVENT_BYTES_KEYS, [], []);
   return {
     ...(producer ? { producerEventsPerSecondPerPod: producer } : {}),
     ...(spark ? { sparkEventsPerSecondPerCore: spark } : {}),
@@ -87,6 +96,36 @@ export function findRate(document: unknown, keys: readonly string[]): { key: str
     }
   }
   return undefined;
+}
+
+/**
+ * producer.json as bench/producer_bench.py writes it: `record_bytes` (mean bytes of an event) and
+ * `runs`, one median row per client and setting; the per-pod rate is the flight-producer row with
+ * workers 1 and compression none (or no compression field).
+ */
+function producerResults(dir: string, notes: string[]): { rate?: MeasuredRate; eventBytes?: MeasuredRate } {
+  const path = relative(process.cwd(), join(dir, PRODUCER_RESULTS_FILE)) || join(dir, PRODUCER_RESULTS_FILE);
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    notes.push(`${path}: not JSON (${(error as Error).message}), ignored`);
+    return {};
+  }
+  const result: { rate?: MeasuredRate; eventBytes?: MeasuredRate } = {};
+  const runs = isObject(document) && Array.isArray(document['runs']) ? document['runs'] : [];
+  const row = runs.findIndex(
+    (r) => isObject(r) && r['client'] === 'flight-producer' && r['workers'] === 1 && (r['compression'] ?? 'none') === 'none',
+  );
+  const value = row >= 0 ? (runs[row] as Record<string, unknown>)['msgs_per_sec'] : undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    result.rate = { value, source: `${path}: runs[${row}].msgs_per_sec (flight-producer, 1 worker, no compression)` };
+  } else {
+    notes.push(`${path}: no "runs" row {client: "flight-producer", workers: 1, compression: "none"} with msgs_per_sec > 0, ignored`);
+  }
+  const bytes = isObject(document) ? document['record_bytes'] : undefined;
+  if (typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0) result.eventBytes = { value: bytes, source: `${path}: record_bytes` };
+  return result;
 }
 
 function firstRate(

@@ -8,9 +8,14 @@
  * snake case (--duration-s -> PRODUCER_DURATION_S). A flag on the command line wins over the
  * environment. `generate` accepts the Kafka options too (and ignores them), so one command line
  * can be switched between the two verbs and still describe the same event stream.
+ *
+ * Every value is checked with a zod schema (OPTION_SCHEMAS below); a bad one becomes a ConfigError
+ * naming the option (and the environment variable it came from), the value and what is expected.
  */
 
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { FLIGHT_SIMULATOR_DEFAULTS } from './flight-simulator.ts';
 import type { KafkaSenderOptions } from './kafka-sender.ts';
 import { SECURITY_MODES, type SecurityOptions } from './security.ts';
@@ -110,9 +115,9 @@ Options (environment variable in brackets; a flag wins over the environment):
   --start-time ISO                   event time of the first events [PRODUCER_START_TIME] (default now)
   --active-flights N                 flights alive at once [PRODUCER_ACTIVE_FLIGHTS] (default 2000)
   --position-interval-s S            seconds between position reports [PRODUCER_POSITION_INTERVAL_S] (default 60)
-  --batch-size N                     most events per produce request [PRODUCER_BATCH_SIZE] (default 2000)
+  --batch-size N                     most events per produce request [PRODUCER_BATCH_SIZE] (default 5000)
   --linger-ms MS                     longest a partial batch waits [PRODUCER_LINGER_MS] (default 10)
-  --max-in-flight N                  most unacknowledged requests [PRODUCER_MAX_IN_FLIGHT] (default 8)
+  --max-in-flight N                  most unacknowledged produce requests, 1-5 [PRODUCER_MAX_IN_FLIGHT] (default 5)
   --compression ALGO                 none|gzip|snappy|lz4|zstd [PRODUCER_COMPRESSION] (default none)
   --client-id ID                     Kafka client id [PRODUCER_CLIENT_ID] (default flight-producer-w<worker-id>)
   --metrics-port N                   produce only: serve /metrics, /healthz, /readyz on this port; 0 = off [PRODUCER_METRICS_PORT] (default 0)
@@ -131,51 +136,130 @@ Output: produce prints progress to stderr and one line to stdout at the end:
   PRODUCER_RESULT {"sent":N,"acked":N,"errors":N,"bytes":N,"elapsed_ms":N,"msgs_per_sec":X}
 It exits 0 only when every sent event was acknowledged.`;
 
-const OPTION_NAMES = [
-  'bootstrap',
-  'topic',
-  'count',
-  'duration-s',
-  'rate',
-  'seed',
-  'worker-id',
-  'workers',
-  'start-time',
-  'active-flights',
-  'position-interval-s',
-  'batch-size',
-  'linger-ms',
-  'max-in-flight',
-  'compression',
-  'client-id',
-  'metrics-port',
-  'metrics-host',
-  'log-format',
-  'security',
-  'tls-ca-file',
-  'aws-region',
-  'partitions',
-  'replication-factor',
-  'topic-config',
-  'out',
-] as const;
-type OptionName = (typeof OPTION_NAMES)[number];
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const HOST_PORT = /^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+/** Most produce requests in flight: Kafka de-duplicates the last 5 batches per partition of an idempotent producer. */
+export const MAX_IN_FLIGHT_LIMIT = 5;
+
+/** A zod schema for one option's text, and the words for what it expects (used in every error). */
+interface OptionSchema<T> {
+  readonly schema: z.ZodType<T, string>;
+  readonly expected: string;
+}
+
+function integerSchema(min: number, max: number): OptionSchema<number> {
+  return {
+    schema: z
+      .string()
+      .trim()
+      .regex(INTEGER)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+    expected: max >= Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer between ${min} and ${max}`,
+  };
+}
+
+function numberSchema(min: number, max: number): OptionSchema<number> {
+  return {
+    schema: z
+      .string()
+      .trim()
+      .regex(DECIMAL)
+      .transform(Number)
+      .pipe(z.number().min(min).max(max)),
+    expected: max >= Number.MAX_SAFE_INTEGER ? `a number >= ${min}` : `a number between ${min} and ${max}`,
+  };
+}
+
+function enumSchema<T extends string>(values: readonly [T, ...T[]]): OptionSchema<T> {
+  return { schema: z.enum(values) as unknown as z.ZodType<T, string>, expected: `one of ${values.join('|')}` };
+}
+
+function patternSchema(pattern: RegExp, expected: string): OptionSchema<string> {
+  return { schema: z.string().regex(pattern), expected };
+}
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(HOST_PORT)
+  .refine((broker) => {
+    const port = Number(broker.slice(broker.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  });
+
+/** The schema of every option that takes a value. */
+export const OPTION_SCHEMAS = {
+  bootstrap: {
+    schema: z.string().transform((text) => text.split(',')).pipe(z.array(hostPort).min(1)),
+    expected: 'host:port[,host:port...] with ports 1-65535',
+  } satisfies OptionSchema<string[]>,
+  topic: patternSchema(/^[A-Za-z0-9._-]{1,249}$/, '1-249 characters of [A-Za-z0-9._-]'),
+  count: integerSchema(0, Number.MAX_SAFE_INTEGER),
+  'duration-s': numberSchema(0, Number.MAX_SAFE_INTEGER),
+  rate: numberSchema(0, Number.MAX_SAFE_INTEGER),
+  seed: integerSchema(0, 0xffffffff),
+  'worker-id': integerSchema(0, 1_000_000),
+  workers: integerSchema(1, 64),
+  'start-time': {
+    schema: z
+      .string()
+      .regex(ISO_DATE_TIME)
+      .transform((text) => Date.parse(text))
+      .pipe(z.number().finite().min(0)),
+    expected: 'an ISO-8601 date-time with a time zone after 1970, e.g. 2026-01-01T00:00:00Z',
+  } satisfies OptionSchema<number>,
+  'active-flights': integerSchema(1, 10_000_000),
+  'position-interval-s': numberSchema(1, 3600),
+  'batch-size': integerSchema(1, 1_000_000),
+  'linger-ms': numberSchema(0, 60_000),
+  'max-in-flight': {
+    ...integerSchema(1, MAX_IN_FLIGHT_LIMIT),
+    expected: `an integer between 1 and ${MAX_IN_FLIGHT_LIMIT} (the idempotent producer's limit)`,
+  },
+  compression: enumSchema(COMPRESSIONS as unknown as [Compression, ...Compression[]]),
+  'client-id': patternSchema(/^\S{1,255}$/, '1-255 non-space characters'),
+  'metrics-port': integerSchema(0, 65535),
+  'metrics-host': patternSchema(/^[A-Za-z0-9.:_-]{1,253}$/, 'a host name or IP address, e.g. 0.0.0.0'),
+  'log-format': enumSchema(LOG_FORMATS as unknown as [LogFormat, ...LogFormat[]]),
+  security: enumSchema(SECURITY_MODES as unknown as [(typeof SECURITY_MODES)[number], ...(typeof SECURITY_MODES)[number][]]),
+  'tls-ca-file': patternSchema(/\S/, 'a readable PEM file'),
+  'aws-region': patternSchema(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1'),
+  partitions: integerSchema(1, 100_000),
+  'replication-factor': integerSchema(1, 32_767),
+  'topic-config': {
+    schema: z
+      .string()
+      .transform((text) => text.split(',').map((pair) => pair.trim()))
+      .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*=.+$/)))
+      .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))),
+    expected: 'key=value[,key=value...] with Kafka topic config names, e.g. retention.ms=86400000',
+  } satisfies OptionSchema<Record<string, string>>,
+  out: patternSchema(/\S/, 'a file path or "-" for stdout'),
+} as const;
+
+type OptionName = keyof typeof OPTION_SCHEMAS;
+const OPTION_NAMES = Object.keys(OPTION_SCHEMAS) as OptionName[];
+type OptionValue<N extends OptionName> = z.output<(typeof OPTION_SCHEMAS)[N]['schema']>;
+
+/** Checks a path the producer will read (e.g. --tls-ca-file); throws with the reason when it cannot. Replaceable in tests. */
+export type ReadableCheck = (path: string) => void;
+const canRead: ReadableCheck = (path) => accessSync(path, fsConstants.R_OK);
 
 /**
  * Parses the CLI arguments (without `node` and the script) and the environment.
- * Pure: reads nothing but its arguments; `nowMs` is the default start time.
+ * Pure apart from `readable` (checks --tls-ca-file can be read); `nowMs` is the default start time.
  * @throws ConfigError naming the option, the value and what was expected.
  */
 export function parseProducerConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   nowMs: number = Date.now(),
+  readable: ReadableCheck = canRead,
 ): ProducerConfig {
   const parsed = parseCommandLine(argv);
   if (parsed.help) return { command: 'help' };
@@ -199,30 +283,38 @@ export function parseProducerConfig(
     if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, source: `--${name} (from ${envName})` };
     return undefined;
   };
+  /** The option's value checked by its zod schema, or `fallback` when it is not given. */
+  const get = <N extends OptionName, F>(name: N, fallback: F, raw: RawValue | undefined = read(name)): OptionValue<N> | F => {
+    if (raw === undefined) return fallback;
+    const { schema, expected } = OPTION_SCHEMAS[name];
+    const result = (schema as z.ZodType<OptionValue<N>, string>).safeParse(raw.text);
+    if (!result.success) fail(raw, expected);
+    return result.data;
+  };
 
-  const workerId = integerOption(read('worker-id'), 0, 1_000_000, FLIGHT_SIMULATOR_DEFAULTS.workerId);
+  const workerId = get('worker-id', FLIGHT_SIMULATOR_DEFAULTS.workerId);
   const simulation: SimulationConfig = {
-    seed: integerOption(read('seed'), 0, 0xffffffff, 1),
+    seed: get('seed', 1),
     workerId,
-    startTimeMs: dateTimeOption(read('start-time'), nowMs),
-    activeFlights: integerOption(read('active-flights'), 1, 10_000_000, FLIGHT_SIMULATOR_DEFAULTS.activeFlights),
-    positionIntervalS: numberOption(read('position-interval-s'), 1, 3600, FLIGHT_SIMULATOR_DEFAULTS.positionIntervalS),
-    count: integerOption(read('count'), 0, Number.MAX_SAFE_INTEGER, 0),
-    durationS: numberOption(read('duration-s'), 0, Number.MAX_SAFE_INTEGER, 0),
-    rate: numberOption(read('rate'), 0, Number.MAX_SAFE_INTEGER, 0),
-    workers: integerOption(read('workers'), 1, 64, 1),
+    startTimeMs: get('start-time', nowMs),
+    activeFlights: get('active-flights', FLIGHT_SIMULATOR_DEFAULTS.activeFlights),
+    positionIntervalS: get('position-interval-s', FLIGHT_SIMULATOR_DEFAULTS.positionIntervalS),
+    count: get('count', 0),
+    durationS: get('duration-s', 0),
+    rate: get('rate', 0),
+    workers: get('workers', 1),
   };
 
   // The Kafka options are validated for both verbs so a typo never hides behind `generate`.
   const kafka = {
-    bootstrapBrokers: bootstrapOption(read('bootstrap')),
-    topic: patternOption(read('topic'), TOPIC, '1-249 characters of [A-Za-z0-9._-]', 'flight-events'),
-    clientId: patternOption(read('client-id'), /^\S{1,255}$/, '1-255 non-space characters', `flight-producer-w${workerId}`),
-    batchSize: integerOption(read('batch-size'), 1, 1_000_000, 2000),
-    lingerMs: numberOption(read('linger-ms'), 0, 60_000, 10),
-    maxInFlight: integerOption(read('max-in-flight'), 1, 1024, 8),
-    compression: enumOption(read('compression'), COMPRESSIONS, 'none'),
-    security: securityOption(read, env),
+    bootstrapBrokers: get('bootstrap', ['127.0.0.1:9092']),
+    topic: get('topic', 'flight-events'),
+    clientId: get('client-id', `flight-producer-w${workerId}`),
+    batchSize: get('batch-size', 5000),
+    lingerMs: get('linger-ms', 10),
+    maxInFlight: get('max-in-flight', MAX_IN_FLIGHT_LIMIT),
+    compression: get('compression', 'none' as Compression),
+    security: securityOption(read, get, env, readable),
   };
 
   const topicsOnly = (['partitions', 'replication-factor', 'topic-config'] as const).map(read).find((raw) => raw !== undefined && !raw.source.includes('(from '));
@@ -232,9 +324,9 @@ export function parseProducerConfig(
       bootstrapBrokers: kafka.bootstrapBrokers,
       topic: kafka.topic,
       clientId: read('client-id') === undefined ? 'flight-producer-topics' : kafka.clientId,
-      partitions: integerOption(read('partitions'), 1, 100_000, 6),
-      replicationFactor: integerOption(read('replication-factor'), 1, 32_767, 1),
-      topicConfigs: topicConfigsOption(read('topic-config')),
+      partitions: get('partitions', 6),
+      replicationFactor: get('replication-factor', 1),
+      topicConfigs: get('topic-config', {}),
       security: kafka.security,
     };
   }
@@ -251,9 +343,9 @@ export function parseProducerConfig(
       command,
       ...simulation,
       ...kafka,
-      metricsPort: integerOption(read('metrics-port'), 0, 65535, 0),
-      metricsHost: patternOption(read('metrics-host'), /^[A-Za-z0-9.:_-]{1,253}$/, 'a host name or IP address, e.g. 0.0.0.0', '127.0.0.1'),
-      logFormat: enumOption(read('log-format'), LOG_FORMATS, 'text'),
+      metricsPort: get('metrics-port', 0),
+      metricsHost: get('metrics-host', '127.0.0.1'),
+      logFormat: get('log-format', 'text' as LogFormat),
     };
   }
 
@@ -263,8 +355,7 @@ export function parseProducerConfig(
       '--count',
     );
   }
-  const out = read('out');
-  return { command, ...simulation, out: out === undefined ? '-' : nonEmpty(out) };
+  return { command, ...simulation, out: get('out', '-') };
 }
 
 /** PRODUCER_<OPTION> in upper snake case. */
@@ -316,80 +407,27 @@ function fail(raw: RawValue, expected: string): never {
   throw new ConfigError(`${raw.source}: expected ${expected}, got "${raw.text}"`, option);
 }
 
-function integerOption(raw: RawValue | undefined, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw.text.trim());
-  if (!INTEGER.test(raw.text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(raw, max >= Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer between ${min} and ${max}`);
-  }
-  return value;
-}
-
-function numberOption(raw: RawValue | undefined, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw.text.trim());
-  if (!DECIMAL.test(raw.text.trim()) || !Number.isFinite(value) || value < min || value > max) {
-    fail(raw, max >= Number.MAX_SAFE_INTEGER ? `a number >= ${min}` : `a number between ${min} and ${max}`);
-  }
-  return value;
-}
-
-function dateTimeOption(raw: RawValue | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Date.parse(raw.text);
-  if (!ISO_DATE_TIME.test(raw.text) || !Number.isFinite(value) || value < 0) {
-    fail(raw, 'an ISO-8601 date-time with a time zone after 1970, e.g. 2026-01-01T00:00:00Z');
-  }
-  return value;
-}
-
-function enumOption<T extends string>(raw: RawValue | undefined, allowed: readonly T[], fallback: T): T {
-  if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(raw.text)) fail(raw, `one of ${allowed.join('|')}`);
-  return raw.text as T;
-}
-
-function patternOption(raw: RawValue | undefined, pattern: RegExp, expected: string, fallback: string): string {
-  if (raw === undefined) return fallback;
-  if (!pattern.test(raw.text)) fail(raw, expected);
-  return raw.text;
-}
-
-function bootstrapOption(raw: RawValue | undefined): string[] {
-  if (raw === undefined) return ['127.0.0.1:9092'];
-  const brokers = raw.text.split(',').map((b) => b.trim());
-  for (const broker of brokers) {
-    const match = HOST_PORT.exec(broker);
-    const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65535) fail(raw, 'host:port[,host:port...] with ports 1-65535');
-  }
-  return brokers;
-}
-
-function securityOption(read: (name: OptionName) => RawValue | undefined, env: Readonly<Record<string, string | undefined>>): SecurityOptions {
-  const mode = enumOption(read('security'), SECURITY_MODES, 'plaintext');
+function securityOption(
+  read: (name: OptionName) => RawValue | undefined,
+  get: <N extends OptionName, F>(name: N, fallback: F, raw?: RawValue) => OptionValue<N> | F,
+  env: Readonly<Record<string, string | undefined>>,
+  readable: ReadableCheck,
+): SecurityOptions {
+  const mode = get('security', 'plaintext' as const);
   const caRaw = read('tls-ca-file');
   const regionRaw = read('aws-region') ?? (env['AWS_REGION'] ? { text: env['AWS_REGION'], source: '--aws-region (from AWS_REGION)' } : undefined);
   if (caRaw !== undefined && mode === 'plaintext') fail(caRaw, 'no CA file with --security plaintext (use tls or msk-iam)');
-  const awsRegion = regionRaw === undefined ? undefined : patternOption(regionRaw, /^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1', '');
+  const tlsCaFile = get('tls-ca-file', undefined, caRaw);
+  if (caRaw !== undefined && tlsCaFile !== undefined) {
+    try {
+      readable(tlsCaFile);
+    } catch (error) {
+      fail(caRaw, `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  const awsRegion = get('aws-region', undefined, regionRaw);
   if (mode === 'msk-iam' && awsRegion === undefined) {
     throw new ConfigError('--security msk-iam: expected --aws-region (or AWS_REGION) naming the MSK cluster\'s region, got none', '--aws-region');
   }
-  return { mode, tlsCaFile: caRaw === undefined ? undefined : nonEmpty(caRaw), awsRegion };
-}
-
-function topicConfigsOption(raw: RawValue | undefined): Record<string, string> {
-  const configs: Record<string, string> = {};
-  if (raw === undefined) return configs;
-  for (const pair of raw.text.split(',')) {
-    const match = /^([a-z0-9][a-z0-9._-]*)=(.+)$/.exec(pair.trim());
-    if (!match) fail(raw, 'key=value[,key=value...] with Kafka topic config names, e.g. retention.ms=86400000');
-    configs[match[1] as string] = match[2] as string;
-  }
-  return configs;
-}
-
-function nonEmpty(raw: RawValue): string {
-  if (raw.text.trim() === '') fail(raw, 'a file path or "-" for stdout');
-  return raw.text;
+  return { mode, tlsCaFile, awsRegion };
 }

@@ -13,7 +13,15 @@ import { type FlightEvent } from './generated/flight-event.ts';
 
 /** Kafka value of an event: UTF-8 JSON, fields in schema order, no trailing newline. */
 export function encodeFlightEvent(event: FlightEvent): Buffer {
-  return Buffer.from(JSON.stringify(event), 'utf8');
+  return Buffer.from(encodeFlightEventJson(event), 'utf8');
+}
+
+/**
+ * The same JSON as a string: the produce loop hands this to KafkaSender, which writes it as UTF-8
+ * straight into the record batch (record-batch.ts), so no Buffer is made per event.
+ */
+export function encodeFlightEventJson(event: FlightEvent): string {
+  return JSON.stringify(event);
 }
 
 /** Kafka key of an event: its flight id, UTF-8. (The produce loop caches it per flight: flight-keys.ts.) */

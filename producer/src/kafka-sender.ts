@@ -2,21 +2,75 @@
  * Sends keyed messages to one Kafka topic with acks=all and an idempotent producer, batching and
  * bounding the work in flight itself.
  *
- * @platformatic/kafka has no linger and no backpressure of its own (a batch is whatever one
- * send() carries, and sends queue without bound), so this class accumulates batches up to
- * `batchSize` messages or `lingerMs`, and keeps at most `maxInFlight` sends unacknowledged.
- * When that cap is reached and the current batch is full, `add()` hands back a promise: the
- * caller awaits it, and memory stays flat at about (maxInFlight + 1) x batchSize messages.
+ * The records go into Kafka record batches we write ourselves (record-batch.ts: one growing Buffer
+ * per partition, the event's JSON written straight into it, one CRC32C per batch), and one Produce
+ * request per partition leader carries every partition's batch. @platformatic/kafka still does the
+ * rest: bootstrap, metadata, the idempotent producer id, connections (TLS, SASL/MSK IAM), request
+ * framing, response parsing and retries. Its own `send()` builds each record with a Writer, BigInts
+ * and Maps and copies every batch twice, which profiling showed was most of a run's CPU.
+ *
+ * A request holds up to `batchSize` messages (and at most ~1 MB per partition, under the broker's
+ * default message.max.bytes) or what arrived within `lingerMs`. At most `maxInFlight` requests are
+ * unacknowledged (<= 5, the batches per partition Kafka de-duplicates for an idempotent producer).
+ * When that cap is reached and the next request is full, `add()` hands back a promise: the caller
+ * awaits it, and memory stays flat at about (maxInFlight + 1) x batchSize messages.
+ *
+ * Idempotence: each partition's batches carry the producer id and consecutive sequence numbers, so a
+ * retried batch (same bytes) is de-duplicated by the broker. A batch is retried (to its partition's
+ * current leader) on retriable errors for up to DELIVERY_TIMEOUT_MS; one that still fails fails the
+ * sender (and the run); it is never re-sent under a new producer id, so nothing is written twice.
  */
 
 import {
-  compatibilityPartitioner,
-  type MessageToProduce,
+  kGetApi,
+  kGetConnection,
+  kMetadata,
+  findErrorBy,
+  murmur2,
+  protocolErrors,
+  protocolErrorsCodesById,
+  produceV3,
+  produceV4,
+  produceV5,
+  produceV6,
+  produceV7,
+  produceV8,
+  produceV9,
+  produceV10,
+  produceV11,
   ProduceAcks,
   Producer,
+  Writer,
 } from '@platformatic/kafka';
 import { type Compression } from './config.ts';
+import { RecordBatchBuilder } from './record-batch.ts';
 import { connectionSecurity, type SecurityOptions } from './security.ts';
+
+/** Most in-flight batches per partition for which Kafka guarantees de-duplication of an idempotent producer. */
+export const MAX_IN_FLIGHT_IDEMPOTENT = 5;
+/** Uncompressed bytes after which a partition's batch goes out: under the broker's default message.max.bytes (1 MiB + 12). */
+export const MAX_PARTITION_BATCH_BYTES = 1_000_000;
+const PRODUCE_API_KEY = 0;
+/** How long a batch may be retried before it counts as failed (Java's delivery.timeout.ms default). */
+export const DELIVERY_TIMEOUT_MS = 120_000;
+const RETRY_BACKOFF_MS = 250;
+const MAX_RETRY_BACKOFF_MS = 2_000;
+/** Partition errors a batch is sent again for (or taken as delivered), beyond those the client marks retriable. */
+const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+
+type ResponseParser = typeof produceV11.parseResponse;
+const PRODUCE_PARSERS: Readonly<Record<number, ResponseParser>> = {
+  3: produceV3.parseResponse,
+  4: produceV4.parseResponse,
+  5: produceV5.parseResponse,
+  6: produceV6.parseResponse,
+  7: produceV7.parseResponse,
+  8: produceV8.parseResponse,
+  9: produceV9.parseResponse,
+  10: produceV10.parseResponse,
+  11: produceV11.parseResponse,
+};
 
 export interface KafkaSenderOptions {
   /** host:port of one or more brokers. */
@@ -27,10 +81,10 @@ export interface KafkaSenderOptions {
   readonly batchSize: number;
   /** Longest an incomplete batch waits for more messages before it is sent, ms. */
   readonly lingerMs: number;
-  /** Most produce requests awaiting acknowledgement at once. */
+  /** Most produce requests awaiting acknowledgement at once (1..5). */
   readonly maxInFlight: number;
   readonly compression: Compression;
-  /** Attempts per request before an error is reported. Default 5. */
+  /** Attempts of the client's own operations (metadata, producer id) before an error is reported. Default 5. Produce requests are retried until DELIVERY_TIMEOUT_MS. */
   readonly retries?: number;
   /** Connection and request timeout, ms. Default 10000. */
   readonly timeoutMs?: number;
@@ -39,11 +93,11 @@ export interface KafkaSenderOptions {
 }
 
 export interface KafkaSenderStats {
-  /** Messages handed to the Kafka client. */
+  /** Messages handed to Kafka in produce requests. */
   sent: number;
   /** Messages the broker acknowledged (acks=all). */
   acked: number;
-  /** Messages in requests that failed after the client's retries. */
+  /** Messages in requests that failed after the retries. */
   errors: number;
   /** Value bytes of the acknowledged messages (the JSON payload; no keys, no protocol overhead). */
   bytes: number;
@@ -54,19 +108,36 @@ export class KafkaSendError extends Error {
   override readonly name = 'KafkaSendError';
 }
 
-type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+interface PartitionState {
+  readonly builder: RecordBatchBuilder;
+  /** Sequence number of the next batch's first record (wraps at 2^31, as Kafka's does). */
+  nextSequence: number;
+}
+
+interface PartitionBatch {
+  readonly partition: number;
+  readonly batch: Buffer;
+  readonly messages: number;
+  readonly valueBytes: number;
+}
 
 export class KafkaSender {
   readonly stats: KafkaSenderStats = { sent: 0, acked: 0, errors: 0, bytes: 0 };
   readonly #options: KafkaSenderOptions;
   readonly #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
-  #batch: Message[] = [];
-  #batchBytes = 0;
-  /** The current batch should go out as soon as a send slot frees (full, lingered or flushed). */
-  #batchReady = false;
+  readonly #timeoutMs: number;
+  #partitions: PartitionState[] = [];
+  #producerId = -1n;
+  #producerEpoch = -1;
+  #apiVersion = 0;
+  #parseResponse: ResponseParser | undefined;
+  /** Messages waiting for the next request, over all partitions. */
+  #pending = 0;
+  /** The next request should go out as soon as a send slot frees (full, lingered or flushed). */
+  #requestReady = false;
   #lingerTimer: NodeJS.Timeout | undefined;
   #inFlight = 0;
-  /** Callers waiting for room: resolved whenever a send completes. */
+  /** Callers waiting for room: resolved whenever a request completes. */
   #waiters: (() => void)[] = [];
   #failure: KafkaSendError | undefined;
   #closed = false;
@@ -74,21 +145,22 @@ export class KafkaSender {
   onBatchDone: ((latencyMs: number, messages: number, ok: boolean) => void) | undefined;
 
   constructor(options: KafkaSenderOptions) {
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1 || options.maxInFlight > MAX_IN_FLIGHT_IDEMPOTENT) {
+      throw new RangeError(`maxInFlight: expected an integer between 1 and ${MAX_IN_FLIGHT_IDEMPOTENT} (idempotent producer), got ${options.maxInFlight}`);
+    }
     this.#options = options;
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
       clientId: options.clientId,
       bootstrapBrokers: [...options.bootstrapBrokers],
       idempotent: true,
       acks: ProduceAcks.ALL,
       compression: options.compression,
-      // Same partition for a key as the Java client (murmur2 & 0x7fffffff), so every tool agrees.
-      partitioner: compatibilityPartitioner,
       // The idempotent producer otherwise retries forever; a dead broker must surface as an error.
       retries: options.retries ?? 5,
       retryDelay: 500,
-      connectTimeout: timeoutMs,
-      timeout: timeoutMs,
+      connectTimeout: this.#timeoutMs,
+      timeout: this.#timeoutMs,
       autocreateTopics: false,
       ...connectionSecurity(options.security),
     });
@@ -104,9 +176,15 @@ export class KafkaSender {
     return this.#failure;
   }
 
+  /** Partitions of the topic (known after connect()). */
+  get partitionCount(): number {
+    return this.#partitions.length;
+  }
+
   /**
-   * Checks that the brokers answer and the topic exists, and registers the idempotent producer,
-   * so configuration mistakes fail here with a clear message rather than on the first batch.
+   * Checks that the brokers answer and the topic exists, registers the idempotent producer and
+   * picks the Produce API version, so configuration mistakes fail here with a clear message
+   * rather than on the first batch.
    */
   async connect(): Promise<void> {
     const where = `${this.#options.bootstrapBrokers.join(',')}`;
@@ -125,45 +203,68 @@ export class KafkaSender {
       throw new KafkaSendError(`topic "${this.#options.topic}" does not exist on Kafka at ${where}; create it first`);
     }
     try {
-      await this.#producer.initIdempotentProducer({});
+      const info = await this.#producer.initIdempotentProducer({});
+      this.#producerId = info.producerId;
+      this.#producerEpoch = info.producerEpoch;
     } catch (error) {
       throw new KafkaSendError(`cannot register an idempotent producer with Kafka at ${where}: ${describeKafkaError(error)}`, {
         cause: error,
       });
     }
+    const api = await new Promise<{ version: number }>((resolve, reject) =>
+      this.#producer[kGetApi]('Produce', (error, found) => (error || !found ? reject(error ?? new Error('no Produce API')) : resolve(found))),
+    ).catch((error: unknown) => {
+      throw new KafkaSendError(`Kafka at ${where} offers no Produce API version this client speaks: ${describeKafkaError(error)}`, { cause: error });
+    });
+    this.#apiVersion = api.version;
+    this.#parseResponse = PRODUCE_PARSERS[api.version];
+    if (!this.#parseResponse) throw new KafkaSendError(`Kafka at ${where} chose Produce v${api.version}; expected v3-v11`);
+    // A batch of ~1 MB grows its buffer a few times at first, then keeps it.
+    this.#partitions = Array.from({ length: partitionCount }, () => ({ builder: new RecordBatchBuilder(), nextSequence: 0 }));
   }
 
   /**
-   * Queues one message, optionally with its partition hash precomputed. Returns undefined when the caller may go on, or a promise to await when
-   * the in-flight cap is reached (backpressure).
+   * Queues one message: `value` is written into the partition's batch as UTF-8 (a string needs no
+   * Buffer of its own). `partitionHash` (murmur2(key) & 0x7fffffff, see flight-keys.ts) saves
+   * hashing the key; the partition is hash % partitions, as the Java client's default partitioner.
+   * Returns undefined when the caller may go on, or a promise to await when the in-flight cap is
+   * reached (backpressure).
    * @throws KafkaSendError once any earlier send has failed.
    */
-  add(key: Buffer, value: Buffer, partitionHash?: number): Promise<void> | undefined {
+  add(key: Buffer, value: string | Buffer, partitionHash?: number): Promise<void> | undefined {
+    const builder = this.#builderFor(key, partitionHash);
+    builder.append(key, value);
+    return this.#added(builder);
+  }
+
+  #builderFor(key: Buffer, partitionHash: number | undefined): RecordBatchBuilder {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new KafkaSendError('KafkaSender.add() after close()');
-    // A given partition (any non-negative integer; the client takes it modulo the partition count)
-    // skips the client's partitioner; see flight-keys.ts.
-    this.#batch.push(
-      partitionHash === undefined ? { topic: this.#options.topic, key, value } : { topic: this.#options.topic, key, value, partition: partitionHash },
-    );
-    this.#batchBytes += value.length;
-    if (this.#batch.length >= this.#options.batchSize) {
-      this.#batchReady = true;
+    const partitions = this.#partitions;
+    if (partitions.length === 0) throw new KafkaSendError('KafkaSender.add() before connect()');
+    const hash = partitionHash ?? murmur2(key) & 0x7fffffff;
+    return (partitions[hash % partitions.length] as PartitionState).builder;
+  }
+
+  #added(builder: RecordBatchBuilder): Promise<void> | undefined {
+    this.#pending++;
+    if (this.#pending >= this.#options.batchSize || builder.bytes >= MAX_PARTITION_BATCH_BYTES) {
+      this.#requestReady = true;
       this.#dispatchIfPossible();
-      if (this.#batch.length > 0) return this.#waitForRoom();
-    } else if (this.#batch.length === 1) {
+      if (this.#pending > 0) return this.#waitForRoom();
+    } else if (this.#pending === 1) {
       this.#lingerTimer = setTimeout(this.#onLinger, this.#options.lingerMs);
     }
     return undefined;
   }
 
-  /** Sends what is batched and waits until every send has been acknowledged or has failed. */
+  /** Sends what is batched and waits until every request has been acknowledged or has failed. */
   async flush(): Promise<void> {
-    if (this.#batch.length > 0) {
-      this.#batchReady = true;
+    if (this.#pending > 0) {
+      this.#requestReady = true;
       this.#dispatchIfPossible();
     }
-    while (this.#inFlight > 0 || this.#batch.length > 0) await this.#waitForRoom();
+    while (this.#inFlight > 0 || (this.#pending > 0 && !this.#failure)) await this.#waitForRoom();
   }
 
   /** Flushes, then closes the Kafka client. Safe to call twice. */
@@ -180,7 +281,7 @@ export class KafkaSender {
 
   readonly #onLinger = (): void => {
     this.#lingerTimer = undefined;
-    this.#batchReady = true;
+    this.#requestReady = true;
     this.#dispatchIfPossible();
   };
 
@@ -189,44 +290,200 @@ export class KafkaSender {
   }
 
   #dispatchIfPossible(): void {
-    if (!this.#batchReady || this.#batch.length === 0 || this.#inFlight >= this.#options.maxInFlight) return;
+    if (!this.#requestReady || this.#pending === 0 || this.#inFlight >= this.#options.maxInFlight) return;
+    if (this.#failure) {
+      // Nothing more goes out after a failure; what is batched is dropped (counted as not sent).
+      this.#pending = 0;
+      return;
+    }
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
-    const messages = this.#batch;
-    const bytes = this.#batchBytes;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#batchReady = false;
+    const timestampMs = Date.now();
+    const batches: PartitionBatch[] = [];
+    for (let partition = 0; partition < this.#partitions.length; partition++) {
+      const state = this.#partitions[partition] as PartitionState;
+      const messages = state.builder.count;
+      if (messages === 0) continue;
+      const valueBytes = state.builder.valueBytes;
+      const batch = state.builder.finish({
+        producerId: this.#producerId,
+        producerEpoch: this.#producerEpoch,
+        baseSequence: state.nextSequence,
+        timestampMs,
+        compression: this.#options.compression,
+      });
+      state.nextSequence = (state.nextSequence + messages) % 0x80000000;
+      batches.push({ partition, batch, messages, valueBytes });
+    }
+    this.#pending = 0;
+    this.#requestReady = false;
     this.#inFlight++;
-    this.stats.sent += messages.length;
-    const sentAtMs = performance.now();
-    this.#producer.send({ messages }).then(
-      () => {
-        this.stats.acked += messages.length;
-        this.stats.bytes += bytes;
-        this.onBatchDone?.(performance.now() - sentAtMs, messages.length, true);
-        this.#onSendDone();
-      },
-      (error: unknown) => {
-        this.stats.errors += messages.length;
-        this.onBatchDone?.(performance.now() - sentAtMs, messages.length, false);
-        this.#failure ??= new KafkaSendError(
-          `Kafka did not acknowledge a batch of ${messages.length} messages to topic "${this.#options.topic}" ` +
-            `at ${this.#options.bootstrapBrokers.join(',')}: ${describeKafkaError(error)}`,
-          { cause: error },
-        );
-        this.#onSendDone();
-      },
-    );
+    this.#sendToLeaders(batches);
   }
 
-  #onSendDone(): void {
+  /** The dispatch's batches go to their partition leaders; it counts as one in-flight request until every batch is answered. */
+  #sendToLeaders(batches: PartitionBatch[]): void {
+    this.stats.sent += batches.reduce((n, b) => n + b.messages, 0);
+    const sentAtMs = performance.now();
+    this.#deliver(batches, (acked, failed, error) => {
+      const okMessages = acked.reduce((n, b) => n + b.messages, 0);
+      const failedMessages = failed.reduce((n, b) => n + b.messages, 0);
+      this.stats.acked += okMessages;
+      this.stats.bytes += acked.reduce((n, b) => n + b.valueBytes, 0);
+      this.stats.errors += failedMessages;
+      if (failedMessages > 0) {
+        this.#failure ??= new KafkaSendError(
+          `Kafka did not acknowledge ${failedMessages} messages to topic "${this.#options.topic}" ` +
+            `(partitions ${failed.map((b) => b.partition).join(',')}) at ${this.#options.bootstrapBrokers.join(',')}: ${describeKafkaError(error)}`,
+          { cause: error },
+        );
+      }
+      // Answered (acknowledged, or failed for good): the batch bytes are not read again.
+      for (const b of [...acked, ...failed]) this.#partitions[b.partition]?.builder.recycle(b.batch);
+      if (okMessages > 0) this.onBatchDone?.(performance.now() - sentAtMs, okMessages, true);
+      if (failedMessages > 0) this.onBatchDone?.(performance.now() - sentAtMs, failedMessages, false);
+      this.#onRequestDone();
+    });
+  }
+
+  /**
+   * Delivers batches: one Produce request per current partition leader; a batch whose partition
+   * answers with a retriable error (leader moved, not enough replicas, a batch ahead of one being
+   * retried) or whose request failed on the network is sent again, the same bytes and sequence
+   * numbers, to the partition's leader as the refreshed metadata says, until DELIVERY_TIMEOUT_MS.
+   * The broker de-duplicates a batch it already has. Other errors fail the batch at once.
+   */
+  #deliver(batches: readonly PartitionBatch[], done: (acked: PartitionBatch[], failed: PartitionBatch[], error: unknown) => void): void {
+    const deadlineMs = performance.now() + DELIVERY_TIMEOUT_MS;
+    const acked: PartitionBatch[] = [];
+    const failed: PartitionBatch[] = [];
+    let lastError: unknown;
+    let delayMs = RETRY_BACKOFF_MS;
+    const settle = (retry: PartitionBatch[], error: unknown): void => {
+      if (error) lastError = error;
+      if (retry.length === 0) return done(acked, failed, lastError);
+      if (this.#closed || this.#failure || performance.now() + delayMs > deadlineMs) {
+        failed.push(...retry);
+        return done(acked, failed, lastError ?? new KafkaSendError(`not acknowledged within ${DELIVERY_TIMEOUT_MS / 1000} s`));
+      }
+      setTimeout(() => attempt(retry, true), delayMs);
+      delayMs = Math.min(2 * delayMs, MAX_RETRY_BACKOFF_MS);
+    };
+    const attempt = (pending: readonly PartitionBatch[], refreshMetadata: boolean): void => {
+      this.#producer[kMetadata]({ topics: [this.#options.topic], forceUpdate: refreshMetadata }, (error, metadata) => {
+        if (error || !metadata) return settle([...pending], error ?? new KafkaSendError('no metadata'));
+        const partitions = metadata.topics.get(this.#options.topic)?.partitions ?? [];
+        const byLeader = new Map<number, PartitionBatch[]>();
+        for (const b of pending) {
+          const leader = partitions[b.partition]?.leader ?? -1;
+          const group = byLeader.get(leader);
+          if (group) group.push(b);
+          else byLeader.set(leader, [b]);
+        }
+        const retry: PartitionBatch[] = [];
+        let open = byLeader.size;
+        let roundError: unknown;
+        const groupDone = (): void => {
+          if (--open === 0) settle(retry, roundError);
+        };
+        for (const [leader, group] of byLeader) {
+          const broker = metadata.brokers.get(leader);
+          if (!broker) {
+            retry.push(...group);
+            roundError = new KafkaSendError(`no leader known for partitions ${group.map((b) => b.partition).join(',')} of "${this.#options.topic}"`);
+            groupDone();
+            continue;
+          }
+          this.#producer[kGetConnection](broker, (connectError, connection) => {
+            if (connectError || !connection) {
+              roundError = connectError ?? new KafkaSendError('no connection');
+              if (isRetriable(roundError)) retry.push(...group);
+              else failed.push(...group);
+              return groupDone();
+            }
+            const request = this.#produceRequest(group);
+            connection.send(PRODUCE_API_KEY, this.#apiVersion, request, this.#parseResponse as ResponseParser, this.#apiVersion >= 9, this.#apiVersion >= 9, (sendError, response) => {
+              const outcomes = partitionOutcomes(sendError, response);
+              for (const b of group) {
+                const outcome = outcomes === undefined ? (isRetriable(sendError) ? 'retry' : 'fail') : (outcomes.get(b.partition) ?? 'retry');
+                if (outcome === 'ok') acked.push(b);
+                else if (outcome === 'retry') retry.push(b);
+                else failed.push(b);
+              }
+              if (sendError) roundError = sendError;
+              groupDone();
+            });
+          });
+        }
+      });
+    };
+    attempt(batches, false);
+  }
+
+  /** A Produce request (v3-v11) carrying `batches` as they are; a fresh Writer per attempt (the connection consumes it). */
+  #produceRequest(batches: readonly PartitionBatch[]): () => Writer {
+    const flexible = this.#apiVersion >= 9;
+    const topic = Buffer.from(this.#options.topic, 'utf8');
+    const timeoutMs = this.#timeoutMs;
+    return () => {
+      const w = Writer.create();
+      if (flexible) w.appendUnsignedVarInt(0); // transactional_id: null (compact)
+      else w.appendInt16(-1);
+      w.appendInt16(ProduceAcks.ALL).appendInt32(timeoutMs);
+      if (flexible) w.appendUnsignedVarInt(2).appendUnsignedVarInt(topic.length + 1).append(topic).appendUnsignedVarInt(batches.length + 1);
+      else w.appendInt32(1).appendInt16(topic.length).append(topic).appendInt32(batches.length);
+      for (const b of batches) {
+        w.appendInt32(b.partition);
+        if (flexible) w.appendUnsignedVarInt(b.batch.length + 1).append(b.batch).appendUnsignedVarInt(0);
+        else w.appendInt32(b.batch.length).append(b.batch);
+      }
+      if (flexible) w.appendUnsignedVarInt(0).appendUnsignedVarInt(0); // topic's and request's tagged fields
+      return w;
+    };
+  }
+
+  #onRequestDone(): void {
     this.#inFlight--;
     this.#dispatchIfPossible();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+type Outcome = 'ok' | 'retry' | 'fail';
+
+/**
+ * What each partition of a Produce request came to, from the parsed response (also the one a
+ * ResponseError carries); undefined when there is no response (a network or timeout error).
+ */
+function partitionOutcomes(error: unknown, response: unknown): Map<number, Outcome> | undefined {
+  const parsed = (response ?? (error as { response?: unknown } | null)?.response) as
+    | { responses?: { partitionResponses?: { index: number; errorCode: number }[] }[] }
+    | undefined;
+  if (!parsed?.responses) return undefined;
+  const outcomes = new Map<number, Outcome>();
+  for (const topic of parsed.responses) {
+    for (const { index, errorCode } of topic.partitionResponses ?? []) outcomes.set(index, partitionOutcome(errorCode));
+  }
+  return outcomes;
+}
+
+function partitionOutcome(errorCode: number): Outcome {
+  // A duplicate is a batch the broker already has: a retry whose first answer was lost.
+  if (errorCode === 0 || errorCode === DUPLICATE_SEQUENCE_NUMBER) return 'ok';
+  // A gap before this batch: an earlier batch of the partition is being retried; send this again after it.
+  if (errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER) return 'retry';
+  const id = (protocolErrorsCodesById as Record<number, string>)[errorCode];
+  const known = id === undefined ? undefined : (protocolErrors as Record<string, { canRetry: boolean }>)[id];
+  return known?.canRetry ? 'retry' : 'fail';
+}
+
+/** Network trouble and timeouts are retried (until the delivery timeout); errors the client calls final are not. */
+function isRetriable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ((error as { code?: string }).code === 'PLT_KFK_TIMEOUT' || findErrorBy(error, 'code', 'PLT_KFK_TIMEOUT')) return true;
+  return !findErrorBy(error, 'canRetry', false);
 }
 
 /** One line out of the client's nested errors: codes, broker error names and messages. */

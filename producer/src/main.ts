@@ -16,6 +16,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type GenerateConfig, parseProducerConfig, type ProduceConfig, USAGE } from './config.ts';
 import { createLog, type Log } from './log.ts';
 import { ProducerMetrics, serveMetrics } from './metrics.ts';
+import { formatProgressLine, LiveLine, progressLineEnabled } from './progress.ts';
 import { createTopic } from './topics.ts';
 import { encodeFlightEvent } from './encode.ts';
 import { type KafkaSenderStats } from './kafka-sender.ts';
@@ -80,18 +81,25 @@ async function produce(config: ProduceConfig): Promise<number> {
       `${config.rate > 0 ? ` at ${config.rate}/s` : ''}${config.durationS > 0 ? `, at most ${config.durationS} s` : ''}` +
       `${shares.length > 1 ? `, ${shares.length} worker threads` : ''}`,
   );
+  // The live progress line: only on a terminal (text logs); pipes and log collectors get log lines only.
+  const live = progressLineEnabled(process.stderr, config.logFormat) ? new LiveLine(process.stderr) : undefined;
+  if (live) {
+    const baseLog = log;
+    log = (line) => {
+      live.clear();
+      baseLog(line);
+    };
+  }
   let lastProgressMs = performance.now();
   let lastProgressAcked = 0;
   const progress = setInterval(() => {
+    if (!live) return;
     const nowMs = performance.now();
     const { generated, stats, inFlight } = snapshot();
     const perSecond = ((stats.acked - lastProgressAcked) * 1000) / (nowMs - lastProgressMs);
     lastProgressMs = nowMs;
     lastProgressAcked = stats.acked;
-    const total = config.count > 0 ? `${generated}/${config.count}` : `${generated}`;
-    let eta = '';
-    if (config.count > 0 && perSecond > 0) eta = `, ETA ${Math.ceil((config.count - stats.acked) / perSecond)} s`;
-    log(`${Math.round(perSecond)} msg/s, generated ${total}, acked ${stats.acked}, in flight ${inFlight}${eta}`);
+    live.draw(formatProgressLine({ perSecond, acked: stats.acked, generated, count: config.count, inFlight, elapsedMs: nowMs - startedMs }));
   }, PROGRESS_INTERVAL_MS);
   progress.unref();
 
@@ -113,6 +121,7 @@ async function produce(config: ProduceConfig): Promise<number> {
     outcomes = await Promise.all(workers.map((w) => w.outcome));
   }
   clearInterval(progress);
+  live?.clear();
   if (metrics) metrics.readiness = outcomes.some((o) => o.exitCode !== 0) ? 'failed' : 'stopping';
 
   const elapsedMs = Math.round(performance.now() - startedMs);

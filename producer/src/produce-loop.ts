@@ -7,7 +7,7 @@
 
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { type ProduceConfig, type SimulationConfig } from './config.ts';
-import { encodeFlightEvent } from './encode.ts';
+import { encodeFlightEventJson } from './encode.ts';
 import { FlightKeys } from './flight-keys.ts';
 import { FlightSimulator } from './flight-simulator.ts';
 import { describeKafkaError, KafkaSender, type KafkaSenderStats } from './kafka-sender.ts';
@@ -90,6 +90,7 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
   };
   try {
     await sender.connect();
+    log(`connected: topic ${config.topic} has ${sender.partitionCount} partitions; idempotent producer registered`);
     control.onConnected?.();
     const deadlineMs = config.durationS > 0 ? startedMs + config.durationS * 1000 : Infinity;
     const count = config.count;
@@ -119,7 +120,8 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
       }
       const event = simulator.next();
       const flightKey = keys.of(event.flight_id);
-      const mustWait = sender.add(flightKey.key, encodeFlightEvent(event), flightKey.partitionHash);
+      // The JSON string is written as UTF-8 straight into the partition's record batch (no Buffer per event).
+      const mustWait = sender.add(flightKey.key, encodeFlightEventJson(event), flightKey.partitionHash);
       generated++;
       if (mustWait) await mustWait;
     }

@@ -71,6 +71,42 @@ describe('plan CLI', () => {
     expect(rates.averageEventBytes?.value).toBe(594.8);
   });
 
+  it('reads bench/results/producer.json first: the flight-producer run with one worker and no compression, and record_bytes', () => {
+    // GIVEN producer.json in the layout of issue #3 next to an older dated file with another rate
+    const dir = benchDir({
+      'producer.json': JSON.stringify({
+        record_bytes: 594.8,
+        runs: [
+          { client: 'flight-producer', workers: 2, msgs_per_sec: 90_000, mb_per_sec: 51, p99_ms: 80, compression: 'none' },
+          { client: 'flight-producer', workers: 1, msgs_per_sec: 70_000, mb_per_sec: 40, p99_ms: 60, compression: 'lz4' },
+          { client: 'flight-producer', workers: 1, msgs_per_sec: 81_234.5, mb_per_sec: 46, p99_ms: 50, compression: 'none' },
+          { client: 'kafka-producer-perf-test', workers: 1, msgs_per_sec: 100_000, mb_per_sec: 57, p99_ms: 400, compression: 'none' },
+        ],
+      }),
+      'producer-2026-11-24.json': JSON.stringify({ record_bytes: { mean_bytes: 1 }, medians: [{ client: 'flight-producer', compression: 'none', workers: 1, msgs_per_sec: 17_719 }] }),
+    });
+    // WHEN the rates are read
+    const rates = readBenchRates(dir);
+    // THEN the one-worker uncompressed run of producer.json is the per-pod rate, and its record_bytes the event size
+    expect(rates.producerEventsPerSecondPerPod?.value).toBe(81_234.5);
+    expect(rates.producerEventsPerSecondPerPod?.source).toMatch(/producer\.json: runs\[2\]\.msgs_per_sec/);
+    expect(rates.averageEventBytes?.value).toBe(594.8);
+    // AND the plan uses it
+    const plan = JSON.parse(main(['--json', '--bench-dir', dir]));
+    expect(plan.producer.replicas.value).toBeGreaterThan(0);
+  });
+
+  it('falls back to the dated files, with a note, when producer.json has no usable run', () => {
+    const dir = benchDir({
+      'producer.json': JSON.stringify({ record_bytes: 600, runs: [{ client: 'kafka-python', workers: 1, msgs_per_sec: 9_000 }] }),
+      'producer-2026-11-24.json': JSON.stringify({ medians: [{ client: 'flight-producer', compression: 'none', workers: 1, msgs_per_sec: 17_719 }] }),
+    });
+    const rates = readBenchRates(dir);
+    expect(rates.producerEventsPerSecondPerPod?.value).toBe(17_719);
+    expect(rates.averageEventBytes?.value).toBe(600);
+    expect(rates.notes.join('\n')).toMatch(/producer\.json: no "runs" row/);
+  });
+
   it('finds a rate at the top level or one level down, and only a positive number', () => {
     expect(findRate({ a: { msgs_per_sec: 5 } }, ['msgs_per_sec'])).toStrictEqual({ key: 'msgs_per_sec', value: 5 });
     expect(findRate({ msgs_per_sec: '5' }, ['msgs_per_sec'])).toBeUndefined();

@@ -1,5 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envNameOf, parseProducerConfig, type ProduceConfig, type GenerateConfig } from '../../producer/src/config.ts';
+import { ConfigError, envNameOf, OPTION_SCHEMAS, parseProducerConfig, type ProduceConfig, type GenerateConfig } from '../../producer/src/config.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '../..');
+const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+const MAIN = join(REPO_ROOT, 'producer/src/main.ts');
 
 const NOW_MS = Date.parse('2026-05-01T12:00:00.000Z');
 
@@ -37,9 +44,9 @@ describe('parseProducerConfig', () => {
       bootstrapBrokers: ['127.0.0.1:9092'],
       topic: 'flight-events',
       clientId: 'flight-producer-w0',
-      batchSize: 2000,
+      batchSize: 5000,
       lingerMs: 10,
-      maxInFlight: 8,
+      maxInFlight: 5,
       compression: 'none',
       metricsPort: 0,
       metricsHost: '127.0.0.1',
@@ -121,7 +128,24 @@ describe('parseProducerConfig', () => {
     [['produce', '--seed', '4294967296'], '--seed: expected an integer between 0 and 4294967295, got "4294967296"'],
     [['produce', '--worker-id', '-1'], '--worker-id: expected an integer between 0 and 1000000, got "-1"'],
     [['produce', '--batch-size', '0'], '--batch-size: expected an integer between 1 and 1000000, got "0"'],
-    [['produce', '--max-in-flight', 'many'], '--max-in-flight: expected an integer between 1 and 1024, got "many"'],
+    [['produce', '--max-in-flight', 'many'], '--max-in-flight: expected an integer between 1 and 5 (the idempotent producer\'s limit), got "many"'],
+    [['produce', '--max-in-flight', '6'], '--max-in-flight: expected an integer between 1 and 5 (the idempotent producer\'s limit), got "6"'],
+    [['produce', '--seed', 'abc'], '--seed: expected an integer between 0 and 4294967295, got "abc"'],
+    [['produce', '--seed', '-1'], '--seed: expected an integer between 0 and 4294967295, got "-1"'],
+    [['produce', '--seed', '1e3'], '--seed: expected an integer between 0 and 4294967295, got "1e3"'],
+    [['produce', '--workers', '0'], '--workers: expected an integer between 1 and 64, got "0"'],
+    [['produce', '--workers', '65'], '--workers: expected an integer between 1 and 64, got "65"'],
+    [['produce', '--metrics-port', '70000'], '--metrics-port: expected an integer between 0 and 65535, got "70000"'],
+    [['produce', '--log-format', 'xml'], '--log-format: expected one of text|json, got "xml"'],
+    [['produce', '--security', 'kerberos'], '--security: expected one of plaintext|tls|msk-iam, got "kerberos"'],
+    [['produce', '--compression', 'LZ4'], '--compression: expected one of none|gzip|snappy|lz4|zstd, got "LZ4"'],
+    [['produce', '--bootstrap', ''], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got ""'],
+    [['produce', '--bootstrap', 'a:1,'], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got "a:1,"'],
+    [['produce', '--bootstrap', 'a:0'], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got "a:0"'],
+    [['produce', '--bootstrap', 'kafka:x9092'], '--bootstrap: expected host:port[,host:port...] with ports 1-65535, got "kafka:x9092"'],
+    [['produce', '--position-interval-s', '0.5'], '--position-interval-s: expected a number between 1 and 3600, got "0.5"'],
+    [['produce', '--rate', 'Infinity'], '--rate: expected a number >= 0, got "Infinity"'],
+    [['produce', '--aws-region', 'Europe'], '--aws-region: expected an AWS region such as eu-west-1, got "Europe"'],
     [['produce', '--linger-ms', '-1'], '--linger-ms: expected a number between 0 and 60000, got "-1"'],
     [['produce', '--active-flights', '0'], '--active-flights: expected an integer between 1 and 10000000, got "0"'],
     [['produce', '--compression', 'brotli'], '--compression: expected one of none|gzip|snappy|lz4|zstd, got "brotli"'],
@@ -178,4 +202,58 @@ describe('parseProducerConfig', () => {
     expect(errorOf(['topics', '--topic-config', 'retention.ms']).message).toMatch(/--topic-config: expected key=value/);
     expect(errorOf(['produce', '--partitions', '6']).message).toBe('--partitions: only "topics" takes this option; got "6" for "produce"');
   });
+
+  it('rejects a bad value of every option, from the command line and from its environment variable', () => {
+    // GIVEN each option with a value no schema accepts (for "out", only blank is wrong)
+    const options = Object.keys(OPTION_SCHEMAS).filter((name) => !['out', 'tls-ca-file'].includes(name));
+    expect(options.length).toBeGreaterThan(20);
+    for (const name of options) {
+      const verb = ['partitions', 'replication-factor', 'topic-config'].includes(name) ? 'topics' : 'produce';
+      const bad = name === 'client-id' ? 'has space' : name === 'metrics-host' ? 'bad/host' : '-7.5%';
+      // WHEN given as a flag, and as PRODUCER_<NAME>
+      const fromFlag = errorOf([verb, `--${name}=${bad}`]);
+      const fromEnv = errorOf([verb], { [envNameOf(name)]: bad });
+      // THEN both name the option (and the variable), the value and what is expected
+      expect(fromFlag.message).toBe(`--${name}: expected ${OPTION_SCHEMAS[name as keyof typeof OPTION_SCHEMAS].expected}, got "${bad}"`);
+      expect(fromFlag.option).toBe(`--${name}`);
+      expect(fromEnv.message).toBe(`--${name} (from ${envNameOf(name)}): expected ${OPTION_SCHEMAS[name as keyof typeof OPTION_SCHEMAS].expected}, got "${bad}"`);
+    }
+  });
+
+  it('rejects an unreadable --tls-ca-file, naming the file and why', () => {
+    const missing = (path: string): void => {
+      throw Object.assign(new Error(`ENOENT: no such file or directory, access '${path}'`), { code: 'ENOENT' });
+    };
+    const error = (() => {
+      try {
+        parseProducerConfig(['produce', '--security', 'tls', '--tls-ca-file', '/nope/ca.pem'], {}, NOW_MS, missing);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message).toBe('--tls-ca-file: expected a readable PEM file (ENOENT), got "/nope/ca.pem"');
+    // and a readable one passes through
+    const config = parseProducerConfig(['produce', '--security', 'tls', '--tls-ca-file', '/ok/ca.pem'], {}, NOW_MS, () => {}) as ProduceConfig;
+    expect(config.security).toStrictEqual({ mode: 'tls', tlsCaFile: '/ok/ca.pem', awsRegion: undefined });
+  });
+
+  it('exits 2 from the CLI with the message on stderr for bad values, before touching Kafka', () => {
+    // GIVEN the real CLI, a bad value on the command line and another in the environment
+    const cases: [string[], Record<string, string>, string][] = [
+      [['produce', '--rate', '-5'], {}, 'error: --rate: expected a number >= 0, got "-5"'],
+      [['produce'], { PRODUCER_COMPRESSION: 'brotli' }, 'error: --compression (from PRODUCER_COMPRESSION): expected one of none|gzip|snappy|lz4|zstd, got "brotli"'],
+      [['produce', '--bootstrap', 'localhost'], {}, 'error: --bootstrap: expected host:port[,host:port...] with ports 1-65535, got "localhost"'],
+      [['generate', '--count', '5', '--seed', 'x'], {}, 'error: --seed: expected an integer between 0 and 4294967295, got "x"'],
+    ];
+    for (const [argv, env, message] of cases) {
+      // WHEN run
+      const run = spawnSync(process.execPath, ['--import', TSX_LOADER, MAIN, ...argv], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+      // THEN it exits 2, says what is wrong on stderr and prints no result
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr.trim()).toBe(message);
+      expect(run.stdout).toBe('');
+    }
+  }, 120_000);
 });
+

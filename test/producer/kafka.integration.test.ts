@@ -106,6 +106,33 @@ function producerResult(stdout: string): Record<string, number> {
   return JSON.parse((lines[0] as string).slice('PRODUCER_RESULT '.length)) as Record<string, number>;
 }
 
+/**
+ * An onStderr hook that sends `signal` once the producer has logged that it is connected (every
+ * worker, when there are several) and `afterMs` more have passed, so events are in flight. (The
+ * live progress line is only drawn on a terminal, so the tests wait for the log line instead.)
+ */
+function signalOnceProducing(workers = 1, afterMs = 1500, onSignal?: (pid: number) => Promise<void>): { hook: (stderr: string, pid: number) => void; signalled: () => boolean } {
+  let armed = false;
+  let sent = false;
+  return {
+    signalled: () => sent,
+    hook: (stderr, pid) => {
+      if (armed || (stderr.match(/connected: topic/g) ?? []).length < workers) return;
+      armed = true;
+      setTimeout(() => {
+        void (async () => {
+          try {
+            await onSignal?.(pid);
+          } finally {
+            sent = true;
+            process.kill(pid, 'SIGTERM');
+          }
+        })();
+      }, afterMs);
+    },
+  };
+}
+
 /** Every flight's messages sit on one partition, with seq rising with the offset. */
 function perFlightOrderProblems(messages: readonly KafkaMessage[]): string[] {
   const problems: string[] = [];
@@ -208,28 +235,46 @@ describe('producer against a real Kafka broker', () => {
     expect(perFlightOrderProblems(messages).slice(0, 5)).toEqual([]);
   }, 180_000);
 
-  it('CLI produce stops on SIGTERM, flushes what is in flight and exits 0 with every sent event acknowledged', async () => {
+  it('CLI produce stops on SIGTERM, flushes what is in flight, exits 0, and the topic holds exactly the acknowledged events', async () => {
     // GIVEN a rate-limited endless produce run
     const topic = 'signal-it';
     await kafka.createTopic(topic, 2);
-    let signalled = false;
-    // WHEN it is sent SIGTERM once it reports progress
-    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2000', '--seed', '5'], {
-      onStderr: (stderr, pid) => {
-        if (!signalled && /msg\/s/.test(stderr)) {
-          signalled = true;
-          process.kill(pid, 'SIGTERM');
-        }
-      },
-    });
+    const trigger = signalOnceProducing();
+    // WHEN it is sent SIGTERM 1.5 s after it connected
+    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2000', '--seed', '5'], { onStderr: trigger.hook });
     // THEN it exits 0 and reports a consistent result
-    expect(signalled).toBe(true);
+    expect(trigger.signalled()).toBe(true);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('SIGTERM');
     const result = producerResult(run.stdout);
     expect(result['sent']).toBeGreaterThan(0);
     expect(result['acked']).toBe(result['sent']);
     expect(result['errors']).toBe(0);
+    // AND the topic holds exactly the acknowledged count (consumeAll checks the end offsets too), each event once
+    const messages = await consumeAll(topic, result['acked'] as number);
+    const ids = new Set(messages.map((m) => (JSON.parse(m.value.toString('utf8')) as FlightEvent).event_id));
+    expect(ids.size).toBe(result['acked']);
+    // AND with stderr not a terminal there is no live progress line (no carriage returns)
+    expect(run.stderr).not.toContain('\r');
+  }, 120_000);
+
+  it('CLI produce --rate holds the rate within 10 % over a 4 s run, with a count or with a duration', async () => {
+    // GIVEN a topic, and two rate-limited runs: 4 s by duration, and 12,000 events at 3,000/s
+    const topic = 'rate-it';
+    await kafka.createTopic(topic, 2);
+    const byDuration = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2500', '--duration-s', '4']);
+    const byCount = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '3000', '--count', '12000']);
+    // THEN the duration run sent 2,500/s x 4 s = 10,000 events, within 10 %
+    expect(byDuration.code, byDuration.stderr).toBe(0);
+    const d = producerResult(byDuration.stdout);
+    expect(d['acked']).toBeGreaterThanOrEqual(9_000);
+    expect(d['acked']).toBeLessThanOrEqual(10_001);
+    // AND the count run took 12,000 / 3,000 = 4 s, within 10 % (its elapsed time includes connecting and the last flush)
+    expect(byCount.code, byCount.stderr).toBe(0);
+    const c = producerResult(byCount.stdout);
+    expect(c['acked']).toBe(12_000);
+    expect(c['elapsed_ms']).toBeGreaterThanOrEqual(3_600);
+    expect(c['elapsed_ms']).toBeLessThanOrEqual(4_400 + 1_000);
   }, 120_000);
 
   it('CLI produce --workers 2 sends exactly what generate --workers 2 writes, as one PRODUCER_RESULT', async () => {
@@ -261,18 +306,11 @@ describe('producer against a real Kafka broker', () => {
     // GIVEN a rate-limited endless run on two workers
     const topic = 'workers-signal-it';
     await kafka.createTopic(topic, 2);
-    let signalled = false;
-    // WHEN it is sent SIGTERM once it reports progress
-    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '4000', '--workers', '2'], {
-      onStderr: (stderr, pid) => {
-        if (!signalled && /[1-9]\d* msg\/s/.test(stderr)) {
-          signalled = true;
-          process.kill(pid, 'SIGTERM');
-        }
-      },
-    });
+    const trigger = signalOnceProducing(2);
+    // WHEN it is sent SIGTERM 1.5 s after both workers connected
+    const run = await runCli(['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '4000', '--workers', '2'], { onStderr: trigger.hook });
     // THEN it exits 0, and nothing acknowledged is lost or doubled
-    expect(signalled).toBe(true);
+    expect(trigger.signalled()).toBe(true);
     expect(run.code, run.stderr).toBe(0);
     const result = producerResult(run.stdout);
     expect(result['acked']).toBeGreaterThan(0);
@@ -288,25 +326,15 @@ describe('producer against a real Kafka broker', () => {
     await kafka.createTopic(topic, 2);
     const port = await freePort();
     let scraped: { ready: number; metrics: string } | undefined;
-    let scraping = false;
-    // WHEN it reports progress, scrape it, then SIGTERM it
+    // WHEN it has been producing for 1.5 s, scrape it, then SIGTERM it
+    const trigger = signalOnceProducing(1, 1500, async () => {
+      const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      scraped = { ready, metrics };
+    });
     const run = await runCli(
       ['produce', '--bootstrap', kafka.bootstrap, '--topic', topic, '--rate', '2000', '--metrics-port', String(port), '--log-format', 'json'],
-      {
-        onStderr: (stderr, pid) => {
-          if (scraping || !/[1-9]\d* msg\/s/.test(stderr)) return;
-          scraping = true;
-          void (async () => {
-            try {
-              const ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
-              const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-              scraped = { ready, metrics };
-            } finally {
-              process.kill(pid, 'SIGTERM');
-            }
-          })();
-        },
-      },
+      { onStderr: trigger.hook },
     );
     // THEN it was ready, counted acknowledged events, logged JSON lines, and exited cleanly
     expect(run.code, run.stderr).toBe(0);
