@@ -13,17 +13,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .state/stamps
 
-# make demo EVENTS=200000 PARTITIONS=6
+# make demo EVENTS=200000 PARTITIONS=6 [TOPOLOGY=seed: 3 controllers + 3 brokers, Spark master + 3 workers]
 EVENTS ?= 1000000
 PARTITIONS ?= 6
+TOPOLOGY ?= single
+# make soak SOAK_SECONDS=600 SOAK_RATE=2000 (not part of make test)
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 2000
 
-.PHONY: help setup schema demo test test-ts test-py synth clean bench-producer bench-spark
+.PHONY: help setup schema demo test test-ts test-py synth clean bench-producer bench-spark soak
 
 help:
 	@echo "make demo    run the whole pipeline locally (EVENTS=$(EVENTS), PARTITIONS=$(PARTITIONS))"
 	@echo "make test    run every test (TypeScript with vitest, Python with pytest)"
 	@echo "make synth   npx cdk synth + npx cdk8s synth (no AWS credentials needed)"
 	@echo "make bench-producer / make bench-spark   benchmarks, side by side with their peers; JSON in bench/results/"
+	@echo "make soak    the pipeline at SOAK_RATE/s for SOAK_SECONDS (default $(SOAK_SECONDS)); memory over time in bench/results/soak.json"
 	@echo "make schema  regenerate the producer's types from schema/flight-event.schema.json"
 	@echo "make setup   install Node 24 + npm packages, the Python venv and the Maven jars"
 	@echo "make clean   remove build output and local state (.state, cdk.out, dist)"
@@ -43,23 +48,29 @@ $(STAMPS)/venv: spark-jobs/requirements.txt | $(STAMPS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r spark-jobs/requirements.txt
 	@touch $@
 
+# cfn-lint and checkov for the synthesised templates, in their own venv: checkov pins libraries pyspark also uses.
+$(STAMPS)/lint-venv: test/lint/requirements.txt | $(STAMPS)
+	test -x .venv-lint/bin/python || $(PYTHON_SYSTEM) -m venv .venv-lint
+	.venv-lint/bin/python -m pip install --quiet --disable-pip-version-check -r test/lint/requirements.txt
+	@touch $@
+
 $(STAMPS)/jars: $(STAMPS)/venv versions.json local/kafka/pom.xml local/spark/pom.xml | $(STAMPS)
 	$(PY) -m local.jars
 	@touch $@
 
-setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/jars
+setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/jars $(STAMPS)/lint-venv
 
 schema: $(STAMPS)/npm
 	npx tsx schema/generate-types.ts
 
 demo: setup
-	$(PY) -m local.demo --events $(EVENTS) --partitions $(PARTITIONS)
+	$(PY) -m local.demo --events $(EVENTS) --partitions $(PARTITIONS) --topology $(TOPOLOGY)
 
 synth: $(STAMPS)/npm
 	npx cdk synth --quiet
 	npx cdk8s synth
 
-test-ts: $(STAMPS)/npm
+test-ts: $(STAMPS)/npm $(STAMPS)/lint-venv
 	npx tsc --noEmit
 	npx vitest run
 
@@ -73,11 +84,18 @@ test: setup
 	exit $$status
 
 # Benchmarks: not part of make test (they are long and need a quiet machine to mean much).
-bench-producer: setup
+$(STAMPS)/bench-venv: bench/requirements.txt $(STAMPS)/venv | $(STAMPS)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+bench-producer: setup $(STAMPS)/bench-venv
 	$(PY) -m bench.producer_bench
 
 bench-spark: setup
 	$(PY) -m bench.spark_bench
+
+soak: setup
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 clean:
 	rm -rf .state cdk.out dist

@@ -7,7 +7,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONFIG_CONTEXT_KEY, type FlightAnalyticsConfig, parseFlightAnalyticsConfig } from '../lib/config.ts';
+import { CONFIG_CONTEXT_KEY, type FlightAnalyticsConfig, KAFKA_CHOICE_CONTEXT_KEY, type KafkaChoice, parseFlightAnalyticsConfig, parseKafkaChoice } from '../lib/config.ts';
 import { FlightAnalyticsStack } from '../lib/flight-analytics-stack.ts';
 
 const app = new App();
@@ -16,8 +16,10 @@ const app = new App();
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
 let config: FlightAnalyticsConfig;
+let kafkaChoice: KafkaChoice;
 try {
   config = parseFlightAnalyticsConfig(app.node.tryGetContext(CONFIG_CONTEXT_KEY));
+  kafkaChoice = parseKafkaChoice(app.node.tryGetContext(KAFKA_CHOICE_CONTEXT_KEY));
 } catch (error) {
   // A configuration mistake is the user's to fix, not a crash: print the message, not a stack trace.
   console.error(`Invalid CDK context: ${(error as Error).message}`);
@@ -26,6 +28,7 @@ try {
 
 new FlightAnalyticsStack(app, `FlightAnalytics-${config.envName}`, {
   config,
+  kafkaChoice,
   env: {
     account: process.env['CDK_DEFAULT_ACCOUNT'],
     region: process.env['CDK_DEFAULT_REGION'],

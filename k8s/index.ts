@@ -17,6 +17,7 @@ export {
   DEFAULT_TOPIC,
   POD_INDEX_LABEL,
   PRODUCER_METRICS_PORT,
+  PRODUCER_CLIENT_TLS_FILES,
   PRODUCER_NAME,
   PRODUCER_UID,
   ProducerChart,
@@ -28,6 +29,7 @@ export {
 } from './producer-chart.ts';
 export { TOPIC_JOB_NAME, TopicChart, type TopicChartProps } from './topic-chart.ts';
 export {
+  CLIENT_TLS_KAFKA_OPTIONS,
   DEFAULT_SPARK_JOB_IMAGE,
   JMX_EXPORTER_JAR,
   MAIN_APPLICATION_FILE,
@@ -36,5 +38,20 @@ export {
   SparkJobChart,
   type SparkJobChartProps,
 } from './spark-job-chart.ts';
-export { NODE_GROUP_LABELS, WORKLOAD_LABEL_KEY } from './scheduling.ts';
+export { KAFKA_NODE_GROUP_LABEL, NODE_GROUP_LABELS, WORKLOAD_LABEL_KEY } from './scheduling.ts';
+export {
+  brokerResourcesForNode,
+  CONTROLLER_RESOURCES,
+  DEFAULT_STRIMZI_BROKER_REPLICAS,
+  KAFKA_STORAGE_CLASS,
+  type KafkaPodResources,
+  STRIMZI_CONTROLLER_REPLICAS,
+  STRIMZI_KAFKA_CLUSTER_NAME,
+  STRIMZI_TLS_LISTENER_PORT,
+  StrimziKafkaChart,
+  type StrimziKafkaChartProps,
+  type StrimziClientTls,
+  strimziBootstrapServers,
+  strimziClientTls,
+} from './strimzi-kafka-chart.ts';
 export { productionSparkConf } from './spark-conf.ts';

@@ -14,12 +14,32 @@
  *   TARGET_EVENTS_PER_HOUR   (default 1.2e9; every size comes from the capacity plan for it, with
  *                            the measured rates in bench/results/ when there are any)
  *   PRODUCER_REPLICAS        (default: the plan's)
+ *   KAFKA                    'strimzi' adds the Strimzi Kafka chart (3 controllers, 3 brokers, topic,
+ *                            users) instead of the topic Job, and points the producers and Spark at its
+ *                            TLS listener with client certificates; KAFKA_BOOTSTRAP_SERVERS and
+ *                            MSK_IAM_AUTH are then ignored. Needs the Strimzi operator in the cluster.
  */
 import { App } from 'cdk8s';
 import { fileURLToPath } from 'node:url';
 import { measuredPlanInput } from '../lib/plan/bench-rates.ts';
 import { computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
-import { DEFAULT_PRODUCER_IMAGE, DEFAULT_SPARK_JOB_IMAGE, FlightAnalyticsNamespaceChart, NAMESPACE_CHART_NAME, PRODUCER_NAME, ProducerChart, SPARK_APPLICATION_NAME, SparkJobChart, TOPIC_JOB_NAME, TopicChart } from './index.ts';
+import {
+  DEFAULT_PRODUCER_IMAGE,
+  DEFAULT_SPARK_JOB_IMAGE,
+  FlightAnalyticsNamespaceChart,
+  NAMESPACE_CHART_NAME,
+  PRODUCER_NAME,
+  PRODUCER_SERVICE_ACCOUNT,
+  ProducerChart,
+  SPARK_APPLICATION_NAME,
+  SPARK_SERVICE_ACCOUNT,
+  SparkJobChart,
+  StrimziKafkaChart,
+  strimziBootstrapServers,
+  strimziClientTls,
+  TOPIC_JOB_NAME,
+  TopicChart,
+} from './index.ts';
 
 const env = process.env;
 // Measured rates from bench/results/ when present (as `npm run plan` shows), else the plan's defaults.
@@ -28,18 +48,27 @@ const plan = computeCapacityPlan({
   // Number('') is 0 and Number('x') is NaN; both are then rejected by the plan with the value shown.
   targetEventsPerHour: env['TARGET_EVENTS_PER_HOUR'] === undefined ? undefined : Number(env['TARGET_EVENTS_PER_HOUR']),
 });
-const bootstrapServers = env['KAFKA_BOOTSTRAP_SERVERS'] ?? 'kafka.flight-analytics.svc:9092';
+const kafka = env['KAFKA'] ?? 'external';
+if (kafka !== 'external' && kafka !== 'strimzi') {
+  throw new Error(`KAFKA: expected "strimzi" or unset (an external Kafka at KAFKA_BOOTSTRAP_SERVERS), got ${JSON.stringify(kafka)}`);
+}
+const strimzi = kafka === 'strimzi';
+const bootstrapServers = strimzi ? strimziBootstrapServers() : (env['KAFKA_BOOTSTRAP_SERVERS'] ?? 'kafka.flight-analytics.svc:9092');
 const topic = env['FLIGHT_EVENTS_TOPIC'] ?? 'flight-events';
 const producerImage = env['PRODUCER_IMAGE'] ?? DEFAULT_PRODUCER_IMAGE;
-const mskIamAuth = env['MSK_IAM_AUTH'] === 'true';
+const mskIamAuth = !strimzi && env['MSK_IAM_AUTH'] === 'true';
 const awsRegion = env['AWS_REGION'] || undefined;
-const security = mskIamAuth ? ('msk-iam' as const) : ('plaintext' as const);
+const security = strimzi ? ('tls' as const) : mskIamAuth ? ('msk-iam' as const) : ('plaintext' as const);
 
 const app = new App();
 
 const namespace = new FlightAnalyticsNamespaceChart(app, NAMESPACE_CHART_NAME);
-const topicChart = new TopicChart(app, TOPIC_JOB_NAME, { bootstrapServers, topic, image: producerImage, plan, security, awsRegion });
+// The topic comes from a KafkaTopic in the Strimzi chart, or from the topic Job.
+const topicSource = strimzi
+  ? new StrimziKafkaChart(app, 'flight-kafka', { plan, topic })
+  : new TopicChart(app, TOPIC_JOB_NAME, { bootstrapServers, topic, image: producerImage, plan, security, awsRegion });
 const producers = new ProducerChart(app, PRODUCER_NAME, {
+  ...(strimzi ? { clientTls: strimziClientTls(PRODUCER_SERVICE_ACCOUNT) } : {}),
   bootstrapServers,
   topic,
   image: producerImage,
@@ -56,10 +85,11 @@ const spark = new SparkJobChart(app, SPARK_APPLICATION_NAME, {
   mskIamAuth,
   awsRegion,
   plan,
+  ...(strimzi ? { clientTls: strimziClientTls(SPARK_SERVICE_ACCOUNT), consumerGroupId: SPARK_SERVICE_ACCOUNT } : {}),
 });
 // Apply order (dist/ file prefixes): namespace and service accounts, the topic Job, the producers.
-topicChart.addDependency(namespace);
-producers.addDependency(topicChart);
+topicSource.addDependency(namespace);
+producers.addDependency(topicSource);
 spark.addDependency(namespace);
 
 app.synth();

@@ -110,7 +110,21 @@ export interface ProducerChartProps extends ProducerImageKafkaProps {
   readonly eventsPerSecondPerPod?: number;
   /** CPU and memory of each producer container. @default - see {@link ProducerResources} */
   readonly resources?: ProducerResources;
+  /**
+   * Secrets with the cluster CA (`ca.crt`) and this client's certificate (`user.crt`, `user.key`), for a
+   * broker that requires TLS client authentication (Strimzi, see strimziClientTls). They are mounted
+   * read-only under /etc/kafka and named in PRODUCER_TLS_* variables; `security` must be 'tls'.
+   * @default - none
+   */
+  readonly clientTls?: { readonly clusterCaSecret: string; readonly userSecret: string };
 }
+
+/** Where the producer finds the cluster CA and its client certificate when given `clientTls`. */
+export const PRODUCER_CLIENT_TLS_FILES = {
+  PRODUCER_TLS_CA_FILE: '/etc/kafka/cluster-ca/ca.crt',
+  PRODUCER_TLS_CERT_FILE: '/etc/kafka/user/user.crt',
+  PRODUCER_TLS_KEY_FILE: '/etc/kafka/user/user.key',
+} as const;
 
 /**
  * The `flight-producer` ConfigMap, headless Service, StatefulSet and PodDisruptionBudget in the
@@ -160,8 +174,20 @@ export class ProducerChart extends Chart {
 
     this.serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', serviceAccountName);
 
+    if (props.clientTls !== undefined && props.security !== 'tls') {
+      throw new Error(`${chart}: clientTls needs security 'tls', got ${JSON.stringify(props.security ?? 'plaintext')}`);
+    }
+    const clientTls =
+      props.clientTls === undefined
+        ? undefined
+        : {
+            clusterCaSecret: requireText(chart, 'clientTls.clusterCaSecret', props.clientTls.clusterCaSecret),
+            userSecret: requireText(chart, 'clientTls.userSecret', props.clientTls.userSecret),
+          };
+
     const chartEnvironment: Record<string, string> = {
       ...producerKafkaEnvironment(chart, bootstrapServers, topic, props.security, props.awsRegion),
+      ...(clientTls === undefined ? {} : PRODUCER_CLIENT_TLS_FILES),
       PRODUCER_RATE: String(eventsPerSecondPerPod),
       PRODUCER_METRICS_PORT: String(PRODUCER_METRICS_PORT),
       // The kubelet probes and Prometheus scrapes the pod IP; the producer binds 127.0.0.1 by default.
@@ -250,6 +276,14 @@ export class ProducerChart extends Chart {
         },
       ],
     });
+    // Secret volumes are added with the /tmp volume in the patch below (see the comment there).
+    const secretVolumes =
+      clientTls === undefined
+        ? []
+        : [
+            { name: 'kafka-cluster-ca', secret: { secretName: clientTls.clusterCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            { name: 'kafka-user', secret: { secretName: clientTls.userSecret, items: [{ key: 'user.crt', path: 'user.crt' }, { key: 'user.key', path: 'user.key' }] } },
+          ];
     this.statefulSet.select(kplus.LabelSelector.of({ labels }));
 
     const placement = nodeGroupPlacement(nodeGroup);
@@ -258,7 +292,13 @@ export class ProducerChart extends Chart {
       // cdk8s-plus-34's StatefulSet drops the pod's volumes when it has no volumeClaimTemplates
       // (_filterPodSpecVolumes returns undefined), leaving the /tmp mount dangling: add it back.
       // Patches pass through the generated KubeStatefulSet serializer, which reads a Quantity's `value`.
-      JsonPatch.add('/spec/template/spec/volumes', [{ name: tmp.name, emptyDir: { sizeLimit: { value: '64Mi' } } }]),
+      JsonPatch.add('/spec/template/spec/volumes', [{ name: tmp.name, emptyDir: { sizeLimit: { value: '64Mi' } } }, ...secretVolumes]),
+      ...(secretVolumes.length === 0
+        ? []
+        : [
+            JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'kafka-cluster-ca', mountPath: '/etc/kafka/cluster-ca', readOnly: true }),
+            JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'kafka-user', mountPath: '/etc/kafka/user', readOnly: true }),
+          ]),
       JsonPatch.add('/spec/template/spec/nodeSelector', placement.nodeSelector),
       JsonPatch.add('/spec/template/spec/tolerations', placement.tolerations),
       // Even across zones (a zone outage takes at most a third of the fleet), best effort across nodes.

@@ -15,6 +15,12 @@ export const NODE_GROUP_LABELS = {
   sparkExecutors: 'spark-executors',
 } as const;
 
+/**
+ * Label value of the Kafka node groups (`-c kafka=strimzi` only): one group per zone, so a broker's
+ * EBS volume and the node that replaces a failed one are always in the same zone.
+ */
+export const KAFKA_NODE_GROUP_LABEL = 'kafka';
+
 /** Kubernetes's well-known zone label, used to spread pods across availability zones. */
 export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
 

@@ -49,6 +49,27 @@ export const MSK_IAM_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
   'kafka.sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
 };
 
+/** Where the driver and executors mount the cluster CA and their client certificate when given `clientTls`. */
+export const SPARK_KAFKA_CLUSTER_CA_DIR = '/etc/kafka/cluster-ca';
+export const SPARK_KAFKA_CLIENT_CERT_DIR = '/etc/kafka/user';
+
+/**
+ * Kafka source options for a broker that requires TLS client certificates (Strimzi). The PEM files
+ * are mounted from Secrets; the key and certificate reach the consumer through Kafka's
+ * DirectoryConfigProvider, which reads them from the mounted files when the consumer starts, so they
+ * never appear in the SparkApplication, the Spark UI or the event log.
+ */
+export const CLIENT_TLS_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
+  'kafka.security.protocol': 'SSL',
+  'kafka.ssl.truststore.type': 'PEM',
+  'kafka.ssl.truststore.location': `${SPARK_KAFKA_CLUSTER_CA_DIR}/ca.crt`,
+  'kafka.config.providers': 'directory',
+  'kafka.config.providers.directory.class': 'org.apache.kafka.common.config.provider.DirectoryConfigProvider',
+  'kafka.ssl.keystore.type': 'PEM',
+  'kafka.ssl.keystore.certificate.chain': `\${directory:${SPARK_KAFKA_CLIENT_CERT_DIR}:user.crt}`,
+  'kafka.ssl.keystore.key': `\${directory:${SPARK_KAFKA_CLIENT_CERT_DIR}:user.key}`,
+};
+
 /** Properties of a {@link SparkJobChart}. Every string may be a CDK token. */
 export interface SparkJobChartProps extends ChartProps {
   /** Kafka bootstrap servers, `host:port[,host:port...]` (`--bootstrap`). */
@@ -72,6 +93,13 @@ export interface SparkJobChartProps extends ChartProps {
   readonly plan?: CapacityPlan;
   /** Connect to MSK with IAM auth (SASL_SSL / AWS_MSK_IAM). @default false (plaintext, local clusters) */
   readonly mskIamAuth?: boolean;
+  /**
+   * Secrets with the cluster CA (`ca.crt`) and the job's client certificate (`user.crt`, `user.key`)
+   * for a broker that requires TLS client authentication (Strimzi, see strimziClientTls); mounted in
+   * the driver and every executor, used through {@link CLIENT_TLS_KAFKA_OPTIONS}. Not with `mskIamAuth`.
+   * @default - none
+   */
+  readonly clientTls?: { readonly clusterCaSecret: string; readonly userSecret: string };
   /** Kafka consumer group id (`kafka.group.id`); the Spark IAM role may only use this group. @default - Spark's generated id */
   readonly consumerGroupId?: string;
   /** AWS region of the bucket, for S3A (Pod Identity does not set AWS_REGION). @default - the SDK's region chain */
@@ -107,8 +135,19 @@ export class SparkJobChart extends Chart {
     const executorNodeGroup = requireText(chart, 'executorNodeGroup', props.executorNodeGroup ?? NODE_GROUP_LABELS.sparkExecutors);
     const executorInstances = positiveInteger(chart, 'plan.spark.executorInstances', plan.spark.executorInstances.value);
 
+    if (props.clientTls !== undefined && props.mskIamAuth) {
+      throw new Error(`${chart}: clientTls and mskIamAuth exclude each other (MSK IAM authenticates with the pod's role, not a certificate)`);
+    }
+    const secrets =
+      props.clientTls === undefined
+        ? undefined
+        : [
+            { name: requireText(chart, 'clientTls.clusterCaSecret', props.clientTls.clusterCaSecret), path: SPARK_KAFKA_CLUSTER_CA_DIR, secretType: 'Generic' },
+            { name: requireText(chart, 'clientTls.userSecret', props.clientTls.userSecret), path: SPARK_KAFKA_CLIENT_CERT_DIR, secretType: 'Generic' },
+          ];
     const kafkaOptions: Record<string, string> = {
       ...(props.mskIamAuth ? MSK_IAM_KAFKA_OPTIONS : {}),
+      ...(secrets === undefined ? {} : CLIENT_TLS_KAFKA_OPTIONS),
       ...(props.consumerGroupId ? { 'kafka.group.id': requireText(chart, 'consumerGroupId', props.consumerGroupId) } : {}),
     };
     const jobArguments = [
@@ -191,6 +230,7 @@ export class SparkJobChart extends Chart {
           podSecurityContext,
           securityContext,
           terminationGracePeriodSeconds: 60,
+          ...(secrets === undefined ? {} : { secrets }),
         },
         executor: {
           instances: executorInstances,
@@ -205,6 +245,7 @@ export class SparkJobChart extends Chart {
           tolerations: executorPlacement.tolerations,
           podSecurityContext,
           securityContext,
+          ...(secrets === undefined ? {} : { secrets }),
         },
       },
     });

@@ -2,14 +2,16 @@
  * The EKS cluster the producers and the Spark job run on, with one on-demand managed node group per
  * kind of workload.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { CfnAddon } from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Construct } from 'constructs';
 import type { NodeGroupName, NodeGroupSizing } from './config.ts';
-import { acknowledgeFindings, managedPolicyFinding } from './nag-acknowledgements.ts';
+import { acknowledgeCheckovFindings, acknowledgeFindings, CUSTOM_RESOURCE_HANDLER_CHECKOV_FINDINGS, managedPolicyFinding } from './nag-acknowledgements.ts';
 import { versions } from './versions.ts';
 
 /** Node label (and taint key) that says which workload a node is for. Pods select it with a nodeSelector. */
@@ -40,6 +42,29 @@ export interface FlightClusterProps {
    * @default - none; the identity that deploys the stack is the only administrator
    */
   readonly adminRoleArn?: string;
+  /**
+   * Nodes for Kafka brokers and controllers (`-c kafka=strimzi`): one on-demand node group per
+   * Availability Zone, labelled and tainted `flight-analytics/workload=kafka`, and the EBS CSI driver
+   * for their volumes.
+   * @default - none (Kafka is Amazon MSK)
+   */
+  readonly kafkaNodes?: KafkaNodeSizing;
+}
+
+/** Size of the Kafka node groups. */
+export interface KafkaNodeSizing {
+  /** EC2 instance type, e.g. `m7g.2xlarge` (Graviton types get the arm64 AMI). */
+  readonly instanceType: string;
+  /** Nodes in each of the three zones (>= 1): a broker per node, and a controller beside one of them. */
+  readonly nodesPerZone: number;
+}
+
+/** Label value (and taint value) of the Kafka node groups; the same string as k8s/scheduling.ts. */
+export const KAFKA_NODE_GROUP_WORKLOAD = 'kafka';
+
+/** Graviton instance families (m7g, c7gn, r8g, ...) run arm64. */
+export function isGravitonInstanceType(instanceType: string): boolean {
+  return /^[a-z]+\d+g[a-z]*\./.test(instanceType);
 }
 
 /**
@@ -57,6 +82,10 @@ export class FlightCluster extends Construct {
   public readonly nodegroups: Readonly<Record<NodeGroupName, eks.Nodegroup>>;
   /** The Pod Identity agent add-on; Pod Identity associations only work once it runs. */
   public readonly podIdentityAgent: eks.Addon;
+  /** The Kafka node groups, one per zone, when `kafkaNodes` was given. */
+  public readonly kafkaNodegroups: readonly eks.Nodegroup[];
+  /** The EBS CSI driver add-on (with `kafkaNodes`): Kafka's volumes are provisioned by it. */
+  public readonly ebsCsiDriver?: eks.Addon;
 
   public constructor(scope: Construct, id: string, props: FlightClusterProps) {
     super(scope, id);
@@ -119,10 +148,79 @@ export class FlightCluster extends Construct {
     // metrics-server as the EKS community add-on: `kubectl top` and the HPA, without a Helm release to keep up to date.
     new eks.Addon(this, 'MetricsServer', { cluster: this.cluster, addonName: 'metrics-server' });
 
+    this.kafkaNodegroups = props.kafkaNodes === undefined ? [] : this.addKafkaNodes(props.vpc, props.nodeSubnets, props.kafkaNodes);
+    if (props.kafkaNodes !== undefined) {
+      this.ebsCsiDriver = this.addEbsCsiDriver();
+    }
+
     this.acknowledgeNagFindings();
   }
 
+  /**
+   * One node group per zone rather than one over all three: an EBS volume lives in one zone, so the
+   * node that replaces a broker's node must come up in that zone, which a group spanning three
+   * subnets does not promise.
+   */
+  private addKafkaNodes(vpc: ec2.IVpc, subnets: ec2.SubnetSelection, sizing: KafkaNodeSizing): eks.Nodegroup[] {
+    if (!Number.isInteger(sizing.nodesPerZone) || sizing.nodesPerZone < 1) {
+      throw new Error(`FlightCluster: kafkaNodes.nodesPerZone must be a whole number >= 1, got ${sizing.nodesPerZone}`);
+    }
+    const zoneSubnets = vpc.selectSubnets(subnets).subnets;
+    if (zoneSubnets.length !== 3) {
+      throw new Error(`FlightCluster: kafkaNodes need one node subnet in each of 3 zones, got ${zoneSubnets.length} subnets`);
+    }
+    return zoneSubnets.map((subnet, index) =>
+      this.cluster.addNodegroupCapacity(`kafka${index + 1}`, {
+        nodegroupName: `${KAFKA_NODE_GROUP_WORKLOAD}-${index + 1}`,
+        capacityType: eks.CapacityType.ON_DEMAND,
+        amiType: isGravitonInstanceType(sizing.instanceType) ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        instanceTypes: [new ec2.InstanceType(sizing.instanceType)],
+        // Brokers are stateful: the group holds its size; adding brokers is a plan change, not autoscaling.
+        minSize: sizing.nodesPerZone,
+        desiredSize: sizing.nodesPerZone,
+        maxSize: sizing.nodesPerZone,
+        subnets: { subnets: [subnet] },
+        labels: { [WORKLOAD_LABEL_KEY]: KAFKA_NODE_GROUP_WORKLOAD },
+        taints: [{ key: WORKLOAD_LABEL_KEY, value: KAFKA_NODE_GROUP_WORKLOAD, effect: eks.TaintEffect.NO_SCHEDULE }],
+      }),
+    );
+  }
+
+  /** The EBS CSI driver as an EKS add-on, its controller given AmazonEBSCSIDriverPolicy through Pod Identity. */
+  private addEbsCsiDriver(): eks.Addon {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'EbsCsiDriverRole', {
+      description: 'EBS CSI driver controller: creates, attaches and deletes the Kafka volumes',
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com')
+        .withConditions({ StringEquals: { 'aws:SourceAccount': stack.account }, ArnEquals: { 'aws:SourceArn': this.cluster.clusterArn } })
+        .withSessionTags(),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEBSCSIDriverPolicy')],
+    });
+    acknowledgeFindings(role, [
+      {
+        id: managedPolicyFinding('service-role/AmazonEBSCSIDriverPolicy'),
+        reason:
+          'The policy AWS maintains for the EBS CSI driver; its volume actions are already limited to volumes and snapshots the driver tags as its own (ebs.csi.aws.com/cluster).',
+      },
+    ]);
+    const addon = new eks.Addon(this, 'EbsCsiDriver', { cluster: this.cluster, addonName: 'aws-ebs-csi-driver' });
+    (addon.node.defaultChild as CfnAddon).podIdentityAssociations = [{ serviceAccount: 'ebs-csi-controller-sa', roleArn: role.roleArn }];
+    addon.node.addDependency(this.podIdentityAgent);
+    return addon;
+  }
+
   private acknowledgeNagFindings(): void {
+    const kubectlProvider = this.cluster.node.tryFindChild('KubectlProvider');
+    if (kubectlProvider !== undefined) {
+      acknowledgeCheckovFindings(kubectlProvider, 'AWS::Lambda::Function', [
+        ...CUSTOM_RESOURCE_HANDLER_CHECKOV_FINDINGS,
+        {
+          id: 'CKV_AWS_173',
+          reason:
+            'The kubectl provider functions\' environment variables hold no secrets (cluster name, role ARN, layer paths); Lambda encrypts them at rest with its service key.',
+        },
+      ]);
+    }
     const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
     acknowledgeFindings(this.cluster, [
       {

@@ -8,6 +8,31 @@ import { computeCapacityPlan } from './plan/capacity-plan.ts';
 /** The CDK context key that holds the configuration object. */
 export const CONFIG_CONTEXT_KEY = 'flightAnalytics';
 
+/**
+ * The CDK context key that picks where Kafka runs: `msk` (Amazon MSK, the default) or `strimzi`
+ * (a KRaft cluster on the EKS nodes, run by the Strimzi operator). `npx cdk synth -c kafka=strimzi`.
+ */
+export const KAFKA_CHOICE_CONTEXT_KEY = 'kafka';
+export const KAFKA_CHOICES = ['msk', 'strimzi'] as const;
+export type KafkaChoice = (typeof KAFKA_CHOICES)[number];
+
+/**
+ * Validates the `kafka` context value; a missing value means `msk`.
+ * @throws Error naming the context key, the value and the choices.
+ */
+export function parseKafkaChoice(raw: unknown): KafkaChoice {
+  if (raw === undefined) {
+    return 'msk';
+  }
+  if (typeof raw === 'string' && (KAFKA_CHOICES as readonly string[]).includes(raw)) {
+    return raw as KafkaChoice;
+  }
+  throw new Error(
+    `${KAFKA_CHOICE_CONTEXT_KEY}: expected "msk" (Amazon MSK, the default) or "strimzi" (Kafka on the EKS nodes with the Strimzi operator), ` +
+      `got ${describe(raw)}. Set it with -c ${KAFKA_CHOICE_CONTEXT_KEY}=strimzi or under "context" in cdk.json`,
+  );
+}
+
 /** Default number of days objects under `quarantine/` are kept before S3 deletes them. */
 export const DEFAULT_QUARANTINE_EXPIRATION_DAYS = 30;
 

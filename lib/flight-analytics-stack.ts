@@ -5,14 +5,18 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
 import { FlightCluster } from './cluster.ts';
-import type { FlightAnalyticsConfig } from './config.ts';
+import type { FlightAnalyticsConfig, KafkaChoice } from './config.ts';
 import { WorkloadImages, type WorkloadImagesProps } from './images.ts';
 import { WorkloadIdentities } from './identities.ts';
 import { KafkaCluster } from './kafka.ts';
+import { LogEncryption } from './log-encryption.ts';
 import { acknowledgeStackNagFindings } from './nag-acknowledgements.ts';
 import { Network } from './network.ts';
 import { SparkOperator } from './spark-operator.ts';
 import { computeCapacityPlan } from './plan/capacity-plan.ts';
+import { mskBrokerType } from './plan/instance-types.ts';
+import { StrimziOperator } from './strimzi-operator.ts';
+import { brokerResourcesForNode, strimziBootstrapServers } from '../k8s/index.ts';
 import { AnalyticsBucket } from './storage.ts';
 import { Workloads } from './workloads.ts';
 
@@ -23,6 +27,12 @@ export const PROJECT_TAG_VALUE = 'flight-data-analytics';
 export interface FlightAnalyticsStackProps extends StackProps {
   /** The validated deployment configuration (from `parseFlightAnalyticsConfig`). */
   readonly config: FlightAnalyticsConfig;
+  /**
+   * Where Kafka runs: Amazon MSK, or a KRaft cluster on dedicated EKS node groups run by Strimzi
+   * (sized by the same `config.kafka`: brokers, the EC2 twin of the MSK broker type, volume size).
+   * @default 'msk'
+   */
+  readonly kafkaChoice?: KafkaChoice;
   /**
    * Where the images are built from.
    * @default - producer/ and spark-jobs/ of this repository
@@ -47,11 +57,17 @@ export interface FlightAnalyticsStackProps extends StackProps {
  */
 export class FlightAnalyticsStack extends Stack {
   public readonly config: FlightAnalyticsConfig;
+  /** The KMS key of every CloudWatch Logs group in the stack. */
+  public readonly logEncryption: LogEncryption;
   public readonly network: Network;
   /** Checkpoints, analytics output and quarantined events. */
   public readonly analyticsBucket: AnalyticsBucket;
   public readonly flightCluster: FlightCluster;
-  public readonly kafka: KafkaCluster;
+  public readonly kafkaChoice: KafkaChoice;
+  /** Amazon MSK (kafkaChoice 'msk'). */
+  public readonly kafka?: KafkaCluster;
+  /** The Strimzi operator (kafkaChoice 'strimzi'); the Kafka itself is a chart in {@link workloads}. */
+  public readonly strimziOperator?: StrimziOperator;
   public readonly images: WorkloadImages;
   public readonly identities: WorkloadIdentities;
   public readonly sparkOperator: SparkOperator;
@@ -59,13 +75,18 @@ export class FlightAnalyticsStack extends Stack {
   public readonly workloads: Workloads;
 
   public constructor(scope: Construct, id: string, props: FlightAnalyticsStackProps) {
-    const { config, imageBuildContexts, ...stackProps } = props;
+    const { config, imageBuildContexts, kafkaChoice = 'msk', ...stackProps } = props;
     super(scope, id, {
       description: `Flight Data Analytics (${config.envName}): flight events -> Kafka -> Spark Structured Streaming -> S3`,
       ...stackProps,
       tags: { Project: PROJECT_TAG_VALUE, Environment: config.envName, ...stackProps.tags },
     });
     this.config = config;
+    this.kafkaChoice = kafkaChoice;
+    const brokerNodeType = config.kafka.brokerInstanceType.replace(/^kafka\./, '');
+
+    // Before anything that logs: every log group in the stack is encrypted with this key.
+    this.logEncryption = new LogEncryption(this, 'LogEncryption');
 
     this.network = new Network(this, 'Network');
 
@@ -77,25 +98,28 @@ export class FlightAnalyticsStack extends Stack {
       vpc: this.network.vpc,
       nodeSubnets: this.network.privateSubnets,
       nodeGroups: config.nodeGroups,
+      ...(kafkaChoice === 'strimzi' ? { kafkaNodes: { instanceType: brokerNodeType, nodesPerZone: config.kafka.brokerCount / 3 } } : {}),
       ...(config.adminRoleArn === undefined ? {} : { adminRoleArn: config.adminRoleArn }),
     });
 
-    this.kafka = new KafkaCluster(this, 'Kafka', {
-      vpc: this.network.vpc,
-      brokerSubnets: this.network.privateSubnets,
-      sizing: config.kafka,
-      clusterName: `flight-analytics-${config.envName}`,
-    });
-    // Managed node groups use the cluster security group, so this admits every pod on every node;
-    // IAM (Pod Identity) then decides what each one may do.
-    this.kafka.allowClientsFrom(this.cluster.clusterSecurityGroup, 'Kafka clients on the EKS nodes');
+    if (kafkaChoice === 'msk') {
+      this.kafka = new KafkaCluster(this, 'Kafka', {
+        vpc: this.network.vpc,
+        brokerSubnets: this.network.privateSubnets,
+        sizing: config.kafka,
+        clusterName: `flight-analytics-${config.envName}`,
+      });
+      // Managed node groups use the cluster security group, so this admits every pod on every node;
+      // IAM (Pod Identity) then decides what each one may do.
+      this.kafka.allowClientsFrom(this.cluster.clusterSecurityGroup, 'Kafka clients on the EKS nodes');
+    }
 
     this.images = new WorkloadImages(this, 'Images', imageBuildContexts);
 
     this.identities = new WorkloadIdentities(this, 'Identities', {
       cluster: this.cluster,
       podIdentityAgent: this.flightCluster.podIdentityAgent,
-      kafka: this.kafka,
+      ...(this.kafka === undefined ? {} : { kafka: this.kafka }),
       topicName: config.topicName,
       sparkConsumerGroup: config.sparkConsumerGroup,
       bucket: this.analyticsBucket.bucket,
@@ -108,9 +132,25 @@ export class FlightAnalyticsStack extends Stack {
     // The operator's controller and webhook are scheduled on the system nodes.
     this.sparkOperator.chart.node.addDependency(this.flightCluster.nodegroups.system);
 
+    if (kafkaChoice === 'strimzi') {
+      this.strimziOperator = new StrimziOperator(this, 'StrimziOperator', { cluster: this.cluster, watchNamespaces: [this.identities.namespace] });
+      this.strimziOperator.chart.node.addDependency(this.flightCluster.nodegroups.system);
+    }
+
     this.workloads = new Workloads(this, 'Workloads', {
       cluster: this.cluster,
-      bootstrapServers: this.kafka.bootstrapBrokersSaslIam,
+      kafka:
+        this.kafka !== undefined
+          ? { kind: 'msk', bootstrapServers: this.kafka.bootstrapBrokersSaslIam }
+          : {
+              kind: 'strimzi',
+              operator: this.strimziOperator!.chart,
+              prerequisites: [...this.flightCluster.kafkaNodegroups, this.flightCluster.ebsCsiDriver!],
+              brokerReplicas: config.kafka.brokerCount,
+              brokerVolumeGiB: config.kafka.brokerVolumeGiB,
+              // A broker node is the EC2 twin of the MSK broker type (kafka.m7g.2xlarge -> m7g.2xlarge).
+              brokerResources: brokerResourcesForNode(mskBrokerType('flightAnalytics.kafka.brokerInstanceType', config.kafka.brokerInstanceType).vcpus),
+            },
       topic: config.topicName,
       sparkConsumerGroup: config.sparkConsumerGroup,
       bucketName: this.analyticsBucket.bucket.bucketName,
@@ -122,6 +162,8 @@ export class FlightAnalyticsStack extends Stack {
       workloadPrerequisites: [...Object.values(this.flightCluster.nodegroups), this.identities],
       sparkOperator: this.sparkOperator.chart,
     });
+    // The operator binds its roles in the workload namespace, so the namespace comes first.
+    this.strimziOperator?.chart.node.addDependency(this.workloads.namespaceManifest);
 
     new CfnOutput(this, 'ClusterName', { description: 'EKS cluster name', value: this.cluster.clusterName });
     new CfnOutput(this, 'KubeconfigCommand', {
@@ -132,11 +174,18 @@ export class FlightAnalyticsStack extends Stack {
       description: 'S3 bucket for Spark checkpoints (checkpoints/), analytics output (analytics/) and quarantined events (quarantine/)',
       value: this.analyticsBucket.bucket.bucketName,
     });
-    new CfnOutput(this, 'KafkaBootstrapBrokers', {
-      description: 'MSK bootstrap servers for SASL/IAM over TLS (port 9098)',
-      value: this.kafka.bootstrapBrokersSaslIam,
-    });
-    new CfnOutput(this, 'KafkaClusterArn', { description: 'MSK cluster ARN', value: this.kafka.clusterArn });
+    if (this.kafka !== undefined) {
+      new CfnOutput(this, 'KafkaBootstrapBrokers', {
+        description: 'MSK bootstrap servers for SASL/IAM over TLS (port 9098)',
+        value: this.kafka.bootstrapBrokersSaslIam,
+      });
+      new CfnOutput(this, 'KafkaClusterArn', { description: 'MSK cluster ARN', value: this.kafka.clusterArn });
+    } else {
+      new CfnOutput(this, 'KafkaBootstrapBrokers', {
+        description: 'Strimzi bootstrap service inside the cluster: TLS with client certificates (KafkaUser secrets)',
+        value: strimziBootstrapServers(),
+      });
+    }
     new CfnOutput(this, 'ProducerImageUri', { description: 'Producer image', value: this.images.producerImageUri });
     new CfnOutput(this, 'SparkJobImageUri', { description: 'Spark job image', value: this.images.sparkJobImageUri });
 
@@ -148,3 +197,4 @@ export class FlightAnalyticsStack extends Stack {
     return this.flightCluster.cluster;
   }
 }
+

@@ -26,7 +26,12 @@ export interface WorkloadIdentitiesProps {
   readonly cluster: eks.ICluster;
   /** The Pod Identity agent; associations are created after it. */
   readonly podIdentityAgent: eks.Addon;
-  readonly kafka: KafkaCluster;
+  /**
+   * The MSK cluster the roles may use through IAM. Without it (Kafka on Strimzi, where clients
+   * authenticate with certificates) the producer gets no AWS role at all and Spark only its bucket.
+   * @default - no Kafka permissions
+   */
+  readonly kafka?: KafkaCluster;
   /** Topic the producer writes and the Spark job reads. */
   readonly topicName: string;
   /** Consumer group of the Spark job (its `kafka.group.id`). */
@@ -48,7 +53,8 @@ export interface WorkloadIdentitiesProps {
  * name and UUID. The roles trust only the EKS Pod Identity service, for this account and cluster.
  */
 export class WorkloadIdentities extends Construct {
-  public readonly producerRole: iam.Role;
+  /** The producer's role; only with MSK (the producer needs AWS for nothing else). */
+  public readonly producerRole?: iam.Role;
   public readonly sparkRole: iam.Role;
   public readonly namespace: string;
   public readonly producerServiceAccount = PRODUCER_SERVICE_ACCOUNT;
@@ -58,9 +64,9 @@ export class WorkloadIdentities extends Construct {
     super(scope, id);
     this.namespace = props.namespace ?? WORKLOAD_NAMESPACE;
     const { kafka } = props;
-    const topicArn = kafka.topicArn(props.topicName);
+    const topicArn = kafka?.topicArn(props.topicName);
 
-    this.producerRole = this.podIdentityRole('ProducerRole', props.cluster, 'Flight event producer: writes the flight-events topic', [
+    this.producerRole = kafka === undefined || topicArn === undefined ? undefined : this.podIdentityRole('ProducerRole', props.cluster, 'Flight event producer: writes the flight-events topic', [
       new iam.PolicyStatement({
         sid: 'ConnectToCluster',
         // WriteDataIdempotently: the producer is idempotent (enable.idempotence), which MSK IAM
@@ -76,22 +82,28 @@ export class WorkloadIdentities extends Construct {
     ]);
 
     const objectArns = SPARK_BUCKET_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
+    const sparkKafkaStatements =
+      kafka === undefined || topicArn === undefined
+        ? []
+        : [
+            new iam.PolicyStatement({
+              sid: 'ConnectToCluster',
+              actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+              resources: [kafka.clusterArn],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ReadFlightEvents',
+              actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+              resources: [topicArn],
+            }),
+            new iam.PolicyStatement({
+              sid: 'UseConsumerGroup',
+              actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+              resources: [kafka.groupArn(props.sparkConsumerGroup)],
+            }),
+          ];
     this.sparkRole = this.podIdentityRole('SparkRole', props.cluster, 'Flight analytics Spark job: reads flight-events, writes the bucket', [
-      new iam.PolicyStatement({
-        sid: 'ConnectToCluster',
-        actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
-        resources: [kafka.clusterArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadFlightEvents',
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-        resources: [topicArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseConsumerGroup',
-        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        resources: [kafka.groupArn(props.sparkConsumerGroup)],
-      }),
+      ...sparkKafkaStatements,
       new iam.PolicyStatement({
         sid: 'ListJobPrefixes',
         actions: ['s3:ListBucket'],
@@ -106,10 +118,11 @@ export class WorkloadIdentities extends Construct {
       }),
     ]);
 
-    for (const [associationId, serviceAccount, role] of [
-      ['ProducerAssociation', PRODUCER_SERVICE_ACCOUNT, this.producerRole],
+    const associations: [string, string, iam.Role][] = [
+      ...(this.producerRole === undefined ? [] : [['ProducerAssociation', PRODUCER_SERVICE_ACCOUNT, this.producerRole] as [string, string, iam.Role]]),
       ['SparkAssociation', SPARK_SERVICE_ACCOUNT, this.sparkRole],
-    ] as const) {
+    ];
+    for (const [associationId, serviceAccount, role] of associations) {
       const association = new eks.CfnPodIdentityAssociation(this, associationId, {
         clusterName: props.cluster.clusterName,
         namespace: this.namespace,

@@ -10,22 +10,15 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { KafkaSizing } from './config.ts';
+import { KAFKA_SERVER_PROPERTIES } from './kafka-settings.ts';
 import { AVAILABILITY_ZONE_COUNT } from './network.ts';
 import { versions } from './versions.ts';
 
 /** Port of the brokers' SASL/IAM over TLS listener inside the VPC. */
 export const MSK_SASL_IAM_PORT = 9098;
 
-/**
- * Broker settings that differ from MSK's defaults. Topics are created on purpose (by the producer,
- * with the partition count it is sized for), never by a typo; every write is on three brokers and
- * acknowledged by two, so one broker or AZ can go while acks=all producers keep writing.
- */
-export const KAFKA_SERVER_PROPERTIES: Readonly<Record<string, string>> = {
-  'auto.create.topics.enable': 'false',
-  'default.replication.factor': '3',
-  'min.insync.replicas': '2',
-};
+/** Broker settings that differ from Kafka's defaults (shared with Strimzi, see lib/kafka-settings.ts). */
+export { KAFKA_SERVER_PROPERTIES };
 
 /** Properties of a {@link KafkaCluster}. */
 export interface KafkaClusterProps {

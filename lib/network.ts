@@ -87,12 +87,14 @@ export class Network extends Construct {
   }
 
   /**
-   * With a region known at synth, CDK looks up its AZ names and takes three. An environment-agnostic
-   * stack would get only two (CDK's default for `Fn::GetAZs`), and MSK needs three, so there the
-   * first three AZs of the deployment region are picked at deploy time.
+   * With account and region known at synth, CDK looks up the region's AZ names and takes three.
+   * Otherwise it would get only two (CDK's default when it cannot look them up, which is also the case
+   * when the CLI knows a default region but no account), and MSK and the Kafka node groups need
+   * three, so there the first three AZs of the deployment region are picked at deploy time.
    */
   private availabilityZonesOrCount(): { availabilityZones: string[] } | { maxAzs: number } {
-    if (!Token.isUnresolved(Stack.of(this).region)) {
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region) && !Token.isUnresolved(stack.account)) {
       return { maxAzs: AVAILABILITY_ZONE_COUNT };
     }
     return { availabilityZones: Array.from({ length: AVAILABILITY_ZONE_COUNT }, (_, index) => Fn.select(index, Fn.getAzs())) };

@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DEFAULT_QUARANTINE_EXPIRATION_DAYS } from './config.ts';
+import { acknowledgeCheckovFindings } from './nag-acknowledgements.ts';
 
 /** Properties of an {@link AnalyticsBucket}. */
 export interface AnalyticsBucketProps {
@@ -120,6 +121,24 @@ export class AnalyticsBucket extends Construct {
         },
       ],
     });
+
+    acknowledgeCheckovFindings(this.bucket, 'AWS::S3::Bucket', [
+      {
+        id: 'CKV_AWS_21',
+        reason:
+          'Versioning is off on purpose: Spark rewrites and deletes checkpoint files every micro-batch, so versions would pile up as storage and slow its listings, and the contents can be rebuilt from Kafka (see the class comment).',
+      },
+    ]);
+    acknowledgeCheckovFindings(this.accessLogsBucket, 'AWS::S3::Bucket', [
+      {
+        id: 'CKV_AWS_21',
+        reason: 'Access logs are written once by S3 and expire by a lifecycle rule; nothing overwrites them, so versions would only add cost.',
+      },
+      {
+        id: 'CKV_AWS_18',
+        reason: 'This is the bucket that receives the analytics bucket\'s access logs; logging it as well would need a third bucket, whose own logs would raise the same finding.',
+      },
+    ]);
   }
 }
 

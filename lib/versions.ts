@@ -23,6 +23,12 @@ export interface Versions {
   readonly cdk8sPlusPackage: string;
   /** kubeflow spark-operator Helm chart version. */
   readonly sparkOperatorChart: string;
+  /**
+   * Strimzi operator Helm chart version (`-c kafka=strimzi`). 1.0.x is the newest line that still runs
+   * `kafka` (4.1.x; Strimzi 1.1 dropped it) and the first with only the `kafka.strimzi.io/v1` API.
+   * The CRDs vendored in k8s/imports/crds/strimzi-<version>-*.yaml are this version's.
+   */
+  readonly strimziChart: string;
   /** Node.js release the producer runs on, locally and in its image. */
   readonly node: string;
   /** Python minor version for the Spark job. */

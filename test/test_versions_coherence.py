@@ -130,3 +130,11 @@ def test_kubernetes_packages_follow_the_kubernetes_version():
     # cdk8s-plus-N targets Kubernetes 1.N; 34 is the newest published, so it may trail the cluster.
     plus_minor = int(V["cdk8sPlusPackage"].rsplit("-", 1)[1])
     assert plus_minor <= int(minor)
+
+
+def test_vendored_strimzi_crds_are_the_pinned_chart_version():
+    # k8s/imports/kafka.strimzi.io.ts is generated from these CRDs; a chart upgrade must bring new ones.
+    crds = sorted(p.name for p in (PROJECT_ROOT / "k8s" / "imports" / "crds").glob("strimzi-*.yaml"))
+    assert crds, "no vendored Strimzi CRDs in k8s/imports/crds"
+    wrong = [name for name in crds if not name.startswith(f"strimzi-{V['strimziChart']}-")]
+    assert wrong == [], f"CRDs {wrong} are not from Strimzi {V['strimziChart']} (versions.json strimziChart)"

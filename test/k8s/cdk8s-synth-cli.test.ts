@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../lib/fixtures.ts';
@@ -30,6 +31,32 @@ describe('npx cdk8s synth', () => {
       expect(statSync(producerManifest).mtimeMs).toBeGreaterThanOrEqual(startedAtMs - 1_000);
       expect(readFileSync(producerManifest, 'utf8')).toContain('kind: StatefulSet');
       expect(readFileSync(join(outdir, '0003-flight-analytics.k8s.yaml'), 'utf8')).toContain('kind: SparkApplication');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'with KAFKA=strimzi, writes the Strimzi Kafka chart instead of the topic Job and points the workloads at it',
+    async () => {
+      const outdir = mkdtempSync(join(tmpdir(), 'cdk8s-strimzi-'));
+      try {
+        const result = await runNpx(['cdk8s', 'synth', '--output', outdir], credentialFreeEnv({ CDK8S_CHECK_UPGRADE: 'false', KAFKA: 'strimzi' }));
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(readdirSync(outdir).filter((name) => name.endsWith('.k8s.yaml')).sort()).toStrictEqual([
+          '0000-flight-analytics-namespace.k8s.yaml',
+          '0001-flight-kafka.k8s.yaml',
+          '0002-flight-producer.k8s.yaml',
+          '0003-flight-analytics.k8s.yaml',
+        ]);
+        const kafka = readFileSync(join(outdir, '0001-flight-kafka.k8s.yaml'), 'utf8');
+        expect(kafka).toContain('kind: KafkaNodePool');
+        expect(kafka).toContain('kind: KafkaTopic');
+        for (const file of ['0002-flight-producer.k8s.yaml', '0003-flight-analytics.k8s.yaml']) {
+          expect(readFileSync(join(outdir, file), 'utf8')).toContain('flight-kafka-kafka-bootstrap.flight-analytics.svc:9093');
+        }
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
     },
     CLI_TIMEOUT_MS,
   );

@@ -76,3 +76,18 @@ export function podSpecs(manifests: Manifest[]): PodSpecAt[] {
 function allContainers(spec: Manifest): Manifest[] {
   return [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])];
 }
+
+/**
+ * The API server prunes fields a structural schema does not declare, so a misspelt field would be
+ * dropped without a word. For the test, every object schema that declares its properties rejects
+ * others (unless it says x-kubernetes-preserve-unknown-fields).
+ */
+export function withoutUnknownFields(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(withoutUnknownFields);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: any = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withoutUnknownFields(value)]));
+  if (copy.properties && copy.additionalProperties === undefined && !copy['x-kubernetes-preserve-unknown-fields']) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}

@@ -15,7 +15,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { versions } from '../../lib/versions.ts';
 import { projectRoot } from '../lib/fixtures.ts';
-import { appCharts, manifestsOf, manifestOfKind } from './fixtures.ts';
+import { appCharts, manifestsOf, manifestOfKind, withoutUnknownFields } from './fixtures.ts';
 
 const run = promisify(execFile);
 const KUBERNETES_VALIDATE = join(projectRoot, '.venv', 'bin', 'kubernetes-validate');
@@ -106,18 +106,3 @@ describe('Kubernetes schemas', () => {
     expect(readFileSync(CRD_FILE, 'utf8')).toContain('name: sparkapplications.sparkoperator.k8s.io');
   });
 });
-
-/**
- * The API server prunes fields a structural schema does not declare, so a misspelt field would be
- * dropped without a word. For the test, every object schema that declares its properties rejects
- * others (unless it says x-kubernetes-preserve-unknown-fields).
- */
-function withoutUnknownFields(schema: any): any {
-  if (Array.isArray(schema)) return schema.map(withoutUnknownFields);
-  if (typeof schema !== 'object' || schema === null) return schema;
-  const copy: any = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withoutUnknownFields(value)]));
-  if (copy.properties && copy.additionalProperties === undefined && !copy['x-kubernetes-preserve-unknown-fields']) {
-    copy.additionalProperties = false;
-  }
-  return copy;
-}

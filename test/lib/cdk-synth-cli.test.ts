@@ -43,4 +43,19 @@ describe('npx cdk synth', () => {
     },
     CLI_TIMEOUT_MS,
   );
+
+  it(
+    'fails naming the `kafka` context key when it is neither msk nor strimzi',
+    async () => {
+      const outdir = mkdtempSync(join(tmpdir(), 'cdk-invalid-kafka-'));
+      const result = await runNpx(['cdk', 'synth', '--quiet', '--output', outdir, '-c', 'kafka=kafak'], credentialFreeEnv()).finally(() =>
+        rmSync(outdir, { recursive: true, force: true }),
+      );
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain('kafka: expected "msk" (Amazon MSK, the default) or "strimzi"');
+      expect(result.stderr).toContain('got "kafak" (a string)');
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    },
+    CLI_TIMEOUT_MS,
+  );
 });

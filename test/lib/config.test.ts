@@ -4,6 +4,7 @@ import {
   DEFAULT_SPARK_CONSUMER_GROUP,
   DEFAULT_TOPIC_NAME,
   parseFlightAnalyticsConfig,
+  parseKafkaChoice,
   plannedSizing,
 } from '../../lib/config.ts';
 import { projectContext } from './fixtures.ts';
@@ -132,5 +133,27 @@ describe('parseFlightAnalyticsConfig', () => {
     // GIVEN an otherwise valid configuration with one bad nested value
     // WHEN it is parsed THEN the error names the full key path
     expect(() => parseFlightAnalyticsConfig({ ...valid, ...override })).toThrow(message);
+  });
+});
+
+describe('parseKafkaChoice (the `kafka` context key)', () => {
+  it('defaults to msk and accepts msk and strimzi', () => {
+    expect(parseKafkaChoice(undefined)).toBe('msk');
+    expect(parseKafkaChoice('msk')).toBe('msk');
+    expect(parseKafkaChoice('strimzi')).toBe('strimzi');
+  });
+
+  it.each([
+    ['kafak', '"kafak" (a string)'],
+    ['MSK', '"MSK" (a string)'],
+    [3, '3'],
+  ])('throws naming the key and the value for %j', (raw, shown) => {
+    expect(() => parseKafkaChoice(raw)).toThrow(
+      `kafka: expected "msk" (Amazon MSK, the default) or "strimzi" (Kafka on the EKS nodes with the Strimzi operator), got ${shown}. Set it with -c kafka=strimzi`,
+    );
+  });
+
+  it('is msk in cdk.json', () => {
+    expect(parseKafkaChoice(projectContext()['kafka'])).toBe('msk');
   });
 });

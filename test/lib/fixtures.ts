@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type FlightAnalyticsConfig, parseFlightAnalyticsConfig } from '../../lib/config.ts';
+import { type FlightAnalyticsConfig, type KafkaChoice, parseFlightAnalyticsConfig } from '../../lib/config.ts';
 import { FlightAnalyticsStack } from '../../lib/flight-analytics-stack.ts';
 
 /** Absolute path of the project root (where cdk.json and cdk8s.yaml live). */
@@ -60,24 +60,30 @@ export interface SynthesizedProject {
   readonly templateJson: string;
 }
 
-let synthesized: SynthesizedProject | undefined;
+/** Where the synthesised project's Kafka runs (`-c kafka=...`). */
+export type KafkaChoiceForTest = KafkaChoice;
+
+const synthesized = new Map<KafkaChoice, SynthesizedProject>();
 
 /**
- * The whole stack, synthesised once per test file with cdk.json's context and a configuration that
+ * The whole stack (Kafka on MSK unless told otherwise), synthesised once per test file and Kafka choice with cdk.json's context and a configuration that
  * differs from the defaults where a test needs to see the value come through (envName "qa",
  * 14-day quarantine, an admin role).
  */
-export function synthesizedProject(): SynthesizedProject {
-  if (synthesized === undefined) {
+export function synthesizedProject(kafkaChoice: KafkaChoice = 'msk'): SynthesizedProject {
+  let project = synthesized.get(kafkaChoice);
+  if (project === undefined) {
     const app = projectApp();
     const stack = new FlightAnalyticsStack(app, 'FlightAnalytics-test', {
       config: projectConfig({ envName: 'qa', quarantineExpirationDays: 14, adminRoleArn: TEST_ADMIN_ROLE_ARN }),
+      kafkaChoice,
       imageBuildContexts: stubImageBuildContexts(),
     });
     const template = Template.fromStack(stack);
-    synthesized = { app, stack, template, templateJson: JSON.stringify(template.toJSON(), undefined, 1) };
+    project = { app, stack, template, templateJson: JSON.stringify(template.toJSON(), undefined, 1) };
+    synthesized.set(kafkaChoice, project);
   }
-  return synthesized;
+  return project;
 }
 
 /** Replaces content hashes (asset keys, image tags) so snapshots do not change with every source edit. */

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_TAG_VALUE } from '../../lib/flight-analytics-stack.ts';
 import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../../lib/identities.ts';
 import { versions } from '../../lib/versions.ts';
@@ -20,6 +20,11 @@ function analyticsBucketLogicalId(template: Template): string {
 }
 
 describe('FlightAnalyticsStack: storage', () => {
+  // One synthesis for the whole file; it takes longer than a test's timeout on a busy machine.
+  beforeAll(() => {
+    synthesizedProject();
+  });
+
   it('creates exactly the analytics bucket and its access-log bucket, both retained on delete', () => {
     // GIVEN the project configuration WHEN the stack is synthesised
     const { template } = synthesizedProject();

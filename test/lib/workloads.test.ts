@@ -1,6 +1,6 @@
 import { CfnResource } from 'aws-cdk-lib';
 import type { KubernetesManifest } from 'aws-cdk-lib/aws-eks-v2';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizedProject } from './fixtures.ts';
 
 /** Lambda payload limit of the kubectl provider (aws-cdk #19165). */
@@ -25,13 +25,18 @@ function chartManifests(): Record<'Namespace' | 'TopicJob' | 'Producers' | 'Spar
   const { workloads } = stack;
   return {
     Namespace: find(workloads.namespaceManifest),
-    TopicJob: find(workloads.topicManifest),
+    TopicJob: find(workloads.topicManifest!),
     Producers: find(workloads.producerManifest),
     SparkJob: find(workloads.sparkJobManifest),
   };
 }
 
 describe('Workloads (the k8s/ charts embedded with addCdk8sChart)', () => {
+  // One synthesis for the whole file; it takes longer than a test's timeout on a busy machine.
+  beforeAll(() => {
+    synthesizedProject();
+  });
+
   it('applies the namespace, topic Job, producer fleet and SparkApplication to the cluster', () => {
     // GIVEN the synthesised stack / WHEN the chart manifests are read / THEN each chart has its kinds
     const manifests = chartManifests();
@@ -48,7 +53,7 @@ describe('Workloads (the k8s/ charts embedded with addCdk8sChart)', () => {
     const producer = JSON.stringify(manifests.Producers[1].Properties.Manifest);
     const spark = JSON.stringify(manifests.SparkJob[1].Properties.Manifest);
     // The brokers come from the custom resource that reads them; the images from the assets.
-    expect(producer).toContain(stack.getLogicalId(stack.kafka.node.findChild('BootstrapBrokers').node.defaultChild as never));
+    expect(producer).toContain(stack.getLogicalId(stack.kafka!.node.findChild('BootstrapBrokers').node.defaultChild as never));
     expect(spark).toContain(stack.config.sparkConsumerGroup);
     expect(spark).toContain('AnalyticsBucket');
     expect(producer).toMatch(/dkr\.ecr/);
