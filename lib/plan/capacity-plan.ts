@@ -31,7 +31,7 @@ export interface CapacityPlanInput {
    * @default 1.5
    */
   readonly headroom?: number;
-  /** Sustained events/s one producer pod sends (acks=all), from bench/results/producer-*.json. @default 40000 */
+  /** Sustained events/s one producer pod sends (acks=all), from bench/results/producer.json (else the newest dated producer-*.json). @default 40000 */
   readonly producerEventsPerSecondPerPod?: number;
   /** Events/s one Spark executor core processes end to end, from bench/results/spark-*.json. @default 4000 */
   readonly sparkEventsPerSecondPerCore?: number;

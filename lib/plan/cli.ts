@@ -4,7 +4,7 @@
  * Options (all optional):
  *   --rate N[/h|/s]          target event rate; a bare number is per hour (default 1.2e9/h)
  *   --headroom X             multiplier the fleets are sized for (default 1.5)
- *   --producer-rate N        events/s per producer pod (default: bench/results/producer-*.json, else 40000)
+ *   --producer-rate N        events/s per producer pod (default: bench/results/producer.json, else 40000)
  *   --spark-rate N           events/s per Spark executor core (default: bench/results/spark-*.json, else 4000)
  *   --event-bytes N          mean event size in bytes (default 610)
  *   --retention-hours N      Kafka retention (default 24)
@@ -60,7 +60,7 @@ export function main(argv: readonly string[]): string {
   const producerRate = numberFlag('producer-rate', values['producer-rate']);
   const sparkRate = numberFlag('spark-rate', values['spark-rate']);
   sources.push(
-    `producer ev/s per pod: ${producerRate !== undefined ? '--producer-rate' : (bench.producerEventsPerSecondPerPod?.source ?? 'documented default (no bench/results/producer-*.json)')}`,
+    `producer ev/s per pod: ${producerRate !== undefined ? '--producer-rate' : (bench.producerEventsPerSecondPerPod?.source ?? 'documented default (no bench/results/producer.json)')}`,
     `event bytes:           ${values['event-bytes'] !== undefined ? '--event-bytes' : (bench.averageEventBytes?.source ?? 'documented default (610, measured JSON)')}`,
     `spark ev/s per core:   ${sparkRate !== undefined ? '--spark-rate' : (bench.sparkEventsPerSecondPerCore?.source ?? 'documented default (no bench/results/spark-*.json)')}`,
   );

@@ -125,6 +125,9 @@ Options (environment variable in brackets; a flag wins over the environment):
   --log-format text|json             text lines, or pino JSON lines on stderr [PRODUCER_LOG_FORMAT] (default text)
   --security MODE                    plaintext|tls|msk-iam (TLS + SASL OAUTHBEARER signed for MSK IAM) [PRODUCER_SECURITY] (default plaintext)
   --tls-ca-file PATH                 PEM CA bundle to trust for tls/msk-iam [PRODUCER_TLS_CA_FILE] (default: system roots)
+  --tls-cert-file PATH               tls only: PEM client certificate for mutual TLS, e.g. a Strimzi KafkaUser's user.crt
+                                     [PRODUCER_TLS_CERT_FILE]; needs --tls-key-file
+  --tls-key-file PATH                tls only: PEM private key of --tls-cert-file [PRODUCER_TLS_KEY_FILE]
   --aws-region REGION                region of the MSK cluster, for msk-iam [PRODUCER_AWS_REGION, else AWS_REGION]
   --partitions N                     topics only: partitions of the new topic [PRODUCER_PARTITIONS] (default 6)
   --replication-factor N             topics only: replicas per partition [PRODUCER_REPLICATION_FACTOR] (default 1; 3 on MSK)
@@ -228,6 +231,8 @@ export const OPTION_SCHEMAS = {
   'log-format': enumSchema(LOG_FORMATS as unknown as [LogFormat, ...LogFormat[]]),
   security: enumSchema(SECURITY_MODES as unknown as [(typeof SECURITY_MODES)[number], ...(typeof SECURITY_MODES)[number][]]),
   'tls-ca-file': patternSchema(/\S/, 'a readable PEM file'),
+  'tls-cert-file': patternSchema(/\S/, 'a readable PEM file'),
+  'tls-key-file': patternSchema(/\S/, 'a readable PEM file'),
   'aws-region': patternSchema(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1'),
   partitions: integerSchema(1, 100_000),
   'replication-factor': integerSchema(1, 32_767),
@@ -415,19 +420,33 @@ function securityOption(
 ): SecurityOptions {
   const mode = get('security', 'plaintext' as const);
   const caRaw = read('tls-ca-file');
+  const certRaw = read('tls-cert-file');
+  const keyRaw = read('tls-key-file');
   const regionRaw = read('aws-region') ?? (env['AWS_REGION'] ? { text: env['AWS_REGION'], source: '--aws-region (from AWS_REGION)' } : undefined);
   if (caRaw !== undefined && mode === 'plaintext') fail(caRaw, 'no CA file with --security plaintext (use tls or msk-iam)');
-  const tlsCaFile = get('tls-ca-file', undefined, caRaw);
-  if (caRaw !== undefined && tlsCaFile !== undefined) {
-    try {
-      readable(tlsCaFile);
-    } catch (error) {
-      fail(caRaw, `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
+  // A client certificate is mutual TLS (e.g. Strimzi's tls listener); MSK IAM authenticates with tokens instead.
+  for (const raw of [certRaw, keyRaw]) {
+    if (raw !== undefined && mode !== 'tls') fail(raw, `no client certificate or key with --security ${mode} (only tls uses them)`);
   }
+  if (certRaw !== undefined && keyRaw === undefined) fail(certRaw, 'a client certificate together with --tls-key-file (its private key)');
+  if (keyRaw !== undefined && certRaw === undefined) fail(keyRaw, 'a private key together with --tls-cert-file (its certificate)');
+  const readablePem = (name: 'tls-ca-file' | 'tls-cert-file' | 'tls-key-file', raw: RawValue | undefined): string | undefined => {
+    const path = get(name, undefined, raw);
+    if (raw !== undefined && path !== undefined) {
+      try {
+        readable(path);
+      } catch (error) {
+        fail(raw, `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+    }
+    return path;
+  };
+  const tlsCaFile = readablePem('tls-ca-file', caRaw);
+  const tlsCertFile = readablePem('tls-cert-file', certRaw);
+  const tlsKeyFile = readablePem('tls-key-file', keyRaw);
   const awsRegion = get('aws-region', undefined, regionRaw);
   if (mode === 'msk-iam' && awsRegion === undefined) {
     throw new ConfigError('--security msk-iam: expected --aws-region (or AWS_REGION) naming the MSK cluster\'s region, got none', '--aws-region');
   }
-  return { mode, tlsCaFile, awsRegion };
+  return { mode, tlsCaFile, tlsCertFile, tlsKeyFile, awsRegion };
 }

@@ -16,6 +16,9 @@ export interface SecurityOptions {
   readonly mode: SecurityMode;
   /** PEM file of the CA to trust instead of Node's bundled roots (tls and msk-iam); undefined = system roots. */
   readonly tlsCaFile?: string | undefined;
+  /** PEM client certificate and its key for mutual TLS (tls only, e.g. a Strimzi KafkaUser); both or neither. */
+  readonly tlsCertFile?: string | undefined;
+  readonly tlsKeyFile?: string | undefined;
   /** AWS region the MSK cluster is in; required for msk-iam (signs the token for kafka-cluster:Connect). */
   readonly awsRegion?: string | undefined;
 }
@@ -29,7 +32,10 @@ const defaultSigner: MskTokenSigner = (region) => generateAuthToken({ region });
 export function connectionSecurity(options: SecurityOptions | undefined, signer: MskTokenSigner = defaultSigner): Pick<ConnectionOptions, 'tls' | 'sasl'> {
   if (options === undefined || options.mode === 'plaintext') return {};
   const tls = options.tlsCaFile === undefined ? {} : { ca: readFileSync(options.tlsCaFile, 'utf8') };
-  if (options.mode === 'tls') return { tls };
+  if (options.mode === 'tls') {
+    if (options.tlsCertFile === undefined || options.tlsKeyFile === undefined) return { tls };
+    return { tls: { ...tls, cert: readFileSync(options.tlsCertFile, 'utf8'), key: readFileSync(options.tlsKeyFile, 'utf8') } };
+  }
   const region = options.awsRegion;
   if (region === undefined || region === '') {
     throw new Error('security msk-iam needs an AWS region (--aws-region or AWS_REGION) to sign its tokens');

@@ -159,14 +159,6 @@ def test_the_broker_was_killed_mid_run(broker_fault_run):
     assert 0 < counts["records_at_restart"] < EVENT_COUNT
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="producer defect (found by this test, intermittent): producer/src/kafka-sender.ts gives up after "
-    "retries=5 x retryDelay=500 ms (~3 s), shorter than Kafka's failover to a new leader after a broker dies "
-    "(the controller fences it after broker.session.timeout.ms=9 s); the run then exits 1 with "
-    "'produce failed 6 times (... ECONNREFUSED)'. Fix: a time-based delivery budget >= 30 s (the Java "
-    "client's delivery.timeout.ms is 120 s) with metadata refresh between retries. See docs/topology.md.",
-)
 def test_the_producer_survives_the_broker_kill_and_acknowledges_every_event(broker_fault_run):
     counts = broker_fault_run["counts"]
     assert counts["producer_exit_code"] == 0, broker_fault_run["producer_stderr"]

@@ -51,7 +51,7 @@ describe('parseProducerConfig', () => {
       metricsPort: 0,
       metricsHost: '127.0.0.1',
       logFormat: 'text',
-      security: { mode: 'plaintext', tlsCaFile: undefined, awsRegion: undefined },
+      security: { mode: 'plaintext', tlsCaFile: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, awsRegion: undefined },
     });
   });
 
@@ -190,7 +190,7 @@ describe('parseProducerConfig', () => {
       partitions: 6,
       replicationFactor: 1,
       topicConfigs: {},
-      security: { mode: 'plaintext', tlsCaFile: undefined, awsRegion: undefined },
+      security: { mode: 'plaintext', tlsCaFile: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, awsRegion: undefined },
     });
     expect(
       parse(['topics', '--topic', 'f', '--partitions', '48', '--replication-factor', '3', '--topic-config', 'retention.ms=86400000,min.insync.replicas=2']),
@@ -205,7 +205,7 @@ describe('parseProducerConfig', () => {
 
   it('rejects a bad value of every option, from the command line and from its environment variable', () => {
     // GIVEN each option with a value no schema accepts (for "out", only blank is wrong)
-    const options = Object.keys(OPTION_SCHEMAS).filter((name) => !['out', 'tls-ca-file'].includes(name));
+    const options = Object.keys(OPTION_SCHEMAS).filter((name) => !['out', 'tls-ca-file', 'tls-cert-file', 'tls-key-file'].includes(name));
     expect(options.length).toBeGreaterThan(20);
     for (const name of options) {
       const verb = ['partitions', 'replication-factor', 'topic-config'].includes(name) ? 'topics' : 'produce';
@@ -235,7 +235,7 @@ describe('parseProducerConfig', () => {
     expect(error.message).toBe('--tls-ca-file: expected a readable PEM file (ENOENT), got "/nope/ca.pem"');
     // and a readable one passes through
     const config = parseProducerConfig(['produce', '--security', 'tls', '--tls-ca-file', '/ok/ca.pem'], {}, NOW_MS, () => {}) as ProduceConfig;
-    expect(config.security).toStrictEqual({ mode: 'tls', tlsCaFile: '/ok/ca.pem', awsRegion: undefined });
+    expect(config.security).toStrictEqual({ mode: 'tls', tlsCaFile: '/ok/ca.pem', tlsCertFile: undefined, tlsKeyFile: undefined, awsRegion: undefined });
   });
 
   it('exits 2 from the CLI with the message on stderr for bad values, before touching Kafka', () => {

@@ -12,7 +12,7 @@ function produceConfig(args: string[], env: Record<string, string> = {}): Produc
 describe('Kafka connection security', () => {
   it('uses PLAINTEXT by default: no tls, no sasl', () => {
     const config = produceConfig([]);
-    expect(config.security).toStrictEqual({ mode: 'plaintext', tlsCaFile: undefined, awsRegion: undefined });
+    expect(config.security).toStrictEqual({ mode: 'plaintext', tlsCaFile: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, awsRegion: undefined });
     expect(connectionSecurity(config.security)).toStrictEqual({});
   });
 
@@ -29,6 +29,49 @@ describe('Kafka connection security', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('presents a client certificate and key for mutual TLS (Strimzi KafkaUser) from the environment', async () => {
+    // GIVEN a CA, a certificate and a key, named by the variables the Strimzi producer chart sets
+    const dir = await mkdtemp(join(tmpdir(), 'producer-mtls-'));
+    const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'user.crt'), key: join(dir, 'user.key') };
+    await writeFile(files.ca, 'CA PEM');
+    await writeFile(files.cert, 'CERT PEM');
+    await writeFile(files.key, 'KEY PEM');
+    try {
+      // WHEN configured for tls through PRODUCER_* variables
+      const config = produceConfig([], {
+        PRODUCER_SECURITY: 'tls',
+        PRODUCER_TLS_CA_FILE: files.ca,
+        PRODUCER_TLS_CERT_FILE: files.cert,
+        PRODUCER_TLS_KEY_FILE: files.key,
+      });
+      // THEN the client's TLS options carry all three, and there is no SASL
+      expect(connectionSecurity(config.security)).toStrictEqual({ tls: { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a certificate without its key, a key without its certificate, and either one outside tls', () => {
+    const messageOf = (args: string[]): string => {
+      try {
+        parseProducerConfig(['produce', ...args], {}, 0, () => {});
+      } catch (error) {
+        if (error instanceof ConfigError) return error.message;
+        throw error;
+      }
+      throw new Error(`no error for ${args.join(' ')}`);
+    };
+    expect(messageOf(['--security', 'tls', '--tls-cert-file', '/c.pem'])).toBe(
+      '--tls-cert-file: expected a client certificate together with --tls-key-file (its private key), got "/c.pem"',
+    );
+    expect(messageOf(['--security', 'tls', '--tls-key-file', '/k.pem'])).toBe(
+      '--tls-key-file: expected a private key together with --tls-cert-file (its certificate), got "/k.pem"',
+    );
+    expect(messageOf(['--security', 'msk-iam', '--aws-region', 'eu-west-1', '--tls-cert-file', '/c.pem', '--tls-key-file', '/k.pem'])).toBe(
+      '--tls-cert-file: expected no client certificate or key with --security msk-iam (only tls uses them), got "/c.pem"',
+    );
   });
 
   it('wires MSK IAM as TLS + SASL OAUTHBEARER with a token signed for the configured region on every connection', async () => {
