@@ -1,11 +1,16 @@
 """BASELINE, not our job: the seed's PySpark job shape, for bench.spark_bench to compare against.
 
 Kafka -> from_json with the same explicit schema -> per-airline 1-minute windowed count -> Parquet,
-trigger(availableNow=True). No validation, no quarantine, no de-duplication, one query. A malformed
-record here silently becomes a row of nulls; that is the behaviour our job exists to fix.
+trigger(availableNow=True). No validation, no quarantine, no de-duplication, one query, and Spark's
+default settings (200 shuffle partitions, the default HDFS-backed state store, default codegen
+limits): the issue asks for a "naive seed-style job (from_json + groupBy, default settings)".
+What it shares with our job's local run is only what any job needs to run here, so the two differ
+in the job and its tuning, not in the machine: the same local[2] master, the same connector jars,
+loopback binding and the same driver heap (NAIVE_CONF). A malformed record here silently becomes a
+row of nulls; that is the behaviour our job exists to fix.
 
     python -m bench.spark_naive_job BOOTSTRAP TOPIC OUTPUT_DIR CHECKPOINT_DIR
-prints  NAIVE_RESULT {"input_rows":N,"elapsed_s":X,"events_per_sec":Y}
+prints  NAIVE_RESULT {"input_rows":N,"elapsed_s":X,"events_per_sec":Y,"batches":B}
 """
 from __future__ import annotations
 
@@ -18,10 +23,20 @@ from pyspark.sql import functions as F
 from flight_analytics.schema import load_flight_event_schema
 from local.spark_runtime import local_session
 
+SPARK_DEFAULT_SHUFFLE_PARTITIONS = "200"
+NAIVE_CONF = {
+    # local_session's DEFAULT_CONF tunes shuffle partitions for this machine; the baseline keeps
+    # Spark's own default instead. Everything else it inherits is about running here, not tuning.
+    "spark.sql.shuffle.partitions": SPARK_DEFAULT_SHUFFLE_PARTITIONS,
+}
+
 
 def main(argv: list[str]) -> int:
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
     bootstrap, topic, output_dir, checkpoint_dir = argv
-    spark = local_session("naive-baseline")  # the same local[2] session settings as our job's local run
+    spark = local_session("naive-baseline", extra_conf=NAIVE_CONF)
     events = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", bootstrap)
@@ -38,16 +53,22 @@ def main(argv: list[str]) -> int:
     )
     started = time.monotonic()
     query = (
-        counts.writeStream.format("parquet").outputMode("append")
+        counts.writeStream.queryName("naive_baseline").format("parquet").outputMode("append")
         .option("path", output_dir).option("checkpointLocation", checkpoint_dir)
         .trigger(availableNow=True).start()
     )
     query.awaitTermination()
     elapsed_s = time.monotonic() - started
-    input_rows = sum(p["numInputRows"] for p in query.recentProgress)
+    if query.exception() is not None:
+        print(f"naive baseline: query failed: {query.exception()}", file=sys.stderr)
+        spark.stop()
+        return 1
+    progress = query.recentProgress
+    input_rows = sum(p["numInputRows"] for p in progress)
     spark.stop()
     print("NAIVE_RESULT " + json.dumps({"input_rows": input_rows, "elapsed_s": round(elapsed_s, 3),
-                                         "events_per_sec": round(input_rows / elapsed_s, 1)}), flush=True)
+                                         "events_per_sec": round(input_rows / elapsed_s, 1),
+                                         "batches": len(progress)}), flush=True)
     return 0
 
 
