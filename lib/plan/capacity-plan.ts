@@ -33,7 +33,7 @@ export interface CapacityPlanInput {
   readonly headroom?: number;
   /** Sustained events/s one producer pod sends (acks=all), from bench/results/producer.json (else the newest dated producer-*.json). @default 40000 */
   readonly producerEventsPerSecondPerPod?: number;
-  /** Events/s one Spark executor core processes end to end, from bench/results/spark-*.json. @default 4000 */
+  /** Events/s one Spark executor core processes end to end, from bench/results/spark.json (else the newest dated spark-*.json). @default 4000 */
   readonly sparkEventsPerSecondPerCore?: number;
   /** Mean serialized event size on the wire, bytes (JSON, measured ~610). @default 610 */
   readonly averageEventBytes?: number;
