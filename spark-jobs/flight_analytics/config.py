@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 _TRIGGER = re.compile(r"^(available-now|processing-time:(\d+)s)$")
 _DURATION = re.compile(r"^\d+ (second|minute|hour|day)s?$")
+_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class JobConfig:
     master: str | None = None
     timeout_s: float | None = None
     kafka_options: dict[str, str] = field(default_factory=dict)
+    output_topic: str | None = None
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     @property
     def processing_time_s(self) -> int | None:
@@ -41,20 +45,23 @@ _OPTIONS = {
     "--topic": ("FLIGHT_KAFKA_TOPIC", "Kafka topic of flight events"),
     "--starting-offsets": ("FLIGHT_STARTING_OFFSETS", "earliest | latest (first run only; later runs resume from the checkpoint)"),
     "--max-offsets-per-trigger": ("FLIGHT_MAX_OFFSETS_PER_TRIGGER", "records per micro-batch, integer > 0 (default: no cap)"),
-    "--output-dir": ("FLIGHT_OUTPUT_DIR", "where events/, quarantine/ and airline_minute/ are written (path or s3a:// URI)"),
+    "--output-dir": ("FLIGHT_OUTPUT_DIR", "where events/, quarantine/, the window folders and flight_positions/ are written (path or s3a:// URI)"),
     "--checkpoint-dir": ("FLIGHT_CHECKPOINT_DIR", "one checkpoint folder per query is made under it"),
     "--trigger": ("FLIGHT_TRIGGER", "available-now | processing-time:<N>s"),
     "--watermark-delay": ("FLIGHT_WATERMARK_DELAY", "how late an event may arrive and still count, e.g. '10 minutes'"),
     "--master": ("FLIGHT_SPARK_MASTER", "run on this machine with this master, e.g. local[2] (omit on a cluster)"),
     "--timeout-s": ("FLIGHT_TIMEOUT_S", "available-now: fail if not done after this many seconds; processing-time: run this long, then stop"),
     "--kafka-option": ("FLIGHT_KAFKA_OPTIONS", "extra Kafka source option key=value, repeatable (env: ';'-separated), e.g. kafka.security.protocol=SASL_SSL"),
+    "--output-topic": ("FLIGHT_OUTPUT_TOPIC", "also send every closed window as JSON to this Kafka topic (same cluster and kafka.security/sasl/ssl options as the source; default: off)"),
+    "--metrics-port": ("FLIGHT_METRICS_PORT", "serve Prometheus metrics on http://<metrics-host>:<port>/metrics; 0 = off (default)"),
+    "--metrics-host": ("FLIGHT_METRICS_HOST", "address the metrics server binds (default 127.0.0.1; 0.0.0.0 in a pod Prometheus scrapes)"),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flight_analytics",
-        description="Flight events from Kafka -> validated events, quarantine and per-airline minute windows as Parquet.",
+        description="Flight events from Kafka -> validated events, quarantine, windowed analytics and live positions as Parquet (and Kafka).",
     )
     for option, (env, help_text) in _OPTIONS.items():
         parser.add_argument(
@@ -138,5 +145,24 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
             _fail(parser, "--kafka-option", item, "key=value")
         kafka_options[key.strip()] = val
     settings["kafka_options"] = kafka_options
+
+    output_topic = value("--output-topic")
+    if output_topic is not None:
+        # Kafka's own rule for topic names (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "." or "..".
+        if not _TOPIC.fullmatch(output_topic) or output_topic in (".", ".."):
+            _fail(parser, "--output-topic", output_topic, "a Kafka topic name: 1-249 characters of a-z A-Z 0-9 . _ -")
+        settings["output_topic"] = output_topic
+
+    metrics_port = value("--metrics-port")
+    if metrics_port is not None:
+        if not re.fullmatch(r"\d+", metrics_port.strip()) or int(metrics_port) > 65535:
+            _fail(parser, "--metrics-port", metrics_port, "a TCP port 1-65535, or 0 for no metrics server")
+        settings["metrics_port"] = int(metrics_port)
+
+    metrics_host = value("--metrics-host")
+    if metrics_host is not None:
+        if not metrics_host.strip():
+            _fail(parser, "--metrics-host", metrics_host, "an address to bind, e.g. 127.0.0.1")
+        settings["metrics_host"] = metrics_host.strip()
 
     return JobConfig(**settings)

@@ -1,8 +1,12 @@
-"""Flight events from Kafka -> valid events, quarantine and per-airline minute windows, as Parquet.
+"""Flight events from Kafka -> valid events, quarantine, windowed analytics and live positions.
 
-Two streaming queries read the topic, each with its own checkpoint under --checkpoint-dir:
-  events_quarantine  foreachBatch: parse once, write events/ and quarantine/ (see sinks.py)
-  airline_minute     windowed counts, file sink in append mode (exactly-once via its _spark_metadata log)
+Three streaming queries read the topic, each with its own checkpoint under --checkpoint-dir:
+  events_quarantine  foreachBatch: parse once, write events/ and quarantine/
+  windows            de-duplicate, then the airline (1 min), airport (5 min) and route (15 min)
+                     windows in append mode; foreachBatch writes one folder per family,
+                     top_delayed_routes/, and (--output-topic) JSON records to Kafka
+  flight_positions   latest event and position per flight and 5-minute window, update mode
+(see sinks.py for how each write stays exactly-once, and docs/spark-job.md for every output.)
 
 On success the last line on stdout is
   SPARK_RESULT {"processed":N,"quarantined":N,"windows":N,"input_rows":N,"elapsed_s":X,"events_per_sec":Y}
@@ -13,20 +17,27 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 
-from pyspark.errors import AnalysisException
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from flight_analytics.config import JobConfig, parse_args
-from flight_analytics.progress import ProgressLog
+from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.settings import spark_conf
-from flight_analytics.sinks import EventsAndQuarantineWriter
-from flight_analytics.transforms import ANALYTICS_COLUMNS, airline_minute_windows, deduplicated_events, parse_flight_events, valid_events
+from flight_analytics.sinks import EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.transforms import (
+    ANALYTICS_COLUMNS,
+    POSITION_COLUMNS,
+    analytics_windows,
+    deduplicated_events,
+    latest_flight_positions,
+    parse_flight_events,
+    valid_events,
+)
 
 POLL_INTERVAL_S = 0.5
-
 
 class ProgressTotals(StreamingQueryListener):
     """Adds up what each query reports per micro-batch (recentProgress keeps only the last 100)."""
@@ -85,15 +96,64 @@ def start(writer, name: str, config: JobConfig) -> StreamingQuery:
     return writer.start()
 
 
-def wait_for(queries: list[StreamingQuery], config: JobConfig) -> str | None:
+def is_replayed_batch_progress_failure(error: Exception) -> bool:
+    """The Spark 4.1.2 Kafka source bug SPARK-55271 (docs/spark-job.md): a query restarted on a
+    checkpoint whose last batch was planned but not committed replays that batch, commits it, and
+    then fails while reporting its progress, because KafkaMicroBatchStream.metrics() reads latest
+    offsets that only a newly planned batch sets (NullPointerException on Option.get())."""
+    texts, cause = [], error
+    for _ in range(8):  # the query's exception wraps the NPE; PySpark keeps each Java trace on its own level
+        if cause is None:
+            break
+        texts += [str(getattr(cause, "_desc", "") or cause), str(getattr(cause, "_stackTrace", "") or "")]
+        cause = getattr(cause, "_cause", None)
+    text = "\n".join(texts)
+    return "NullPointerException" in text and "KafkaMicroBatchStream" in text and ".metrics(" in text
+
+
+class Queries:
+    """The running queries, each with the function that starts it, so a query that hits the replay
+    bug above can be started again in place once (its replayed batch is committed by then: the
+    restart plans the next batch, which sets the offsets metrics() reads). Restarting only that query
+    leaves the others running; a process restart would interrupt them mid-batch and make them
+    replay, and hit the bug, in turn."""
+
+    def __init__(self, starters: dict[str, Callable[[], StreamingQuery]]) -> None:
+        self.starters = starters
+        self.running = {name: start_query() for name, start_query in starters.items()}
+        self.restarted: list[str] = []
+
+    def __iter__(self):
+        return iter(self.running.values())
+
+    def failure(self) -> str | None:
+        """The first failure that is not the replay bug; restarts a query that hit the bug, once."""
+        for name, query in list(self.running.items()):
+            error = query.exception()
+            if error is None:
+                continue
+            if is_replayed_batch_progress_failure(error) and name not in self.restarted:
+                print(
+                    f"flight_analytics: query {name} hit the Spark Kafka metrics bug after replaying its last "
+                    "uncommitted batch (committed now); starting it again from its checkpoint",
+                    file=sys.stderr, flush=True,
+                )
+                self.restarted.append(name)
+                self.running[name] = self.starters[name]()
+                continue
+            return f"query {name} failed: {error}"
+        return None
+
+
+def wait_for(queries: Queries, config: JobConfig) -> str | None:
     """Wait until every query is done, one fails, or --timeout-s passes. Returns an error, or None."""
     deadline = None if config.timeout_s is None else time.monotonic() + config.timeout_s
     while True:
-        for query in queries:
-            if query.exception() is not None:
-                return f"query {query.name} failed: {query.exception()}"
+        error = queries.failure()
+        if error is not None:
+            return error
         if not any(query.isActive for query in queries):
-            return None
+            return queries.failure()  # a query may have failed between the two looks
         if deadline is not None and time.monotonic() >= deadline:
             if config.processing_time_s is not None:
                 return None  # a continuous run for a fixed time: stopping is the plan, not a failure
@@ -103,30 +163,8 @@ def wait_for(queries: list[StreamingQuery], config: JobConfig) -> str | None:
         time.sleep(POLL_INTERVAL_S)
 
 
-def committed_rows(spark: SparkSession, path: str) -> int:
-    """Rows a file sink has committed at `path` (read through its _spark_metadata log), 0 before its first batch.
-
-    The file sink reports no row count in its progress (sink.numOutputRows is -1), so the job counts
-    the output before and after the run.
-    """
-    try:
-        return spark.read.parquet(path).count()
-    except AnalysisException:  # PATH_NOT_FOUND, or a folder with no data yet
-        return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    # 1. Arguments (bad ones exit 2 here, before Spark starts).
-    config = parse_args(argv)
-    schema = load_flight_event_schema()
-
-    # 2. Session.
-    spark = build_session(config)
-    totals = ProgressTotals()
-    spark.streams.addListener(totals)
-    spark.streams.addListener(ProgressLog())
-
-    # 3. Source: the topic, from the checkpoint's offsets (or --starting-offsets on the first run).
+def kafka_source(spark: SparkSession, config: JobConfig) -> DataFrame:
+    """The topic, from the checkpoint's offsets (or --starting-offsets on the first run)."""
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config.bootstrap)
@@ -138,27 +176,70 @@ def main(argv: list[str] | None = None) -> int:
         source = source.option("maxOffsetsPerTrigger", str(config.max_offsets_per_trigger))
     for key, value in config.kafka_options.items():
         source = source.option(key, value)
-    kafka_records = source.load()
+    return source.load()
+
+
+def main(argv: list[str] | None = None) -> int:
+    # 1. Arguments (bad ones exit 2 here, before Spark starts).
+    config = parse_args(argv)
+    schema = load_flight_event_schema()
+
+    # 2. Session, progress listeners, and the metrics endpoint.
+    spark = build_session(config)
+    totals, metrics = ProgressTotals(), ProgressMetrics()
+    for listener in (totals, ProgressLog(), metrics):
+        spark.streams.addListener(listener)
+
+    # 3. Source.
+    kafka_records = kafka_source(spark, config)
 
     # 4. Transformations.
     parsed = parse_flight_events(kafka_records, schema)
     # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
     analytics_events = deduplicated_events(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
-    windows = airline_minute_windows(analytics_events, watermark_delay=None)
+    windows = analytics_windows(analytics_events)
+    # The latest event wins whether or not it was re-sent, so positions need no de-duplication.
+    positions = latest_flight_positions(valid_events(parsed).select(*POSITION_COLUMNS), config.watermark_delay)
 
     # 5. Sinks.
     events_writer = EventsAndQuarantineWriter(config.output_dir)
-    windows_path = f"{config.output_dir}/airline_minute"
-    windows_before = committed_rows(spark, windows_path)
+    kafka_output = (
+        KafkaOutput.like_source(config.bootstrap, config.output_topic, config.kafka_options) if config.output_topic else None
+    )
+    windows_writer = WindowsWriter(config.output_dir, kafka_output)
+    positions_writer = PositionsWriter(config.output_dir)
+    server = None
+    if config.metrics_port:
+        try:
+            server = MetricsServer(
+                metrics,
+                lambda: {
+                    "valid_records": ("Valid records written to events/ by this process", events_writer.valid_rows),
+                    "quarantined_records": ("Malformed records written to quarantine/ by this process", events_writer.quarantined_rows),
+                    "window_rows": ("Closed window rows written by this process", windows_writer.windows_written),
+                },
+                config.metrics_host,
+                config.metrics_port,
+            ).start()
+        except OSError as err:
+            print(
+                f"flight_analytics: cannot serve metrics on --metrics-host={config.metrics_host} "
+                f"--metrics-port={config.metrics_port}: {err}; pick a free port, or 0 for none",
+                file=sys.stderr,
+            )
+            spark.stop()
+            return 2
+        print(f"flight_analytics: Prometheus metrics on {server.url}", file=sys.stderr, flush=True)
     started_s = time.monotonic()
-    queries = [
-        start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config),
-        start(
-            windows.writeStream.format("parquet").outputMode("append").option("path", windows_path),
-            "airline_minute",
-            config,
-        ),
-    ]
+    queries = Queries(
+        {
+            "events_quarantine": lambda: start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config),
+            "windows": lambda: start(windows.writeStream.outputMode("append").foreachBatch(windows_writer), "windows", config),
+            "flight_positions": lambda: start(
+                positions.writeStream.outputMode("update").foreachBatch(positions_writer), "flight_positions", config
+            ),
+        }
+    )
 
     # 6. Wait, then report.
     error = wait_for(queries, config)
@@ -166,23 +247,25 @@ def main(argv: list[str] | None = None) -> int:
         if query.isActive:
             query.stop()
     elapsed_s = time.monotonic() - started_s
+    if server is not None:
+        server.stop()
     error = error or next((f"query {q.name} failed: {q.exception()}" for q in queries if q.exception()), None)
     if error:
         print(f"flight_analytics: {error}", file=sys.stderr)
         spark.stop()
         return 1
 
-    totals.wait_until_seen(queries)
+    totals.wait_until_seen(list(queries))
     input_rows = totals.input_rows.get("events_quarantine", 0)
-    windows_written = committed_rows(spark, windows_path) - windows_before
     result = {
         "processed": events_writer.valid_rows,
         "quarantined": events_writer.quarantined_rows,
-        "windows": windows_written,
-        # Records read from Kafka by the events query (the windows query reads the same records again).
+        # Window rows of every family (airline, airport, route) written by this run.
+        "windows": windows_writer.windows_written,
+        # Records read from Kafka by the events query (the other queries read the same records again).
         "input_rows": input_rows,
         "elapsed_s": round(elapsed_s, 3),
-        # Throughput over the wall time of the streaming phase: from starting the queries until both
+        # Throughput over the wall time of the streaming phase: from starting the queries until all
         # are done (session start-up excluded). With a processing-time trigger that includes idle
         # waits between batches, so measure throughput with --trigger available-now.
         "events_per_sec": round(input_rows / elapsed_s, 1) if elapsed_s > 0 else 0.0,

@@ -1,14 +1,24 @@
-"""Micro-batch progress as JSON lines, one per batch of each query, for logs and scrapers.
+"""Micro-batch progress: JSON lines for logs, and a Prometheus /metrics endpoint.
 
-    SPARK_PROGRESS {"query":"airline_minute","batch_id":3,"input_rows":2000,"input_rows_per_sec":...,
-                    "processed_rows_per_sec":...,"batch_duration_ms":812,"sources":[{"end_offset":{...},"lag":{...}}]}
+ProgressLog writes one line per batch of each query to stderr (stdout keeps the job's one
+SPARK_RESULT line):
 
-Written to stderr, so stdout keeps the job's one SPARK_RESULT line.
+    SPARK_PROGRESS {"query":"windows","batch_id":3,"input_rows":2000,"input_rows_per_sec":...,
+                    "processed_rows_per_sec":...,"batch_duration_ms":812,"state_rows":412,"watermark":...,
+                    "sources":[{"end_offset":{...},"lag_records":{...}}]}
+
+ProgressMetrics keeps the latest of those records per query, and MetricsServer serves them, with
+the job's record counters, in the Prometheus text format on http://<host>:<port>/metrics
+(stdlib http.server; --metrics-port, 0 = off). Metric names carry their unit (_seconds, _records).
 """
 from __future__ import annotations
 
 import json
 import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 
 from pyspark.sql.streaming import StreamingQueryListener
@@ -35,6 +45,8 @@ def progress_record(progress) -> dict:
         "input_rows_per_sec": round(progress.inputRowsPerSecond, 1),
         "processed_rows_per_sec": round(progress.processedRowsPerSecond, 1),
         "batch_duration_ms": progress.batchDuration,
+        # Rows held by the query's state stores (windows, de-duplication ids, positions) after the batch.
+        "state_rows": sum(op.numRowsTotal for op in (getattr(progress, "stateOperators", None) or [])),
         "watermark": (progress.eventTime or {}).get("watermark"),
         "sources": sources,
     }
@@ -62,3 +74,149 @@ class ProgressLog(StreamingQueryListener):
 
     def onQueryTerminated(self, event) -> None:
         pass
+
+
+METRIC_PREFIX = "flight_analytics_"
+
+_GAUGES = (
+    # (metric, help, record field, scale)
+    ("batch_id", "Id of the query's latest micro-batch", "batch_id", 1),
+    ("input_rows_per_second", "Records per second arriving from Kafka, over the latest micro-batch", "input_rows_per_sec", 1),
+    ("processed_rows_per_second", "Records per second the query processed in its latest micro-batch", "processed_rows_per_sec", 1),
+    ("batch_duration_seconds", "Wall time of the latest micro-batch", "batch_duration_ms", 0.001),
+    ("batch_input_records", "Records read from Kafka by the latest micro-batch", "input_rows", 1),
+    ("state_rows", "Rows in the query's state stores after the latest micro-batch", "state_rows", 1),
+)
+
+
+def _labels(**labels: object) -> str:
+    def escape(value: object) -> str:  # the exposition format's three escapes: backslash, quote, newline
+        return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in labels.items()) + "}"
+
+
+def _number(value: float) -> str:
+    """Whole numbers in full (offsets, Unix seconds), others as Python's shortest exact repr."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _watermark_seconds(text: str | None) -> float | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def prometheus_text(records: dict[str, dict], counters: dict[str, tuple[str, float]]) -> str:
+    """The Prometheus text exposition (format 0.0.4) of the latest progress record of each query,
+    and of `counters` ({name: (help, value)}, exposed as <prefix><name>_total)."""
+    lines: list[str] = []
+
+    def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+        if samples:
+            lines.append(f"# HELP {METRIC_PREFIX}{name} {help_text}")
+            lines.append(f"# TYPE {METRIC_PREFIX}{name} {kind}")
+            lines.extend(f"{METRIC_PREFIX}{name}{labels} {_number(value)}" for labels, value in samples)
+
+    queries = sorted(records)
+    for name, help_text, key, scale in _GAUGES:
+        family(name, "gauge", help_text, [
+            (_labels(query=q), records[q][key] * scale) for q in queries if records[q].get(key) is not None
+        ])
+    family("watermark_seconds", "gauge", "Event-time watermark of the query, Unix seconds", [
+        (_labels(query=q), _watermark_seconds(records[q].get("watermark"))) for q in queries
+        if _watermark_seconds(records[q].get("watermark")) is not None
+    ])
+    lag, end = [], []
+    for q in queries:
+        for source in records[q].get("sources", []):
+            for topic, partitions in sorted((source.get("lag_records") or {}).items()):
+                lag += [(_labels(query=q, topic=topic, partition=p), v) for p, v in sorted(partitions.items(), key=lambda i: int(i[0]))]
+            for topic, partitions in sorted((source.get("end_offset") or {}).items()):
+                if isinstance(partitions, dict):
+                    end += [(_labels(query=q, topic=topic, partition=p), v) for p, v in sorted(partitions.items(), key=lambda i: int(i[0]))]
+    family("kafka_lag_records", "gauge", "Records on the partition not yet read by the query (latest offset - end offset of its batch)", lag)
+    family("kafka_end_offset", "gauge", "Offset up to which the query has read the partition", end)
+    for name, (help_text, value) in sorted(counters.items()):
+        family(f"{name}_total", "counter", help_text, [("", value)])
+    return "\n".join(lines) + "\n"
+
+
+class ProgressMetrics(StreamingQueryListener):
+    """Keeps the latest progress record of each query for MetricsServer (thread-safe: Spark calls
+    the listener on its own thread, the HTTP server reads on others)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, dict] = {}
+
+    def onQueryStarted(self, event) -> None:
+        pass
+
+    def onQueryProgress(self, event) -> None:
+        try:
+            record = progress_record(event.progress)
+        except Exception:  # a metrics problem must never stop the query; the ProgressLog line says why
+            return
+        with self._lock:
+            self._records[record["query"]] = record
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass
+
+    def records(self) -> dict[str, dict]:
+        with self._lock:
+            return dict(self._records)
+
+
+class MetricsServer:
+    """GET /metrics -> prometheus_text(...) of `metrics` and `counters()`, on a daemon thread.
+
+        server = MetricsServer(metrics, counters, host="127.0.0.1", port=9108).start()
+        ...
+        server.stop()
+    """
+
+    def __init__(
+        self, metrics: ProgressMetrics, counters: Callable[[], dict[str, tuple[str, float]]], host: str, port: int
+    ) -> None:
+        if not 0 < port < 65536:
+            raise ValueError(f"port={port}: expected 1..65535 (0 means no metrics server: do not start one)")
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path.split("?")[0] != "/metrics":
+                    self.send_error(404, "only /metrics is served here")
+                    return
+                body = prometheus_text(outer.metrics.records(), outer.counters()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
+                pass  # one line per scrape would drown the job's log
+
+        self.metrics = metrics
+        self.counters = counters
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/metrics"
+
+    def start(self) -> "MetricsServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,19 +1,65 @@
-"""Where parsed flight events go, each write exactly once per micro-batch.
+"""Where the job's rows go, each write exactly once per micro-batch.
 
-events/ and quarantine/ come from one foreachBatch query that parses a batch once and writes
-both. foreachBatch is at-least-once by itself (a batch that failed half-way is replayed after a
-restart, with the same batch id and the same offsets), so each batch is written to its own
-batch_id=<n> folder in overwrite mode: a replay replaces its earlier output instead of adding to it.
-Readers see the usual partitioned Parquet layout (spark.read.parquet(".../events")).
+Every Parquet output is written by a foreachBatch function. foreachBatch is at-least-once by
+itself (a batch that failed half-way is replayed after a restart, with the same batch id, the
+same offsets and the same state), so each batch is written to its own batch_id=<n> folder in
+overwrite mode: a replay replaces its earlier output instead of adding to it. Readers see the
+usual partitioned Parquet layout (spark.read.parquet(".../events")).
+
+  EventsAndQuarantineWriter  parsed records -> events/ and quarantine/ (one parse, two outputs)
+  WindowsWriter              closed windows -> airline_minute/, airport_5min/, route_15min/,
+                             top_delayed_routes/, and optionally a Kafka topic of JSON aggregates
+  PositionsWriter            updated (flight, window) rows -> flight_positions/
+
+A Kafka producer cannot take back a record, so the Kafka topic is at-least-once: a replayed batch
+sends its records again, with the same key and the same value (see transforms.kafka_json_records).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from flight_analytics.transforms import quarantined_events, valid_events
+from flight_analytics.transforms import (
+    TOP_DELAYED_ROUTES,
+    WINDOW_FAMILIES,
+    family_rows,
+    kafka_json_records,
+    quarantined_events,
+    top_delayed_routes,
+    valid_events,
+)
+
+KAFKA_SECURITY_OPTION_PREFIXES = ("kafka.security.", "kafka.sasl.", "kafka.ssl.")
+"""Source options the Kafka output reuses: how to reach and authenticate to the cluster, not how to consume."""
+
+
+def batch_path(output_dir: str, sink: str, batch_id: int) -> str:
+    return f"{output_dir}/{sink}/batch_id={batch_id}"
+
+
+@dataclass(frozen=True)
+class KafkaOutput:
+    """A Kafka topic the job writes JSON records to, on the source's cluster with its security options."""
+
+    bootstrap: str
+    topic: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def like_source(cls, bootstrap: str, topic: str, source_options: dict[str, str]) -> "KafkaOutput":
+        """Reuse the source's security options (SASL_SSL with MSK IAM on AWS), not its consumer ones."""
+        options = {k: v for k, v in source_options.items() if k.startswith(KAFKA_SECURITY_OPTION_PREFIXES)}
+        return cls(bootstrap, topic, options)
+
+    def write(self, records: DataFrame) -> None:
+        """records: key and value columns (strings)."""
+        writer = records.write.format("kafka").option("kafka.bootstrap.servers", self.bootstrap).option("topic", self.topic)
+        for key, value in self.options.items():
+            writer = writer.option(key, value)
+        writer.save()
 
 
 @dataclass
@@ -48,7 +94,7 @@ class EventsAndQuarantineWriter:
             parsed.unpersist()
 
     def batch_path(self, sink: str, batch_id: int) -> str:
-        return f"{self.output_dir}/{sink}/batch_id={batch_id}"
+        return batch_path(self.output_dir, sink, batch_id)
 
     @property
     def valid_rows(self) -> int:
@@ -57,3 +103,58 @@ class EventsAndQuarantineWriter:
     @property
     def quarantined_rows(self) -> int:
         return sum(c.quarantined for c in self.counts_by_batch.values())
+
+
+@dataclass
+class WindowsWriter:
+    """foreachBatch function: the windows a batch closed (transforms.analytics_windows rows) ->
+    one folder per family, the top delayed routes of each closed route window, and the Kafka topic."""
+
+    output_dir: str
+    kafka: KafkaOutput | None = None
+    top_routes: int = TOP_DELAYED_ROUTES
+    rows_by_batch: dict[int, dict[str, int]] = field(default_factory=dict)
+    """Rows written per batch id and family; a replayed batch overwrites its entry."""
+
+    def __call__(self, windows: DataFrame, batch_id: int) -> None:
+        windows.persist()
+        try:
+            counts = {row["kind"]: row["rows"] for row in windows.groupBy("kind").agg(F.count(F.lit(1)).alias("rows")).collect()}
+            records = []
+            for family in WINDOW_FAMILIES:
+                if not counts.get(family.name):
+                    continue
+                rows = family_rows(windows, family)
+                rows.write.mode("overwrite").parquet(batch_path(self.output_dir, family.name, batch_id))
+                if family.name == "route_15min":
+                    top_delayed_routes(rows, self.top_routes).write.mode("overwrite").parquet(
+                        batch_path(self.output_dir, "top_delayed_routes", batch_id)
+                    )
+                records.append(kafka_json_records(rows, family.name, family.keys))
+            if self.kafka is not None and records:
+                self.kafka.write(reduce(DataFrame.unionByName, records))
+            self.rows_by_batch[batch_id] = counts
+        finally:
+            windows.unpersist()
+
+    @property
+    def windows_written(self) -> int:
+        return sum(sum(counts.values()) for counts in self.rows_by_batch.values())
+
+
+@dataclass
+class PositionsWriter:
+    """foreachBatch function (update mode): the (flight, window) rows a batch changed -> flight_positions/."""
+
+    output_dir: str
+    rows_by_batch: dict[int, int] = field(default_factory=dict)
+
+    def __call__(self, positions: DataFrame, batch_id: int) -> None:
+        positions.persist()
+        try:
+            rows = positions.count()
+            if rows:
+                positions.write.mode("overwrite").parquet(batch_path(self.output_dir, "flight_positions", batch_id))
+            self.rows_by_batch[batch_id] = rows
+        finally:
+            positions.unpersist()

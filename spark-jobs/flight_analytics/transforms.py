@@ -5,9 +5,11 @@ works the same on a batch DataFrame (tests) and a streaming one (the job).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType, StructField, StructType
 
@@ -223,21 +225,137 @@ def _watermarked(events: DataFrame, watermark_delay: str | None) -> DataFrame:
     return events if watermark_delay is None else events.withWatermark("event_time", watermark_delay)
 
 
-def _tumbling_windows(
-    events: DataFrame, watermark_delay: str | None, duration: str, keys: list[str], *metrics: Column
+@dataclass(frozen=True)
+class WindowFamily:
+    """One kind of windowed aggregate: its name (also its output folder and Kafka `kind`), its
+    tumbling window length, the columns that identify a row besides the window, and the metrics it
+    reports (all computed by _window_metrics, which defines each metric once for every family)."""
+
+    name: str
+    minutes: int
+    keys: tuple[str, ...]
+    metrics: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Its rows' columns, in order."""
+        return ("window_start", "window_end", *self.keys, *self.metrics)
+
+
+AIRLINE_MINUTE = WindowFamily(
+    "airline_minute", 1, ("airline",),
+    ("events", "departures", "arrivals", "cancellations", "avg_departure_delay_min", "p90_departure_delay_min", "on_time_rate"),
+)
+AIRPORT_5MIN = WindowFamily(
+    "airport_5min", 5, ("airport",), ("departures", "arrivals", "avg_departure_delay_min", "avg_arrival_delay_min")
+)
+ROUTE_15MIN = WindowFamily("route_15min", 15, ("origin", "destination"), ("flights", "avg_departure_delay_min"))
+WINDOW_FAMILIES = (AIRLINE_MINUTE, AIRPORT_5MIN, ROUTE_15MIN)
+
+_KEY_SLOTS = ("key1", "key2")
+"""analytics_windows rows hold a family's keys in these generic columns (airline | airport | origin, destination)."""
+
+
+def _window_start(event_time: Column, minutes: int) -> Column:
+    """Start of the `minutes`-long tumbling window (aligned on the Unix epoch, like F.window) holding event_time."""
+    seconds = F.unix_seconds(event_time)
+    return F.timestamp_seconds(seconds - F.pmod(seconds, F.lit(minutes * 60)))
+
+
+def _family_entry(family: WindowFamily, applies: Column | None, *keys: Column) -> Column:
+    """The struct an event contributes to `family` (null where `applies` is false)."""
+    entry = F.struct(
+        F.lit(family.name).alias("kind"),
+        *(key.alias(slot) for key, slot in zip(keys, _KEY_SLOTS)),
+        *(F.lit(None).cast("string").alias(slot) for slot in _KEY_SLOTS[len(keys):]),
+        _window_start(F.col("event_time"), family.minutes).alias("window_start"),
+    )
+    return entry if applies is None else F.when(applies, entry)
+
+
+def _window_metrics() -> list[Column]:
+    """Every metric of every family, each defined once; a family reports the ones it names."""
+    event_type = F.col("event_type")
+    departed, arrived = event_type == "departed", event_type == "arrived"
+    departure_delay = F.when(departed, F.col("departure_delay_min"))
+    return [
+        F.count(F.lit(1)).alias("events"),
+        F.count(F.when(departed, True)).alias("departures"),
+        F.count(F.when(departed, True)).alias("flights"),
+        F.count(F.when(arrived, True)).alias("arrivals"),
+        F.count(F.when(event_type == "cancelled", True)).alias("cancellations"),
+        F.avg(departure_delay).alias("avg_departure_delay_min"),
+        # Only the airline family reports it; the others skip its state.
+        F.percentile_approx(F.when(F.col("kind") == AIRLINE_MINUTE.name, departure_delay), 0.9).alias("p90_departure_delay_min"),
+        F.avg(F.when(departure_delay.isNotNull(), (departure_delay <= ON_TIME_MAX_DELAY_MIN).cast("double"))).alias("on_time_rate"),
+        F.avg(F.when(arrived, F.col("arrival_delay_min"))).alias("avg_arrival_delay_min"),
+    ]
+
+
+def analytics_windows(
+    events: DataFrame, watermark_delay: str | None = None, families: tuple[WindowFamily, ...] = WINDOW_FAMILIES
 ) -> DataFrame:
-    """`metrics` per `keys` and tumbling `duration` window of event_time, as flat columns:
-    window_start, window_end, the keys, then the metrics in the order given."""
-    aggregated = (
+    """The windows of several families in ONE aggregation, so one streaming query (one read, one
+    parse, one de-duplication, one state store) computes them all. One row per window, as
+      kind                        the family's name
+      window_start, window_end    the family's tumbling window of event_time
+      key1, key2                  its keys (airline | airport | origin, destination), else null
+      events ... avg_arrival_delay_min   every metric (_window_metrics); family_rows() keeps its own
+
+    Each event is exploded into one entry per family it counts for: every event for its airline;
+    a departure for its origin airport and for its route; an arrival for the airport it landed at.
+
+    In a stream, append mode emits a window once, when the watermark passes the end of the longest
+    family window around it (the state window): Spark evicts state by one event-time window per
+    aggregation, so sharing the aggregation means sharing that window. With all three families, a
+    1-minute airline window is written when its 15-minute block closes (latency up to 15 minutes +
+    the watermark delay instead of 1 + delay), in exchange for reading and parsing the topic once.
+    `watermark_delay` None: `events` carry a watermark already (deduplicated_events).
+    """
+    event_type = F.col("event_type")
+    departed, arrived = event_type == "departed", event_type == "arrived"
+    entries = {
+        AIRLINE_MINUTE.name: _family_entry(AIRLINE_MINUTE, None, F.col("airline")),
+        AIRPORT_5MIN.name: _family_entry(
+            AIRPORT_5MIN, departed | arrived, F.when(departed, F.col("origin")).otherwise(F.coalesce("diverted_to", "destination"))
+        ),
+        ROUTE_15MIN.name: _family_entry(ROUTE_15MIN, departed, F.col("origin"), F.col("destination")),
+    }
+    state_window_min = max(f.minutes for f in families)
+    exploded = (
         _watermarked(events, watermark_delay)
-        .groupBy(F.window("event_time", duration).alias("window"), *(F.col(k) for k in keys))
-        .agg(*metrics)
+        .select(
+            "event_time", "event_type", "departure_delay_min", "arrival_delay_min",
+            F.explode(F.array(*(entries[f.name] for f in families))).alias("entry"),
+        )
+        .where(F.col("entry").isNotNull())
+        .select("event_time", "event_type", "departure_delay_min", "arrival_delay_min", "entry.*")
     )
+    aggregated = exploded.groupBy(
+        F.window("event_time", f"{state_window_min} minutes").alias("state_window"), "kind", *_KEY_SLOTS, "window_start"
+    ).agg(*_window_metrics())
+    minutes = F.lit(None).cast("int")
+    for family in families:
+        minutes = F.when(F.col("kind") == family.name, F.lit(family.minutes)).otherwise(minutes)
     return aggregated.select(
-        F.col("window.start").alias("window_start"),
-        F.col("window.end").alias("window_end"),
-        *(c for c in aggregated.columns if c != "window"),
+        "kind",
+        "window_start",
+        (F.col("window_start") + F.make_dt_interval(mins=minutes)).alias("window_end"),
+        *_KEY_SLOTS,
+        *(c for c in aggregated.columns if c not in ("state_window", "kind", "window_start", *_KEY_SLOTS)),
     )
+
+
+def family_rows(windows: DataFrame, family: WindowFamily) -> DataFrame:
+    """The rows of one family out of analytics_windows(), with its own columns (family.columns)."""
+    keys = [F.col(slot).alias(key) for slot, key in zip(_KEY_SLOTS, family.keys)]
+    return windows.where(F.col("kind") == family.name).select("window_start", "window_end", *keys, *family.metrics)
+
+
+def family_windows(events: DataFrame, watermark_delay: str | None, family: WindowFamily) -> DataFrame:
+    """One family on its own: its state window is its own window, so a stream emits each window
+    `watermark_delay` after it ends. On a batch DataFrame the watermark changes nothing."""
+    return family_rows(analytics_windows(events, watermark_delay, (family,)), family)
 
 
 def airline_minute_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
@@ -253,24 +371,7 @@ def airline_minute_windows(events: DataFrame, watermark_delay: str | None) -> Da
     and drop its state; on a batch DataFrame it changes nothing. Pass None for events that carry a
     watermark already (deduplicated_events).
     """
-    event_type = F.col("event_type")
-    departed = event_type == "departed"
-    departure_delay = F.when(departed, F.col("departure_delay_min"))
-    return _tumbling_windows(
-        events,
-        watermark_delay,
-        "1 minute",
-        ["airline"],
-        F.count(F.lit(1)).alias("events"),
-        F.count(F.when(departed, True)).alias("departures"),
-        F.count(F.when(event_type == "arrived", True)).alias("arrivals"),
-        F.count(F.when(event_type == "cancelled", True)).alias("cancellations"),
-        F.avg(departure_delay).alias("avg_departure_delay_min"),
-        F.percentile_approx(departure_delay, 0.9).alias("p90_departure_delay_min"),
-        F.avg(F.when(departure_delay.isNotNull(), (departure_delay <= ON_TIME_MAX_DELAY_MIN).cast("double"))).alias(
-            "on_time_rate"
-        ),
-    )
+    return family_windows(events, watermark_delay, AIRLINE_MINUTE)
 
 
 def airport_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
@@ -281,37 +382,107 @@ def airport_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame
       avg_departure_delay_min     mean departure_delay_min of those departures (minutes; null if none)
       avg_arrival_delay_min       mean arrival_delay_min of those arrivals (minutes; null if none)
     """
-    departed = events.where(F.col("event_type") == "departed").select(
-        "event_time", F.col("origin").alias("airport"), F.lit(1).alias("departure"), F.lit(None).cast("int").alias("arrival"),
-        F.col("departure_delay_min").alias("departure_delay"), F.lit(None).cast("int").alias("arrival_delay"),
-    )
-    arrived = events.where(F.col("event_type") == "arrived").select(
-        "event_time", F.coalesce("diverted_to", "destination").alias("airport"), F.lit(None).cast("int").alias("departure"),
-        F.lit(1).alias("arrival"), F.lit(None).cast("int").alias("departure_delay"), F.col("arrival_delay_min").alias("arrival_delay"),
-    )
-    return _tumbling_windows(
-        departed.unionByName(arrived),
-        watermark_delay,
-        "5 minutes",
-        ["airport"],
-        F.count("departure").alias("departures"),
-        F.count("arrival").alias("arrivals"),
-        F.avg("departure_delay").alias("avg_departure_delay_min"),
-        F.avg("arrival_delay").alias("avg_arrival_delay_min"),
-    )
+    return family_windows(events, watermark_delay, AIRPORT_5MIN)
 
 
 def route_windows(events: DataFrame, watermark_delay: str | None) -> DataFrame:
     """Per route (origin -> scheduled destination) and 15-minute tumbling window of event_time:
       flights                     'departed' events on the route (count; one per flight)
       avg_departure_delay_min     mean departure_delay_min of those departures (minutes)
-    Rank the output by avg_departure_delay_min for the most delayed routes.
+    top_delayed_routes() ranks them.
     """
-    return _tumbling_windows(
-        events.where(F.col("event_type") == "departed"),
-        watermark_delay,
-        "15 minutes",
-        ["origin", "destination"],
-        F.count(F.lit(1)).alias("flights"),
-        F.avg("departure_delay_min").alias("avg_departure_delay_min"),
+    return family_windows(events, watermark_delay, ROUTE_15MIN)
+
+
+TOP_DELAYED_ROUTES = 10
+"""How many routes top_delayed_routes keeps per 15-minute window."""
+
+
+def top_delayed_routes(route_rows: DataFrame, top: int = TOP_DELAYED_ROUTES) -> DataFrame:
+    """The `top` routes with the highest avg_departure_delay_min in each window of route_windows()
+    rows, ranked 1..top (ties: more flights first, then origin, destination, so the order is stable).
+
+    A batch function (a window function over the rows at hand): the job applies it to the route
+    windows each micro-batch closes. A window is closed, and so emitted, in exactly one batch, so
+    ranking within the batch ranks the whole window.
+    """
+    if top < 1:
+        raise ValueError(f"top={top}: expected an integer >= 1 (routes to keep per window)")
+    order = Window.partitionBy("window_start").orderBy(
+        F.col("avg_departure_delay_min").desc(), F.col("flights").desc(), "origin", "destination"
     )
+    ranked = route_rows.where(F.col("avg_departure_delay_min").isNotNull()).withColumn("rank", F.row_number().over(order))
+    return ranked.where(F.col("rank") <= top).select(
+        "window_start", "window_end", "rank", "origin", "destination", "flights", "avg_departure_delay_min"
+    )
+
+
+POSITION_WINDOW = "5 minutes"
+"""latest_flight_positions keeps one state row per flight and 5-minute window of event time."""
+
+FINISHED_EVENT_TYPES = ("landed", "arrived", "cancelled")
+"""After one of these a flight is no longer active on a live map."""
+
+POSITION_COLUMNS = (
+    "flight_id", "seq", "event_time", "event_type", "airline", "flight_number", "origin", "destination", "position",
+)
+"""What latest_flight_positions reads (the job projects these before the aggregation)."""
+
+
+def latest_flight_positions(events: DataFrame, watermark_delay: str | None) -> DataFrame:
+    """Per flight and 5-minute tumbling window of event_time, the flight's latest state, for a live map:
+      last_event_time, last_event_type   the flight's latest event (by event_time, then seq)
+      active                            false once that event is 'landed', 'arrived' or 'cancelled'
+      position_time                     event_time of the latest event that carried a position
+                                        (null if none did in this window)
+      lat_deg, lon_deg, altitude_ft, ground_speed_kt, heading_deg   that position (degrees, feet, knots)
+      airline, flight_number, origin, destination                   of the flight
+
+    Built-in max_by only (no Python). On a stream the job runs it in update mode: each micro-batch
+    emits the (flight, window) rows that changed, so the map moves every batch. The window is what
+    bounds the state: Spark drops a (flight, window) row once the watermark passes the window's end,
+    so state holds only the flights seen within the last window + watermark delay, and a landed
+    flight's rows go with them (its last row says active=false, so a map drops it at once).
+    The latest position of a flight is its row with the greatest position_time across windows.
+    """
+    order = F.struct("event_time", "seq")
+    grouped = (
+        _watermarked(events, watermark_delay)
+        .groupBy(F.window("event_time", POSITION_WINDOW).alias("window"), "flight_id")
+        .agg(
+            F.max_by(
+                F.struct(
+                    F.col("event_time").alias("last_event_time"), F.col("event_type").alias("last_event_type"),
+                    "airline", "flight_number", "origin", "destination",
+                ),
+                order,
+            ).alias("last"),
+            # max_by ignores rows whose ordering is null: here, the events without a position.
+            F.max_by(
+                F.struct(F.col("event_time").alias("position_time"), "position.*"),
+                F.when(F.col("position").isNotNull(), order),
+            ).alias("fix"),
+        )
+    )
+    return grouped.select(
+        F.col("window.start").alias("window_start"),
+        F.col("window.end").alias("window_end"),
+        "flight_id",
+        "last.airline", "last.flight_number", "last.origin", "last.destination",
+        "last.last_event_time", "last.last_event_type",
+        (~F.col("last.last_event_type").isin(*FINISHED_EVENT_TYPES)).alias("active"),
+        "fix.position_time", "fix.lat_deg", "fix.lon_deg", "fix.altitude_ft", "fix.ground_speed_kt", "fix.heading_deg",
+    )
+
+
+def kafka_json_records(rows: DataFrame, kind: str, keys: tuple[str, ...]) -> DataFrame:
+    """Rows of one window family -> Kafka records: key '<kind>|<key values>|<window_start ISO>', value the
+    row as JSON with its kind, e.g. {"kind":"airline_minute","window_start":"2026-03-01T00:00:00.000Z",...}.
+
+    The key is the same for the same window whenever it is written, so a consumer (or a compacted
+    topic) that keeps the last record per key sees each window once even if a batch is re-sent.
+    """
+    key = F.concat_ws("|", F.lit(kind), *(F.coalesce(F.col(k).cast("string"), F.lit("")) for k in keys),
+                      F.date_format("window_start", "yyyy-MM-dd'T'HH:mm:ss'Z'"))
+    value = F.to_json(F.struct(F.lit(kind).alias("kind"), *rows.columns))
+    return rows.select(key.alias("key"), value.alias("value"))

@@ -1,5 +1,5 @@
 """Helpers for the streaming end-to-end tests: run the job as a subprocess (and kill it), send raw
-records to a topic, and read a file sink's committed output the way Spark does (through _spark_metadata)."""
+records to a topic, read a topic back, and read the job's batch_id=<n> outputs and progress lines."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
@@ -35,7 +35,16 @@ def job_env() -> dict[str, str]:
 
 def run_job(cmd: list[str], timeout_s: float = 600) -> tuple[int, dict | None, str]:
     """Run the job to its end: (exit code, the SPARK_RESULT dict or None, stderr tail)."""
-    done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=job_env(), capture_output=True, text=True, timeout=timeout_s)
+    process = subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, env=job_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the driver and its JVM
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"the job did not finish within {timeout_s:g} s; stderr tail:\n{stderr[-3000:]}") from None
+    done = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
     Path(cmd[cmd.index("--checkpoint-dir") + 1]).parent.joinpath("job-stderr.log").write_text(done.stderr)
     result = None
     for line in done.stdout.splitlines():
@@ -51,40 +60,42 @@ def committed_batches(checkpoint: Path) -> int:
     return len([p for p in commits.iterdir() if p.name.isdigit()]) if commits.is_dir() else 0
 
 
-def run_job_and_kill(cmd: list[str], checkpoints: list[Path], after_batches: int, timeout_s: float = 300) -> int:
-    """Start the job, SIGKILL its whole process group (Python driver and JVM) once every query in
-    `checkpoints` has committed `after_batches` micro-batches. Returns the batches committed by then."""
+def planned_batches(checkpoint: Path) -> int:
+    offsets = checkpoint / "offsets"
+    return len([p for p in offsets.iterdir() if p.name.isdigit()]) if offsets.is_dir() else 0
+
+
+@dataclass(frozen=True)
+class Kill:
+    committed: int
+    """Micro-batches the query with the fewest had committed when the job was killed."""
+    mid_batch: list[str]
+    """Queries (checkpoint folder names) that had planned a batch (offsets/<n>) and not committed it."""
+
+
+def run_job_and_kill(cmd: list[str], checkpoints: list[Path], after_batches: int, timeout_s: float = 300) -> Kill:
+    """Start the job; SIGKILL its whole process group (Python driver and JVM) once every query in
+    `checkpoints` has committed `after_batches` micro-batches and one of them is mid-batch (planned,
+    not committed), so that the restart has a batch to replay."""
     process = subprocess.Popen(
         cmd, cwd=PROJECT_ROOT, env=job_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if all(committed_batches(c) >= after_batches for c in checkpoints):
+            if all(committed_batches(c) >= after_batches for c in checkpoints) and any(
+                planned_batches(c) > committed_batches(c) for c in checkpoints
+            ):
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
-    return min(committed_batches(c) for c in checkpoints)
-
-
-def read_file_sink(path: Path) -> pd.DataFrame:
-    """The rows a Spark file sink has committed: only files listed in its _spark_metadata log.
-
-    A batch killed half-way can leave Parquet files the log never lists; Spark's readers ignore
-    them, and so must the test (pandas alone would read them and double count)."""
-    files: set[str] = set()
-    for log in sorted((path / "_spark_metadata").iterdir()):
-        if log.name.startswith(".") or log.suffix == ".crc":
-            continue
-        for line in log.read_text().splitlines()[1:]:  # the first line is the log version, "v1"
-            entry = json.loads(line)
-            if entry.get("action", "add") == "add":
-                files.add(unquote(urlparse(entry["path"]).path))
-    frames = [pd.read_parquet(f) for f in sorted(files)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return Kill(
+        committed=min(committed_batches(c) for c in checkpoints),
+        mid_batch=[c.name for c in checkpoints if planned_batches(c) > committed_batches(c)],
+    )
 
 
 def send_raw_values(broker: EmbeddedKafka, topic: str, values: list[str], timeout_s: float = 120) -> None:
@@ -97,3 +108,33 @@ def send_raw_values(broker: EmbeddedKafka, topic: str, values: list[str], timeou
     ]
     done = subprocess.run(cmd, input="\n".join(values) + "\n", capture_output=True, text=True, timeout=timeout_s)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def read_topic(broker: EmbeddedKafka, topic: str, expected: int, timeout_s: float = 180) -> list[tuple[str, str]]:
+    """The first `expected` records of a topic as (key, value) strings, with Kafka's console consumer."""
+    done = broker.run_tool(
+        "org.apache.kafka.tools.consumer.ConsoleConsumer",
+        [
+            "--bootstrap-server", broker.bootstrap_servers, "--topic", topic, "--from-beginning",
+            "--max-messages", str(expected), "--timeout-ms", str(int(timeout_s * 1000) // 2),
+            "--property", "print.key=true", "--property", "key.separator=\t",
+        ],
+        timeout_s=timeout_s,
+    )
+    return [tuple(line.split("\t", 1)) for line in done.stdout.splitlines() if "\t" in line]
+
+
+def read_batches(path: Path) -> pd.DataFrame:
+    """A foreachBatch output (batch_id=<n> folders) as one frame, without the batch_id column."""
+    frame = pd.read_parquet(path)
+    return frame.drop(columns=["batch_id"])
+
+
+def progress_lines(checkpoint_dir: Path) -> list[dict]:
+    """The SPARK_PROGRESS records of the last run_job with this checkpoint dir, in order."""
+    log = checkpoint_dir.parent / "job-stderr.log"
+    return [
+        json.loads(line.removeprefix("SPARK_PROGRESS "))
+        for line in log.read_text().splitlines()
+        if line.startswith("SPARK_PROGRESS ")
+    ]

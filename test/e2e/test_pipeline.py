@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from local.pipeline import generate_events_file, produce, run_spark_job
+from flight_analytics.transforms import TOP_DELAYED_ROUTES, WINDOW_FAMILIES
+from local.pipeline import generate_events_file, produce
+from streaming_job import job_command, progress_lines, read_batches, read_topic, run_job
 
 pytestmark = pytest.mark.e2e
 
@@ -26,20 +28,121 @@ PARTITIONS = 4
 WATERMARK_DELAY_MIN = 10
 # Several micro-batches, so the watermark moves between batches as in production.
 MAX_OFFSETS_PER_TRIGGER = EVENT_COUNT // 6
+# The job's windows share one aggregation keyed by the longest family window (transforms.analytics_windows):
+# a window is written once the watermark passes the end of the 15-minute block that holds it.
+STATE_WINDOW_S = max(family.minutes for family in WINDOW_FAMILIES) * 60
 
 
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def final_watermark(events: list[dict]) -> datetime:
+    """Where the event-time watermark ends once every event is read: max event time - delay."""
+    return max(parse_time(e["event_time"]) for e in events) - timedelta(minutes=WATERMARK_DELAY_MIN)
+
+
+def is_written(window_start: datetime, watermark: datetime) -> bool:
+    """Whether the job has written a window starting at window_start once the watermark is here."""
+    start_s = window_start.replace(tzinfo=timezone.utc).timestamp()
+    return start_s - start_s % STATE_WINDOW_S + STATE_WINDOW_S <= watermark.timestamp()
+
+
+def window_of(e: dict, minutes: int) -> datetime:
+    t = parse_time(e["event_time"])
+    return t.replace(minute=t.minute - t.minute % minutes, second=0, microsecond=0)
+
+
+def mean(values: list) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def expected_airport_windows(events: list[dict]) -> pd.DataFrame:
+    """Per airport, 5-minute windows (closed by the final watermark), in plain Python."""
+    groups: dict = defaultdict(lambda: {"departures": [], "arrivals": []})
+    watermark = final_watermark(events)
+    for e in events:
+        if e["event_type"] == "departed":
+            groups[(window_of(e, 5), e["origin"])]["departures"].append(e["departure_delay_min"])
+        elif e["event_type"] == "arrived":
+            groups[(window_of(e, 5), e["diverted_to"] or e["destination"])]["arrivals"].append(e["arrival_delay_min"])
+    rows = [
+        {
+            "window_start": start.replace(tzinfo=None), "airport": airport,
+            "departures": len(g["departures"]), "arrivals": len(g["arrivals"]),
+            "avg_departure_delay_min": mean(g["departures"]), "avg_arrival_delay_min": mean(g["arrivals"]),
+        }
+        for (start, airport), g in groups.items()
+        if is_written(start, watermark)
+    ]
+    return pd.DataFrame(rows).sort_values(["window_start", "airport"]).reset_index(drop=True)
+
+
+def expected_route_windows(events: list[dict]) -> pd.DataFrame:
+    """Per route (origin -> scheduled destination), 15-minute windows of departures, in plain Python."""
+    groups: dict = defaultdict(list)
+    watermark = final_watermark(events)
+    for e in events:
+        if e["event_type"] == "departed":
+            groups[(window_of(e, 15), e["origin"], e["destination"])].append(e["departure_delay_min"])
+    rows = [
+        {
+            "window_start": start.replace(tzinfo=None), "origin": origin, "destination": destination,
+            "flights": len(delays), "avg_departure_delay_min": mean(delays),
+        }
+        for (start, origin, destination), delays in groups.items()
+        if is_written(start, watermark)
+    ]
+    return pd.DataFrame(rows).sort_values(["window_start", "origin", "destination"]).reset_index(drop=True)
+
+
+def expected_top_routes(routes: pd.DataFrame, top: int) -> pd.DataFrame:
+    ranked = routes.dropna(subset=["avg_departure_delay_min"]).sort_values(
+        ["window_start", "avg_departure_delay_min", "flights", "origin", "destination"], ascending=[True, False, False, True, True]
+    )
+    ranked["rank"] = ranked.groupby("window_start").cumcount() + 1
+    return ranked[ranked["rank"] <= top].reset_index(drop=True)
+
+
+def expected_latest_positions(events: list[dict]) -> pd.DataFrame:
+    """Per flight: its latest event (by event time, then seq) and its latest position, in plain Python."""
+    last: dict[str, dict] = {}
+    fix: dict[str, dict] = {}
+    for e in sorted(events, key=lambda e: (parse_time(e["event_time"]), e["seq"])):
+        last[e["flight_id"]] = e
+        if e["position"] is not None:
+            fix[e["flight_id"]] = e
+    rows = []
+    for flight_id, e in last.items():
+        f = fix.get(flight_id)
+        rows.append({
+            "flight_id": flight_id, "last_event_type": e["event_type"],
+            "active": e["event_type"] not in ("landed", "arrived", "cancelled"),
+            "lat_deg": f["position"]["lat_deg"] if f else math.nan, "lon_deg": f["position"]["lon_deg"] if f else math.nan,
+        })
+    return pd.DataFrame(rows).sort_values("flight_id").reset_index(drop=True)
+
+
+def position_groups(events: list[dict]) -> set[tuple[str, datetime]]:
+    """The (flight, 5-minute window) pairs the positions query keeps state for."""
+    return {(e["flight_id"], window_of(e, 5)) for e in events}
+
+
+def comparable(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`actual` with the columns, types and row order of `expected`."""
+    actual = actual.copy()
+    if "window_start" in actual:
+        actual["window_start"] = pd.to_datetime(actual["window_start"]).dt.tz_localize(None)
+    return actual[expected.columns].astype(expected.dtypes.to_dict()).sort_values(keys).reset_index(drop=True)
+
+
 def expected_airline_minutes(events: list[dict]) -> pd.DataFrame:
     """Per airline, per 1-minute tumbling window: what the Spark job must report, in plain Python.
 
-    Only windows the final watermark (max event time - delay) has closed are final, because the
-    Parquet sink appends a window once, when the watermark passes its end.
+    Only the windows the job has written by the final watermark (max event time - delay) count: it
+    appends a window once, when the watermark passes the end of its 15-minute block (is_written).
     """
-    max_event_time = max(parse_time(e["event_time"]) for e in events)
-    watermark = max_event_time - timedelta(minutes=WATERMARK_DELAY_MIN)
+    watermark = final_watermark(events)
     groups: dict[tuple[datetime, str], dict] = defaultdict(
         lambda: {"events": 0, "departures": 0, "arrivals": 0, "cancellations": 0, "delays": []}
     )
@@ -57,8 +160,7 @@ def expected_airline_minutes(events: list[dict]) -> pd.DataFrame:
             g["cancellations"] += 1
     rows = []
     for (window_start, airline), g in groups.items():
-        window_end = window_start + timedelta(minutes=1)
-        if window_end > watermark:
+        if not is_written(window_start, watermark):
             continue
         rows.append(
             {
@@ -88,18 +190,25 @@ def pipeline_run(kafka_broker, tmp_path_factory):
     truth_file = generate_events_file(workdir / "truth.jsonl", EVENT_COUNT, seed=SEED, start_time=START_TIME)
     truth = [json.loads(line) for line in truth_file.read_text().splitlines()]
 
+    aggregates_topic = f"flight-aggregates-e2e-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(aggregates_topic, partitions=2)
+
     produced = produce(kafka_broker.bootstrap_servers, topic, EVENT_COUNT, seed=SEED, start_time=START_TIME)
-    spark = run_spark_job(
-        kafka_broker.bootstrap_servers,
-        topic,
-        workdir / "output",
-        workdir / "checkpoints",
-        extra_args=(
-            "--max-offsets-per-trigger", str(MAX_OFFSETS_PER_TRIGGER),
-            "--watermark-delay", f"{WATERMARK_DELAY_MIN} minutes",
-        ),
+    checkpoints = workdir / "checkpoints"
+    code, spark, stderr = run_job(
+        job_command(
+            kafka_broker.bootstrap_servers, topic, workdir / "output", checkpoints, "--trigger", "available-now",
+            "--max-offsets-per-trigger", str(MAX_OFFSETS_PER_TRIGGER), "--watermark-delay", f"{WATERMARK_DELAY_MIN} minutes",
+            "--output-topic", aggregates_topic,
+        )
     )
-    return {"truth": truth, "produced": produced, "spark": spark, "output": workdir / "output"}
+    assert code == 0, stderr
+    aggregates = read_topic(kafka_broker, aggregates_topic, spark["windows"])
+    return {
+        "truth": truth, "produced": produced, "spark": spark, "output": workdir / "output",
+        "progress": progress_lines(checkpoints), "aggregates": aggregates,
+        "aggregates_end_offsets": kafka_broker.topic_end_offsets(aggregates_topic),
+    }
 
 
 def test_producer_acknowledges_every_event(pipeline_run):
@@ -120,7 +229,7 @@ def test_every_produced_event_is_processed_exactly_once(pipeline_run):
     assert events["event_id"].nunique() == EVENT_COUNT
     assert set(events["event_id"]) == truth_ids
     spark = pipeline_run["spark"]
-    assert (spark.input_rows, spark.processed, spark.quarantined) == (EVENT_COUNT, EVENT_COUNT, 0)
+    assert (spark["input_rows"], spark["processed"], spark["quarantined"]) == (EVENT_COUNT, EVENT_COUNT, 0)
 
 
 def test_parsed_fields_equal_what_the_producer_sent(pipeline_run):
@@ -151,14 +260,62 @@ def test_parsed_fields_equal_what_the_producer_sent(pipeline_run):
 
 def test_airline_minute_windows_equal_an_independent_computation(pipeline_run):
     expected = expected_airline_minutes(pipeline_run["truth"])
-    actual = pd.read_parquet(pipeline_run["output"] / "airline_minute")
-    actual["window_start"] = pd.to_datetime(actual["window_start"]).dt.tz_localize(None)
-    actual = (
-        actual[expected.columns]
-        .astype(expected.dtypes.to_dict())
-        .sort_values(["window_start", "airline"])
-        .reset_index(drop=True)
-    )
+    actual = comparable(read_batches(pipeline_run["output"] / "airline_minute"), expected, ["window_start", "airline"])
     assert len(expected) > 100, "the run should close many windows"
-    assert pipeline_run["spark"].windows == len(actual)
     pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=1e-9)
+
+
+def test_airport_and_route_windows_and_top_routes_equal_an_independent_computation(pipeline_run):
+    truth, output = pipeline_run["truth"], pipeline_run["output"]
+    airports = expected_airport_windows(truth)
+    pd.testing.assert_frame_equal(
+        comparable(read_batches(output / "airport_5min"), airports, ["window_start", "airport"]), airports, check_exact=False, rtol=1e-9
+    )
+    routes = expected_route_windows(truth)
+    pd.testing.assert_frame_equal(
+        comparable(read_batches(output / "route_15min"), routes, ["window_start", "origin", "destination"]), routes, check_exact=False, rtol=1e-9
+    )
+    top = expected_top_routes(routes, TOP_DELAYED_ROUTES)
+    pd.testing.assert_frame_equal(comparable(read_batches(output / "top_delayed_routes"), top, ["window_start", "rank"]), top)
+    assert len(airports) > 20 and len(routes) > 20 and top["rank"].max() == TOP_DELAYED_ROUTES
+    # every window row of every family, and nothing else, is what the job reports
+    airlines = expected_airline_minutes(truth)
+    assert pipeline_run["spark"]["windows"] == len(airlines) + len(airports) + len(routes)
+
+
+def test_the_aggregates_topic_holds_each_window_once_as_json(pipeline_run):
+    records = pipeline_run["aggregates"]
+    assert sum(pipeline_run["aggregates_end_offsets"].values()) == len(records) == pipeline_run["spark"]["windows"]
+    assert len({key for key, _ in records}) == len(records), "one record per window (no replay happened here)"
+    values = [json.loads(value) for _, value in records]
+    for key, value in zip((k for k, _ in records), values):
+        assert key.split("|")[0] == value["kind"] and key.endswith(value["window_start"][:19] + "Z")
+    # the airline records carry exactly the closed windows of the independent computation
+    expected = expected_airline_minutes(pipeline_run["truth"])
+    airline = pd.DataFrame([v for v in values if v["kind"] == "airline_minute"])
+    airline["window_start"] = pd.to_datetime(airline["window_start"])
+    pd.testing.assert_frame_equal(comparable(airline, expected, ["window_start", "airline"]), expected, check_exact=False, rtol=1e-9)
+
+
+def test_latest_positions_per_flight_equal_an_independent_computation_with_bounded_state(pipeline_run):
+    truth = pipeline_run["truth"]
+    rows = read_batches(pipeline_run["output"] / "flight_positions")
+    # A live map keeps, per flight, the status of its latest row and the position of its latest fix.
+    status = rows.sort_values("last_event_time").groupby("flight_id").last()
+    fixes = rows.dropna(subset=["position_time"]).sort_values("position_time").groupby("flight_id").last()
+    actual = pd.DataFrame({
+        "flight_id": status.index, "last_event_type": status["last_event_type"].values, "active": status["active"].values,
+        "lat_deg": fixes["lat_deg"].reindex(status.index).values, "lon_deg": fixes["lon_deg"].reindex(status.index).values,
+    })
+    expected = expected_latest_positions(truth)
+    pd.testing.assert_frame_equal(comparable(actual, expected, ["flight_id"]), expected)
+    assert expected["active"].any() and not expected["active"].all()
+
+    # State is bounded: after the last batch only the (flight, window) pairs the watermark has not
+    # passed are kept, a small part of all there were.
+    last = [p for p in pipeline_run["progress"] if p["query"] == "flight_positions"][-1]
+    groups = position_groups(truth)
+    watermark = final_watermark(truth)
+    open_groups = {g for g in groups if g[1] + timedelta(minutes=5) > watermark}
+    assert last["state_rows"] == len(open_groups)
+    assert len(open_groups) < len(groups) / 2

@@ -26,12 +26,21 @@ def test_every_option():
             "--timeout-s", "90",
             "--kafka-option", "kafka.security.protocol=SASL_SSL",
             "--kafka-option", "kafka.sasl.jaas.config=a=b",
+            "--output-topic", "flight-aggregates",
+            "--metrics-port", "9108",
+            "--metrics-host", "0.0.0.0",
         ],
         environ={},
     )
     assert (config.starting_offsets, config.max_offsets_per_trigger, config.trigger) == ("latest", 5000, "processing-time:10s")
     assert (config.processing_time_s, config.watermark_delay, config.master, config.timeout_s) == (10, "2 minutes", "local[2]", 90.0)
     assert config.kafka_options == {"kafka.security.protocol": "SASL_SSL", "kafka.sasl.jaas.config": "a=b"}
+    assert (config.output_topic, config.metrics_port, config.metrics_host) == ("flight-aggregates", 9108, "0.0.0.0")
+
+
+def test_the_kafka_output_and_the_metrics_server_are_off_by_default():
+    config = parse_args(REQUIRED, environ={})
+    assert (config.output_topic, config.metrics_port, config.metrics_host) == (None, 0, "127.0.0.1")
 
 
 def test_environment_variables_fill_in_and_options_win():
@@ -61,6 +70,10 @@ def test_environment_variables_fill_in_and_options_win():
         ("--watermark-delay", "10m", "'<N> seconds|minutes|hours|days'"),
         ("--timeout-s", "-3", "a number of seconds > 0"),
         ("--kafka-option", "novalue", "key=value"),
+        ("--output-topic", "bad topic!", "a Kafka topic name"),
+        ("--output-topic", "..", "a Kafka topic name"),
+        ("--metrics-port", "70000", "a TCP port 1-65535, or 0"),
+        ("--metrics-port", "http", "a TCP port 1-65535, or 0"),
     ],
 )
 def test_a_bad_value_exits_2_naming_option_value_and_expectation(option, value, expected, capsys):

@@ -1,11 +1,23 @@
-"""progress.py: one JSON line per micro-batch, with rates, duration, offsets and per-partition lag."""
+"""progress.py: one JSON line per micro-batch, with rates, duration, offsets and per-partition lag,
+and the same figures on a Prometheus /metrics endpoint, scraped from a real streaming query."""
 from __future__ import annotations
 
 import io
 import json
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
 from types import SimpleNamespace
 
-from flight_analytics.progress import ProgressLog, progress_record
+import pytest
+
+from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, progress_record, prometheus_text
+from flight_analytics.sinks import EventsAndQuarantineWriter
+from flight_analytics.transforms import parse_flight_events
+from flight_events import event
+from local.embedded_kafka import free_port
 
 
 def fake_progress(**changes):
@@ -31,6 +43,7 @@ def test_a_progress_becomes_one_record_with_lag_per_partition():
         "input_rows_per_sec": 70.0,
         "processed_rows_per_sec": 120.5,
         "batch_duration_ms": 1161,
+        "state_rows": 0,
         "watermark": "2026-03-01T00:10:00.000Z",
         "sources": [
             {
@@ -54,3 +67,88 @@ def test_a_malformed_progress_is_logged_not_raised():
     out = io.StringIO()
     ProgressLog(out).onQueryProgress(SimpleNamespace(progress=fake_progress(sources=[None])))
     assert "progress_log_error" in out.getvalue()
+
+
+def test_a_progress_counts_the_rows_of_every_state_store():
+    stores = [SimpleNamespace(numRowsTotal=40), SimpleNamespace(numRowsTotal=2)]
+    assert progress_record(fake_progress(stateOperators=stores))["state_rows"] == 42
+
+
+def test_prometheus_text_has_one_typed_family_per_figure_with_whole_offsets():
+    record = progress_record(fake_progress(batchId=9, sources=[SimpleNamespace(
+        description="KafkaV2", endOffset=json.dumps({"flights": {"0": 123456789}}), latestOffset=json.dumps({"flights": {"0": 123456799}}),
+    )]))
+    text = prometheus_text({"windows": record}, {"quarantined_records": ("Records quarantined", 13)})
+    assert "# TYPE flight_analytics_batch_duration_seconds gauge" in text
+    assert 'flight_analytics_batch_duration_seconds{query="windows"} 1.161' in text
+    assert 'flight_analytics_kafka_end_offset{query="windows",topic="flights",partition="0"} 123456789' in text
+    assert 'flight_analytics_kafka_lag_records{query="windows",topic="flights",partition="0"} 10' in text
+    assert "# TYPE flight_analytics_quarantined_records_total counter\nflight_analytics_quarantined_records_total 13\n" in text
+    assert 'flight_analytics_watermark_seconds{query="windows"} 1772323800' in text
+
+
+def scrape(url: str) -> dict[str, float]:
+    """{'name{labels}': value} of every sample on a /metrics page."""
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_count(spark, kafka_broker, tmp_path):
+    # GIVEN a topic of 2 partitions with 10 good and 3 malformed records
+    topic = f"flight-events-metrics-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=2)
+    values = [json.dumps(event(event_id=f"BA117-20261124-LHR-{i}", seq=i)) for i in range(10)] + ["oops", "{", "[]"]
+    spark.createDataFrame([(i % 2, v) for i, v in enumerate(values)], "partition int, value string").write.format("kafka").option(
+        "kafka.bootstrap.servers", kafka_broker.bootstrap_servers
+    ).option("topic", topic).save()
+    end_offsets = kafka_broker.topic_end_offsets(topic)
+    assert sum(end_offsets.values()) == len(values)
+
+    # WHEN a streaming query reads it, 4 records per micro-batch, with the metrics listener and server on
+    metrics, log = ProgressMetrics(), io.StringIO()
+    listeners = [metrics, ProgressLog(log)]
+    for listener in listeners:
+        spark.streams.addListener(listener)
+    server = MetricsServer(metrics, lambda: {"quarantined_records": ("quarantined", writer.quarantined_rows)}, "127.0.0.1", free_port()).start()
+    writer = EventsAndQuarantineWriter(str(tmp_path / "out"))
+    try:
+        records = (
+            spark.readStream.format("kafka").option("kafka.bootstrap.servers", kafka_broker.bootstrap_servers)
+            .option("subscribe", topic).option("startingOffsets", "earliest").option("maxOffsetsPerTrigger", "4").load()
+        )
+        query = (
+            parse_flight_events(records).writeStream.queryName("metrics_probe").foreachBatch(writer)
+            .option("checkpointLocation", str(tmp_path / "ck")).trigger(availableNow=True).start()
+        )
+        query.awaitTermination(300)
+        assert query.exception() is None and not query.isActive
+        last_batch = query.lastProgress["batchId"]
+        deadline = time.monotonic() + 30  # listener events arrive asynchronously
+        while metrics.records().get("metrics_probe", {}).get("batch_id") != last_batch and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        # THEN /metrics has the query's latest figures, per-partition offsets and lag, and the quarantine count
+        samples = scrape(server.url)
+        q = '{query="metrics_probe"}'
+        assert samples[f"flight_analytics_batch_id{q}"] == last_batch >= 3  # 13 records, at most 4 per batch
+        for name in ("input_rows_per_second", "processed_rows_per_second", "batch_duration_seconds"):
+            assert samples[f"flight_analytics_{name}{q}"] >= 0
+        for partition, offset in end_offsets.items():
+            labels = f'{{query="metrics_probe",topic="{topic}",partition="{partition}"}}'
+            assert samples[f"flight_analytics_kafka_end_offset{labels}"] == offset
+            assert samples[f"flight_analytics_kafka_lag_records{labels}"] == 0  # all read by the last batch
+        assert samples["flight_analytics_quarantined_records_total"] == 3
+        # ... and while it ran, the lag the first batches left behind was reported
+        first = json.loads(log.getvalue().splitlines()[0].removeprefix("SPARK_PROGRESS "))
+        assert 0 < first["input_rows"] <= 4 and sum(first["sources"][0]["lag_records"][topic].values()) == len(values) - first["input_rows"]
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(server.url.replace("/metrics", "/other"), timeout=10)
+    finally:
+        server.stop()
+        for listener in listeners:
+            spark.streams.removeListener(listener)

@@ -1,11 +1,27 @@
-"""The events/quarantine foreachBatch writer: both outputs from one batch, and a replay replaces."""
+"""The foreachBatch writers: every output of a batch, a replay replaces its Parquet output, and the
+Kafka topic of JSON aggregates on a real broker."""
 from __future__ import annotations
 
+import json
+import uuid
+
 from pyspark.sql import Row
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.sinks import EventsAndQuarantineWriter
-from flight_analytics.transforms import parse_flight_events
+from flight_analytics.sinks import EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.transforms import (
+    WINDOW_FAMILIES,
+    analytics_windows,
+    deduplicated_events,
+    family_windows,
+    kafka_json_records,
+    latest_flight_positions,
+    parse_flight_events,
+    route_windows,
+    top_delayed_routes,
+    valid_events,
+)
 from flight_events import DEPARTED, event, kafka_records
 
 
@@ -31,3 +47,86 @@ def test_a_replayed_batch_replaces_its_output_instead_of_duplicating_it(spark, t
     # Batch 1 had nothing to quarantine, so it wrote no quarantine folder at all.
     assert not (tmp_path / "quarantine" / "batch_id=1").exists()
     assert (writer.valid_rows, writer.quarantined_rows) == (2, 1)
+
+
+def trip(n: int, event_type: str, at: str, origin: str, destination: str, delay: int) -> dict:
+    return event(
+        event_id=f"BA{n}-{event_type}", flight_id=f"BA{n}", flight_number=f"BA{n}", event_type=event_type, event_time=at,
+        origin=origin, destination=destination, departure_delay_min=delay, arrival_delay_min=delay if event_type == "arrived" else None,
+    )
+
+
+EVENTS = [
+    trip(1, "departed", "2026-11-24T10:01:00.000Z", "LHR", "JFK", 10),
+    trip(2, "departed", "2026-11-24T10:03:00.000Z", "LHR", "JFK", 30),
+    trip(3, "departed", "2026-11-24T10:07:00.000Z", "CDG", "LHR", 50),
+    trip(4, "arrived", "2026-11-24T10:08:00.000Z", "JFK", "LHR", 12),
+    trip(5, "departed", "2026-11-24T10:20:00.000Z", "LHR", "AMS", 0),
+]
+
+
+def read_topic(spark, broker, topic: str):
+    return (
+        spark.read.format("kafka").option("kafka.bootstrap.servers", broker.bootstrap_servers).option("subscribe", topic)
+        .option("startingOffsets", "earliest").load()
+        .select(F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"))
+    )
+
+
+def test_the_windows_writer_writes_every_family_the_top_routes_and_json_aggregates_to_kafka(spark, tmp_path, kafka_broker):
+    # GIVEN the windows of a few events, and a Kafka topic for the aggregates
+    topic = f"flight-aggregates-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=1)
+    valid = valid_events(parse_flight_events(kafka_records(spark, EVENTS)))
+    windows = analytics_windows(deduplicated_events(valid, "10 minutes"))
+    writer = WindowsWriter(str(tmp_path), KafkaOutput(kafka_broker.bootstrap_servers, topic))
+
+    # WHEN batch 3 is written, then written again (a replay after a crash)
+    writer(windows, 3)
+    writer(windows, 3)
+
+    # THEN each family's folder holds its windows once
+    for family in WINDOW_FAMILIES:
+        written = spark.read.parquet(str(tmp_path / family.name))
+        assert {r["batch_id"] for r in written.select("batch_id").collect()} == {3}
+        assertDataFrameEqual(written.drop("batch_id"), family_windows(valid, "10 minutes", family))
+    assertDataFrameEqual(
+        spark.read.parquet(str(tmp_path / "top_delayed_routes")).drop("batch_id"),
+        top_delayed_routes(route_windows(valid, "10 minutes")),
+    )
+    total = sum(family_windows(valid, "10 minutes", family).count() for family in WINDOW_FAMILIES)
+    assert writer.windows_written == total
+
+    # ... and the topic holds one JSON record per window and send: at-least-once, the same key and value again
+    records = read_topic(spark, kafka_broker, topic)
+    assert records.count() == 2 * total
+    expected = None
+    for family in WINDOW_FAMILIES:
+        family_records = kafka_json_records(family_windows(valid, "10 minutes", family), family.name, family.keys)
+        expected = family_records if expected is None else expected.unionByName(family_records)
+    assertDataFrameEqual(records.distinct(), expected)
+    route = [json.loads(r["value"]) for r in records.collect() if r["key"] == "route_15min|LHR|JFK|2026-11-24T10:00:00Z"][0]
+    assert (route["flights"], route["avg_departure_delay_min"]) == (2, 20.0)
+
+
+def test_the_kafka_output_reuses_the_sources_security_options_only():
+    source_options = {
+        "kafka.security.protocol": "SASL_SSL",
+        "kafka.sasl.mechanism": "AWS_MSK_IAM",
+        "kafka.sasl.jaas.config": "software.amazon.msk.auth.iam.IAMLoginModule required;",
+        "kafka.ssl.truststore.location": "/etc/ssl/kafka.jks",
+        "kafka.group.id": "flight-analytics",  # a consumer setting: not for the producer
+        "kafka.isolation.level": "read_committed",
+    }
+    output = KafkaOutput.like_source("b-1:9098", "flight-aggregates", source_options)
+    assert output.options == {k: v for k, v in source_options.items() if k.split(".")[1] in ("security", "sasl", "ssl")}
+
+
+def test_the_positions_writer_replaces_a_replayed_batch(spark, tmp_path):
+    valid = valid_events(parse_flight_events(kafka_records(spark, EVENTS)))
+    positions = latest_flight_positions(valid, "10 minutes")
+    writer = PositionsWriter(str(tmp_path))
+    writer(positions, 0)
+    writer(positions, 0)
+    assertDataFrameEqual(spark.read.parquet(str(tmp_path / "flight_positions")).drop("batch_id"), positions)
+    assert writer.rows_by_batch == {0: len(EVENTS)}

@@ -1,4 +1,5 @@
-"""transforms.py on small batch DataFrames: parsing, validation, the split, and the minute windows."""
+"""transforms.py on small batch DataFrames: parsing, validation, the split, the windows, the top
+delayed routes, the latest flight positions and the Kafka records of the windows."""
 from __future__ import annotations
 
 import json
@@ -9,12 +10,19 @@ from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, Str
 from pyspark.testing import assertDataFrameEqual
 
 from flight_analytics.transforms import (
+    WINDOW_FAMILIES,
     airline_minute_windows,
     airport_windows,
-    route_windows,
+    analytics_windows,
     deduplicated_events,
+    family_rows,
+    family_windows,
+    kafka_json_records,
+    latest_flight_positions,
     parse_flight_events,
     quarantined_events,
+    route_windows,
+    top_delayed_routes,
     valid_events,
 )
 from flight_events import DEPARTED, KAFKA_TIMESTAMP, TOPIC, event, kafka_records, utc
@@ -305,3 +313,110 @@ def test_route_windows_count_departures_per_origin_and_destination(spark):
             Row(window_start=m15, window_end=m30, origin="LHR", destination="JFK", flights=1, avg_departure_delay_min=5.0),
         ],
     )
+
+
+def test_analytics_windows_hold_each_family_exactly_as_its_own_function_computes_it(spark):
+    # GIVEN departures and arrivals of several airlines, airports and routes
+    events = [
+        trip(1, "departed", "2026-11-24T10:01:00.000Z", "LHR", "JFK", departure_delay_min=10),
+        trip(2, "departed", "2026-11-24T10:07:00.000Z", "LHR", "CDG", departure_delay_min=40),
+        trip(3, "arrived", "2026-11-24T10:02:00.000Z", "CDG", "LHR", arrival_delay_min=-4, departure_delay_min=0),
+        trip(4, "departed", "2026-11-24T10:16:00.000Z", "JFK", "LHR", departure_delay_min=3, airline="AA"),
+    ]
+    valid = valid_events(parse_flight_events(kafka_records(spark, events)))
+    # WHEN all families are computed together, as the job's one windows query does
+    windows = analytics_windows(deduplicated_events(valid, "10 minutes"))
+    # THEN splitting them again gives each family's own rows, and nothing else
+    for family in WINDOW_FAMILIES:
+        assertDataFrameEqual(family_rows(windows, family), family_windows(valid, "10 minutes", family))
+    assert windows.count() == sum(family_windows(valid, "10 minutes", family).count() for family in WINDOW_FAMILIES)
+
+
+def route_row(start: str, origin: str, destination: str, flights: int, delay: float | None) -> Row:
+    window_start = utc(start)
+    return Row(
+        window_start=window_start, window_end=window_start.replace(minute=window_start.minute + 15),
+        origin=origin, destination=destination, flights=flights, avg_departure_delay_min=delay,
+    )
+
+
+def test_top_delayed_routes_rank_each_window_by_average_delay_then_flights(spark):
+    w0, w15 = "2026-11-24T10:00:00Z", "2026-11-24T10:15:00Z"
+    routes = spark.createDataFrame([
+        route_row(w0, "LHR", "JFK", 2, 20.5),
+        route_row(w0, "JFK", "LHR", 1, 45.0),
+        route_row(w0, "CDG", "LHR", 3, 20.5),  # same delay as LHR-JFK, more flights: ranks above it
+        route_row(w0, "AMS", "LHR", 1, None),  # no delay known: not ranked
+        route_row(w15, "LHR", "JFK", 1, 5.0),
+    ])
+    top = top_delayed_routes(routes, top=2)
+    assertDataFrameEqual(
+        top.select("window_start", "rank", "origin", "destination", "flights", "avg_departure_delay_min"),
+        [
+            Row(window_start=utc(w0), rank=1, origin="JFK", destination="LHR", flights=1, avg_departure_delay_min=45.0),
+            Row(window_start=utc(w0), rank=2, origin="CDG", destination="LHR", flights=3, avg_departure_delay_min=20.5),
+            Row(window_start=utc(w15), rank=1, origin="LHR", destination="JFK", flights=1, avg_departure_delay_min=5.0),
+        ],
+    )
+    with pytest.raises(ValueError, match="top=0"):
+        top_delayed_routes(routes, top=0)
+
+
+def leg(n: int, seq: int, event_type: str, at: str, where: dict | None) -> dict:
+    """Event `seq` of flight BA<n>; `where` is a position (or None)."""
+    return event(
+        event_id=f"BA{n}-x-{seq}", flight_id=f"BA{n}-x", flight_number=f"BA{n}", seq=seq, event_type=event_type,
+        event_time=at, position=where, departure_delay_min=5,
+    )
+
+
+def test_latest_flight_positions_keep_the_last_event_and_the_last_position_per_flight_and_window(spark):
+    p1, p2, p3, p4 = (position(lat_deg=50.0 + i, lon_deg=-1.0 - i) for i in range(4))
+    events = [
+        leg(1, 2, "departed", "2026-11-24T10:00:30.000Z", p1),
+        leg(1, 4, "position", "2026-11-24T10:03:00.000Z", p3),
+        leg(1, 3, "position", "2026-11-24T10:02:00.000Z", p2),  # arrives after a later event: must not win
+        leg(1, 5, "position", "2026-11-24T10:06:00.000Z", p4),  # the next 5-minute window
+        # flight 2 lands, then arrives without a position: the arrival is its last event, the landing its last fix
+        leg(2, 6, "landed", "2026-11-24T10:01:00.000Z", p2),
+        leg(2, 7, "arrived", "2026-11-24T10:04:00.000Z", None),
+        # flight 3 has only a scheduled event: a row with no position
+        leg(3, 1, "scheduled", "2026-11-24T10:01:00.000Z", None),
+    ]
+    valid = valid_events(parse_flight_events(kafka_records(spark, events)))
+    assert valid.count() == len(events)
+    positions = latest_flight_positions(valid, "10 minutes")
+
+    m0, m5, m10 = (utc(f"2026-11-24T10:{m:02d}:00Z") for m in (0, 5, 10))
+
+    def row(start, end, n, last_at, last_type, active, fix_at, fix):
+        fix = fix or {}
+        return Row(
+            window_start=start, window_end=end, flight_id=f"BA{n}-x", airline="BA", flight_number=f"BA{n}",
+            origin="LHR", destination="JFK", last_event_time=utc(last_at), last_event_type=last_type, active=active,
+            position_time=utc(fix_at) if fix_at else None, lat_deg=fix.get("lat_deg"), lon_deg=fix.get("lon_deg"),
+            altitude_ft=fix.get("altitude_ft"), ground_speed_kt=fix.get("ground_speed_kt"), heading_deg=fix.get("heading_deg"),
+        )
+
+    assertDataFrameEqual(
+        positions,
+        [
+            row(m0, m5, 1, "2026-11-24T10:03:00Z", "position", True, "2026-11-24T10:03:00Z", p3),
+            row(m5, m10, 1, "2026-11-24T10:06:00Z", "position", True, "2026-11-24T10:06:00Z", p4),
+            row(m0, m5, 2, "2026-11-24T10:04:00Z", "arrived", False, "2026-11-24T10:01:00Z", p2),
+            row(m0, m5, 3, "2026-11-24T10:01:00Z", "scheduled", True, None, None),
+        ],
+    )
+
+
+def test_window_rows_become_kafka_records_keyed_by_kind_key_and_window_start(spark):
+    rows = route_windows(
+        valid_events(parse_flight_events(kafka_records(spark, [trip(1, "departed", "2026-11-24T10:01:00.000Z", "LHR", "JFK", departure_delay_min=10)]))),
+        "10 minutes",
+    )
+    records = kafka_json_records(rows, "route_15min", ("origin", "destination")).collect()
+    assert [r["key"] for r in records] == ["route_15min|LHR|JFK|2026-11-24T10:00:00Z"]
+    assert json.loads(records[0]["value"]) == {
+        "kind": "route_15min", "window_start": "2026-11-24T10:00:00.000Z", "window_end": "2026-11-24T10:15:00.000Z",
+        "origin": "LHR", "destination": "JFK", "flights": 1, "avg_departure_delay_min": 10.0,
+    }
