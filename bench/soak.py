@@ -27,6 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, producer_command
 from local.versions import STATE_DIR, versions
@@ -40,16 +41,6 @@ DRAIN_S = 30
 """After the producer stops, how long the job keeps streaming before the soak stops it."""
 STARTUP_BUDGET_S = 600
 """How long the job may take to run its first micro-batch (the producer starts after it)."""
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}")
-    return value
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
