@@ -1,12 +1,17 @@
 """Flight events from Kafka -> valid events, quarantine, windowed analytics and live positions.
 
-Three streaming queries read the topic, each with its own checkpoint under --checkpoint-dir:
-  events_quarantine  foreachBatch: parse once, write events/ and quarantine/
-  windows            de-duplicate, then the airline (1 min), airport (5 min) and route (15 min)
-                     windows in append mode; foreachBatch writes one folder per family,
-                     top_delayed_routes/, and (--output-topic) JSON records to Kafka
-  flight_positions   latest event and position per flight and 5-minute window, update mode
-(see sinks.py for how each write stays exactly-once, and docs/spark-job.md for every output.)
+Kafka records are parsed and validated once, by the first query; the analytics read its output:
+  events_quarantine  Kafka -> foreachBatch: parse and validate, write events/ and quarantine/
+  windows            events/ (Parquet stream) -> de-duplicate, then the airline (1 min), airport
+                     (5 min) and route (15 min) windows in append mode; foreachBatch writes one
+                     folder per family, top_delayed_routes/, and (--output-topic) JSON to Kafka
+  flight_positions   events/ (Parquet stream) -> latest event and position per flight and
+                     5-minute window, update mode
+Each query has its own checkpoint under --checkpoint-dir. With --trigger available-now the
+analytics start once events_quarantine is done (a file stream source reads the files that exist
+when it starts); with a processing-time trigger all three run at once, the analytics one trigger
+behind. Why and what it costs: docs/spark-job.md ("Parse once"); how each write stays
+exactly-once: sinks.py.
 
 On success the last line on stdout is
   SPARK_RESULT {"processed":N,"quarantined":N,"windows":N,"input_rows":N,"elapsed_s":X,"events_per_sec":Y}
@@ -21,12 +26,13 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+from pyspark.sql.types import LongType, StructField, StructType
 
 from flight_analytics.config import JobConfig, parse_args
 from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.settings import spark_conf
-from flight_analytics.sinks import EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.sinks import BATCH_ID_COLUMN, EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
 from flight_analytics.transforms import (
     ANALYTICS_COLUMNS,
     POSITION_COLUMNS,
@@ -145,9 +151,8 @@ class Queries:
         return None
 
 
-def wait_for(queries: Queries, config: JobConfig) -> str | None:
-    """Wait until every query is done, one fails, or --timeout-s passes. Returns an error, or None."""
-    deadline = None if config.timeout_s is None else time.monotonic() + config.timeout_s
+def wait_for(queries: Queries, config: JobConfig, deadline: float | None) -> str | None:
+    """Wait until every query is done, one fails, or the deadline (--timeout-s) passes. Returns an error, or None."""
     while True:
         error = queries.failure()
         if error is not None:
@@ -179,6 +184,23 @@ def kafka_source(spark: SparkSession, config: JobConfig) -> DataFrame:
     return source.load()
 
 
+def valid_events_stream(spark: SparkSession, events_dir: str, schema: StructType) -> DataFrame:
+    """The valid events the events_quarantine query writes to events/, as a stream of Parquet files:
+    the analytics' input, parsed and validated once. Only committed files are seen (Spark writes
+    under _temporary/ and moves them in on commit; names starting with _ are skipped).
+
+    A replayed events_quarantine batch rewrites its batch_id=<n> folder with the same records
+    (same offsets, same parse) in new files: the windows query counts them once through its
+    event_id de-duplication, positions keep the latest event either way, and ignoreMissingFiles
+    lets a replayed analytics batch skip files the rewrite removed (their records come again in
+    the new files)."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(events_dir)
+    path.getFileSystem(spark._jsc.hadoopConfiguration()).mkdirs(path)  # a file stream source needs its folder
+    # The batch_id=<n> folders are a partition column: a stream's schema must name it.
+    with_batch_id = StructType([*schema.fields, StructField(BATCH_ID_COLUMN, LongType(), nullable=True)])
+    return spark.readStream.schema(with_batch_id).option("ignoreMissingFiles", "true").parquet(events_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     # 1. Arguments (bad ones exit 2 here, before Spark starts).
     config = parse_args(argv)
@@ -193,16 +215,17 @@ def main(argv: list[str] | None = None) -> int:
     # 3. Source.
     kafka_records = kafka_source(spark, config)
 
-    # 4. Transformations.
+    # 4. Transformations: parse once; the analytics read the valid events back from events/.
     parsed = parse_flight_events(kafka_records, schema)
+    events_writer = EventsAndQuarantineWriter(config.output_dir)
+    events = valid_events_stream(spark, events_writer.sink_path("events"), valid_events(parsed).schema)
     # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
-    analytics_events = deduplicated_events(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
+    analytics_events = deduplicated_events(events.select(*ANALYTICS_COLUMNS), config.watermark_delay)
     windows = analytics_windows(analytics_events)
     # The latest event wins whether or not it was re-sent, so positions need no de-duplication.
-    positions = latest_flight_positions(valid_events(parsed).select(*POSITION_COLUMNS), config.watermark_delay)
+    positions = latest_flight_positions(events.select(*POSITION_COLUMNS), config.watermark_delay)
 
     # 5. Sinks.
-    events_writer = EventsAndQuarantineWriter(config.output_dir)
     kafka_output = (
         KafkaOutput.like_source(config.bootstrap, config.output_topic, config.kafka_options) if config.output_topic else None
     )
@@ -231,18 +254,28 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"flight_analytics: Prometheus metrics on {server.url}", file=sys.stderr, flush=True)
     started_s = time.monotonic()
-    queries = Queries(
+    phases = [
+        {"events_quarantine": lambda: start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config)},
         {
-            "events_quarantine": lambda: start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config),
             "windows": lambda: start(windows.writeStream.outputMode("append").foreachBatch(windows_writer), "windows", config),
             "flight_positions": lambda: start(
                 positions.writeStream.outputMode("update").foreachBatch(positions_writer), "flight_positions", config
             ),
-        }
-    )
+        },
+    ]
+    if config.processing_time_s is not None:
+        phases = [{name: starter for phase in phases for name, starter in phase.items()}]  # all at once
 
-    # 6. Wait, then report.
-    error = wait_for(queries, config)
+    # 6. Run each phase to its end (available-now) or all queries until --timeout-s, then report.
+    deadline = None if config.timeout_s is None else time.monotonic() + config.timeout_s
+    started: list[Queries] = []
+    error = None
+    for phase in phases:
+        started.append(Queries(phase))
+        error = wait_for(started[-1], config, deadline)
+        if error is not None:
+            break
+    queries = [query for phase in started for query in phase]
     for query in queries:
         if query.isActive:
             query.stop()
@@ -255,14 +288,14 @@ def main(argv: list[str] | None = None) -> int:
         spark.stop()
         return 1
 
-    totals.wait_until_seen(list(queries))
+    totals.wait_until_seen(queries)
     input_rows = totals.input_rows.get("events_quarantine", 0)
     result = {
         "processed": events_writer.valid_rows,
         "quarantined": events_writer.quarantined_rows,
         # Window rows of every family (airline, airport, route) written by this run.
         "windows": windows_writer.windows_written,
-        # Records read from Kafka by the events query (the other queries read the same records again).
+        # Records read from Kafka (by events_quarantine; the analytics read the valid ones from events/).
         "input_rows": input_rows,
         "elapsed_s": round(elapsed_s, 3),
         # Throughput over the wall time of the streaming phase: from starting the queries until all

@@ -24,14 +24,30 @@ from typing import TextIO
 from pyspark.sql.streaming import StreamingQueryListener
 
 
+def _offsets(text: str | None) -> object:
+    """A source's offsets as reported: JSON for Kafka ({"topic": {"partition": offset}}), a
+    source-specific text for others (kept as it is)."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _kafka_offsets(offsets: object) -> bool:
+    """Kafka source offsets are {"topic": {"partition": offset}}; a file source's are {"logOffset": n}."""
+    return isinstance(offsets, dict) and all(isinstance(partitions, dict) for partitions in offsets.values())
+
+
 def progress_record(progress) -> dict:
     """The fields of a StreamingQueryProgress worth logging, with units in their names."""
     sources = []
     for source in progress.sources:
-        end_offset = json.loads(source.endOffset) if source.endOffset else None
-        latest = json.loads(source.latestOffset) if getattr(source, "latestOffset", None) else None
+        end_offset = _offsets(source.endOffset)
+        latest = _offsets(getattr(source, "latestOffset", None))
         lag = None
-        if isinstance(end_offset, dict) and isinstance(latest, dict):
+        if _kafka_offsets(end_offset) and _kafka_offsets(latest):
             # Kafka offsets: {"topic": {"partition": offset}}; lag = latest - processed, per partition.
             lag = {
                 topic: {p: latest[topic][p] - end_offset.get(topic, {}).get(p, 0) for p in latest[topic]}

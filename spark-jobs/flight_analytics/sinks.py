@@ -36,8 +36,12 @@ KAFKA_SECURITY_OPTION_PREFIXES = ("kafka.security.", "kafka.sasl.", "kafka.ssl."
 """Source options the Kafka output reuses: how to reach and authenticate to the cluster, not how to consume."""
 
 
+BATCH_ID_COLUMN = "batch_id"
+"""Each sink's batch folders are <sink>/batch_id=<n>: readers see batch_id as a partition column."""
+
+
 def batch_path(output_dir: str, sink: str, batch_id: int) -> str:
-    return f"{output_dir}/{sink}/batch_id={batch_id}"
+    return f"{output_dir}/{sink}/{BATCH_ID_COLUMN}={batch_id}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class EventsAndQuarantineWriter:
     """Rows written per batch id; a replayed batch overwrites its entry, so totals count it once."""
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
+        # The cached batch keeps the raw JSON of quarantined records only: a valid record's fields are
+        # all in its columns, and its raw text would double what the cache holds (and the GC scans).
+        parsed = parsed.withColumn("raw_value", F.when(F.col("parse_error").isNotNull(), F.col("raw_value")))
         parsed.persist()
         try:
             # One pass over the cached batch counts both outcomes; a side with no rows writes nothing.
@@ -92,6 +99,9 @@ class EventsAndQuarantineWriter:
             self.counts_by_batch[batch_id] = counts
         finally:
             parsed.unpersist()
+
+    def sink_path(self, sink: str) -> str:
+        return f"{self.output_dir}/{sink}"
 
     def batch_path(self, sink: str, batch_id: int) -> str:
         return batch_path(self.output_dir, sink, batch_id)

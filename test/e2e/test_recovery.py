@@ -5,7 +5,8 @@ counted twice.
 The restart replays the batch the kill interrupted. Spark 4.1.2 then fails that query while
 reporting the replayed batch's progress (SPARK-55271: KafkaMicroBatchStream.metrics reads latest
 offsets only a newly planned batch sets); the batch is committed by then, and the job starts that
-query again in place (job.Queries), once. So one restart is enough, as spark-operator would do it.
+query again in place (job.Queries), once. The replay rewrites its events/ folder: the analytics,
+which read events/ as files, must still count every event once. So one restart is enough, as spark-operator would do it.
 See docs/spark-job.md.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ EVENT_COUNT = 3_000
 PARTITIONS = 2
 MAX_OFFSETS_PER_TRIGGER = 1_000  # 3 micro-batches per query in all; the kill lands after 2 of them
 QUERIES = ("events_quarantine", "windows", "flight_positions")
+KAFKA_QUERIES = ("events_quarantine",)  # the analytics read events/ back as files
 WATERMARK_DELAY_MIN = 10  # expected_* assume the e2e default
 RUN_TIMEOUT_S = 600  # a bound, not an expectation: each run takes 1-2 minutes on a quiet 2-core machine
 
@@ -64,9 +66,10 @@ def test_the_first_run_was_killed_mid_batch_and_one_restart_finishes_the_work(re
     assert 2 <= killed.committed < EVENT_COUNT // MAX_OFFSETS_PER_TRIGGER
     assert killed.mid_batch, "the kill should interrupt a batch, so the restart has one to replay"
     assert recovered_run["code"] == 0, recovered_run["stderr"]
-    # Each interrupted query replayed its batch, hit SPARK-55271 and was started again in place. When a
-    # Spark release fixes the bug this fails: then drop job.Queries' restart and this assertion.
-    for query in killed.mid_batch:
+    # The Kafka query, if interrupted, replayed its batch, hit SPARK-55271 and was started again in
+    # place (the analytics read files, not Kafka). When a Spark release fixes the bug this fails:
+    # then drop job.Queries' restart and this assertion.
+    for query in set(killed.mid_batch) & set(KAFKA_QUERIES):
         assert f"query {query} hit the Spark Kafka metrics bug" in recovered_run["stderr"]
 
 

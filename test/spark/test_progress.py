@@ -69,6 +69,15 @@ def test_a_malformed_progress_is_logged_not_raised():
     assert "progress_log_error" in out.getvalue()
 
 
+def test_a_file_source_progress_keeps_its_offsets_and_has_no_kafka_lag():
+    # The analytics queries read events/ as a Parquet stream: its offsets are not Kafka's, and the
+    # latest offset can be a text that is not JSON.
+    files = SimpleNamespace(description="FileStreamSource[file:/out/events]", endOffset='{"logOffset":2}', latestOffset="-")
+    record = progress_record(fake_progress(sources=[files]))
+    assert record["sources"] == [{"description": "FileStreamSource[file:/out/events]", "end_offset": {"logOffset": 2}, "lag_records": None}]
+    assert "kafka_end_offset" not in prometheus_text({"windows": record}, {})
+
+
 def test_a_progress_counts_the_rows_of_every_state_store():
     stores = [SimpleNamespace(numRowsTotal=40), SimpleNamespace(numRowsTotal=2)]
     assert progress_record(fake_progress(stateOperators=stores))["state_rows"] == 42
