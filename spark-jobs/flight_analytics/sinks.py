@@ -6,7 +6,7 @@ same offsets and the same state), so each batch is written to its own batch_id=<
 overwrite mode: a replay replaces its earlier output instead of adding to it. Readers see the
 usual partitioned Parquet layout (spark.read.parquet(".../events")).
 
-  EventsAndQuarantineWriter  parsed records -> events/ and quarantine/ (one parse, two outputs)
+  EventsAndQuarantineWriter  parsed records -> events/ and quarantine/ (one parse unless a batch has malformed records)
   WindowsWriter              closed windows -> airline_minute/, airport_5min/, route_15min/,
                              top_delayed_routes/, and optionally a Kafka topic of JSON aggregates
   PositionsWriter            updated (flight, window) rows -> flight_positions/
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import reduce
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from flight_analytics.transforms import (
@@ -81,24 +81,22 @@ class EventsAndQuarantineWriter:
     """Rows written per batch id; a replayed batch overwrites its entry, so totals count it once."""
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
-        # The cached batch keeps the raw JSON of quarantined records only: a valid record's fields are
-        # all in its columns, and its raw text would double what the cache holds (and the GC scans).
-        parsed = parsed.withColumn("raw_value", F.when(F.col("parse_error").isNotNull(), F.col("raw_value")))
-        parsed.persist()
-        try:
-            # One pass over the cached batch counts both outcomes; a side with no rows writes nothing.
-            by_outcome = {
-                row["valid"]: row["rows"]
-                for row in parsed.groupBy(F.col("parse_error").isNull().alias("valid")).agg(F.count(F.lit(1)).alias("rows")).collect()
-            }
-            counts = BatchCounts(valid=by_outcome.get(True, 0), quarantined=by_outcome.get(False, 0))
-            if counts.valid:
-                valid_events(parsed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
-            if counts.quarantined:
-                quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
-            self.counts_by_batch[batch_id] = counts
-        finally:
-            parsed.unpersist()
+        # One pass parses the batch, writes the valid events and counts both outcomes (an observation
+        # of the rows before the filter). Only a batch that has malformed records reads and parses
+        # its records a second time, to write them to quarantine/: that is cheaper than caching
+        # every batch for the rare one that needs two outputs (docs/spark-job.md, "Parse once").
+        outcomes = Observation()
+        observed = parsed.observe(
+            outcomes,
+            F.count(F.when(F.col("parse_error").isNull(), True)).alias("valid"),
+            F.count(F.when(F.col("parse_error").isNotNull(), True)).alias("quarantined"),
+        )
+        # Written even when empty (a schema-only file), so that every batch has its events/ folder.
+        valid_events(observed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
+        counts = BatchCounts(valid=outcomes.get["valid"], quarantined=outcomes.get["quarantined"])
+        if counts.quarantined:
+            quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
+        self.counts_by_batch[batch_id] = counts
 
     def sink_path(self, sink: str) -> str:
         return f"{self.output_dir}/{sink}"
