@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -93,6 +94,36 @@ def producer_rss_mib(pid: int) -> float | None:
     leaves = [p for p in process_tree(pid) if not children(p)]
     sizes = [r for p in leaves if (r := rss_kib(p)) is not None]
     return round(max(sizes) / 1024, 1) if sizes else None
+
+
+PRODUCER_HEAP_METRICS = {
+    "producer_heap_used_mib": "flight_producer_nodejs_heap_size_used_bytes",
+    "producer_external_mib": "flight_producer_nodejs_external_memory_bytes",
+}
+"""What the soak reads from the producer's /metrics (prom-client's default Node metrics) each sample."""
+
+
+def producer_heap_mib(port: int) -> dict[str, float]:
+    """The producer's V8 heap in use and its external memory (Buffers), from its /metrics; {} if unreachable."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        for key, metric in PRODUCER_HEAP_METRICS.items():
+            if name == metric:
+                values[key] = round(float(value) / 2**20, 1)
+    return values
+
+
+def floor(samples: list[dict], key: str, window: int = 6) -> float | None:
+    """The least value of `key` over the last `window` samples: what survives collections (a
+    leak raises it; a collector that runs less often than every sample does not)."""
+    recent = [x[key] for x in samples[-window:] if x.get(key) is not None]
+    return min(recent) if recent else None
 
 
 def java_pid(pid: int) -> int | None:
@@ -180,6 +211,12 @@ def batch_summary(batches: list[dict], run_s: float) -> dict:
                 round(second["median_ms"] / first["median_ms"], 2) if first.get("median_ms") and second.get("median_ms") else None
             ),
             "rows": sum(b["input_rows"] for b in mine),
+            # Rows in the query's state stores: bounded by the watermark, so they level off once the
+            # first watermark delay (10 minutes) has passed.
+            "state_rows_max": {
+                half: max((b["state_rows"] or 0 for b in mine if (b["t_s"] < run_s / 2) == (half == "first_half")), default=None)
+                for half in ("first_half", "second_half")
+            },
         }
     return summary
 
@@ -245,10 +282,11 @@ def main(argv: list[str]) -> int:
         startup_s = round(time.monotonic() - job_started_s, 1)
         print(f"   Spark job streaming after {startup_s} s; producer starts now", flush=True)
         started_s = time.monotonic()
+        (producer_metrics_port,) = free_ports(1)
         producer = subprocess.Popen(
             producer_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
                              "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
-                             "--max-in-flight", "5"),
+                             "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port)),
             cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         processes.append(producer)
@@ -273,11 +311,12 @@ def main(argv: list[str]) -> int:
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
                     "spark_driver_old_gen_used_mib": heap.get("old_gen_used_mib"),
                     "broker_rss_mib": tree_rss_mib(broker._read_pid() or -1),
+                    **producer_heap_mib(producer_metrics_port),
                 })
-                # What the old generation keeps after collections (its floor over the last 6 samples):
-                # a leak raises the floor; a JVM growing its heap toward -Xmx raises only the RSS.
-                recent = [x["spark_driver_old_gen_used_mib"] for x in samples[-6:] if x["spark_driver_old_gen_used_mib"] is not None]
-                samples[-1]["spark_driver_old_gen_floor_mib"] = min(recent) if recent else None
+                # What the old generation and the V8 heap keep after collections (floors over the last
+                # 6 samples): a leak raises a floor; a runtime growing its heap spaces raises only the RSS.
+                samples[-1]["spark_driver_old_gen_floor_mib"] = floor(samples, "spark_driver_old_gen_used_mib")
+                samples[-1]["producer_heap_used_floor_mib"] = floor(samples, "producer_heap_used_mib")
                 next_sample += args.sample_s
             if now >= next_report:
                 last = samples[-1]
@@ -314,13 +353,16 @@ def main(argv: list[str]) -> int:
         record = json.loads(text)
         if "batch_duration_ms" in record:
             batches.append({"t_s": round(arrived_s - started_s, 1), "query": record["query"], "batch_id": record["batch_id"],
-                            "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"]})
+                            "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"],
+                            "state_rows": record.get("state_rows")})
     producing = [s for s in samples if s["t_s"] <= run_s]
     summary = {
         "producer_rss": memory_verdict(producing, "producer_rss_mib", run_s),
         "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
         "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
         "broker_rss": memory_verdict(producing, "broker_rss_mib", run_s),
+        "producer_heap_used_floor": memory_verdict(producing, "producer_heap_used_floor_mib", run_s),
+        "producer_external": memory_verdict(producing, "producer_external_mib", run_s),
         "spark_batches": batch_summary([b for b in batches if 0 <= b["t_s"] <= run_s], run_s),
     }
     result = {
@@ -345,7 +387,8 @@ def main(argv: list[str]) -> int:
     if producer_result:
         print(f"   producer: {producer_result['acked']:,} acked of {producer_result['sent']:,}, {producer_result['errors']} errors, "
               f"{producer_result['msgs_per_sec']:,.0f} msg/s")
-    for name in ("producer_rss", "spark_driver_rss", "spark_driver_old_gen_floor", "broker_rss"):
+    for name in ("producer_rss", "producer_heap_used_floor", "producer_external", "spark_driver_rss",
+                 "spark_driver_old_gen_floor", "broker_rss"):
         verdict = summary[name]
         print(f"   {name}: {json.dumps(verdict)}")
     for query, stats in summary["spark_batches"].items():

@@ -1,0 +1,60 @@
+"""The soak's verdicts (bench/soak.py), as pure functions over made-up samples."""
+from __future__ import annotations
+
+import http.server
+import threading
+
+from bench.soak import batch_summary, floor, memory_verdict, producer_heap_mib
+
+
+def test_a_floor_is_the_least_value_of_the_last_samples():
+    samples = [{"heap": v} for v in (50, 10, 90, 40, 45, 60, 70, 80, 41)]
+    assert floor(samples, "heap") == 40  # the last 6: 40, 45, 60, 70, 80, 41
+    assert floor([{"heap": None}], "heap") is None
+
+
+def test_memory_that_levels_off_is_flat_and_memory_that_keeps_growing_is_not():
+    run_s = 600.0
+    levelled = [{"t_s": t, "mib": min(100 + t / 10, 130)} for t in range(0, 600, 5)]
+    growing = [{"t_s": t, "mib": 100 + t / 10} for t in range(0, 600, 5)]
+    assert memory_verdict(levelled, "mib", run_s)["flat"] is True
+    verdict = memory_verdict(growing, "mib", run_s)
+    assert verdict["flat"] is False
+    assert verdict["second_half_slope_mib_per_min"] == 6.0
+
+
+def test_state_rows_are_reported_per_half_of_the_run():
+    batches = [
+        {"t_s": 10, "query": "windows", "input_rows": 5, "batch_duration_ms": 100, "state_rows": 300},
+        {"t_s": 20, "query": "windows", "input_rows": 5, "batch_duration_ms": 120, "state_rows": 700},
+        {"t_s": 70, "query": "windows", "input_rows": 5, "batch_duration_ms": 110, "state_rows": 650},
+    ]
+    summary = batch_summary(batches, run_s=100)["windows"]
+    assert summary["state_rows_max"] == {"first_half": 700, "second_half": 650}
+    assert summary["second_to_first_median_ratio"] == round(110 / 110, 2)
+
+
+def test_the_producer_heap_is_read_from_its_prometheus_text():
+    text = (
+        "# HELP flight_producer_nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.\n"
+        "flight_producer_nodejs_heap_size_used_bytes 52428800\n"
+        "flight_producer_nodejs_external_memory_bytes 10485760\n"
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert producer_heap_mib(server.server_address[1]) == {"producer_heap_used_mib": 50.0, "producer_external_mib": 10.0}
+    finally:
+        server.shutdown()
+    assert producer_heap_mib(server.server_address[1]) == {}  # nothing listens any more
