@@ -99,6 +99,13 @@ export interface KafkaSizing {
   readonly brokerCount: number;
   /** EBS volume per broker, in GiB (1..16384). */
   readonly brokerVolumeGiB: number;
+  /**
+   * Provisioned EBS storage throughput per broker, MiB/s (250 is MSK's default; provisioning needs
+   * kafka.m5.4xlarge / kafka.m7g.2xlarge or larger). The capacity plan asks for it when its broker
+   * count counts on more than the default.
+   * @default the volume's default throughput (none provisioned)
+   */
+  readonly provisionedThroughputMibPerSecond?: number;
 }
 
 /**
@@ -128,6 +135,9 @@ export function plannedSizing(targetEventsPerHour: number): {
       brokerInstanceType: plan.msk.brokerType.value,
       brokerCount: plan.msk.brokers.value,
       brokerVolumeGiB: plan.msk.storagePerBrokerGib.value,
+      ...(plan.msk.provisionedStorageThroughputMibPerSecond !== undefined
+        ? { provisionedThroughputMibPerSecond: plan.msk.provisionedStorageThroughputMibPerSecond }
+        : {}),
     },
   };
 }
@@ -254,7 +264,7 @@ function parseNodeGroups(raw: unknown, defaults: Record<NodeGroupName, NodeGroup
 
 function parseKafka(raw: unknown, defaults: KafkaSizing): KafkaSizing {
   const kafka = { ...defaults, ...optionalObject('kafka', raw) } as Record<string, unknown>;
-  rejectUnknown('kafka', kafka, ['brokerInstanceType', 'brokerCount', 'brokerVolumeGiB']);
+  rejectUnknown('kafka', kafka, ['brokerInstanceType', 'brokerCount', 'brokerVolumeGiB', 'provisionedThroughputMibPerSecond']);
   const brokerInstanceType = kafka['brokerInstanceType'];
   if (typeof brokerInstanceType !== 'string' || !MSK_INSTANCE_TYPE_PATTERN.test(brokerInstanceType)) {
     throw invalid('kafka.brokerInstanceType', 'an MSK broker type such as "kafka.m7g.xlarge"', brokerInstanceType);
@@ -267,7 +277,11 @@ function parseKafka(raw: unknown, defaults: KafkaSizing): KafkaSizing {
   if (typeof brokerVolumeGiB !== 'number' || !Number.isInteger(brokerVolumeGiB) || brokerVolumeGiB < 1 || brokerVolumeGiB > 16384) {
     throw invalid('kafka.brokerVolumeGiB', 'a whole number of GiB from 1 to 16384', brokerVolumeGiB);
   }
-  return { brokerInstanceType, brokerCount, brokerVolumeGiB };
+  const throughput = kafka['provisionedThroughputMibPerSecond'];
+  if (throughput !== undefined && (typeof throughput !== 'number' || !Number.isFinite(throughput) || throughput < 250)) {
+    throw invalid('kafka.provisionedThroughputMibPerSecond', 'MiB/s per broker volume, at least 250 (leave it out for the default)', throughput);
+  }
+  return { brokerInstanceType, brokerCount, brokerVolumeGiB, ...(throughput !== undefined ? { provisionedThroughputMibPerSecond: throughput } : {}) };
 }
 
 function optionalObject(key: string, raw: unknown): Record<string, unknown> {

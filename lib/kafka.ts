@@ -108,7 +108,7 @@ export class KafkaCluster extends Construct {
         instanceType: sizing.brokerInstanceType,
         clientSubnets: subnetIds,
         securityGroups: [this.securityGroup.securityGroupId],
-        storageInfo: { ebsStorageInfo: { volumeSize: sizing.brokerVolumeGiB } },
+        storageInfo: { ebsStorageInfo: { volumeSize: sizing.brokerVolumeGiB, ...provisionedThroughput(sizing) } },
       },
       clientAuthentication: {
         sasl: { iam: { enabled: true }, scram: { enabled: false } },
@@ -179,4 +179,23 @@ export class KafkaCluster extends Construct {
       Stack.of(this),
     );
   }
+}
+
+/** MSK's default EBS throughput per broker volume, MiB/s; provisioning asks for more. */
+const DEFAULT_VOLUME_THROUGHPUT_MIB_PER_SECOND = 250;
+
+/**
+ * The `provisionedThroughput` of a broker volume, or nothing. MSK takes whole MiB/s, so a planned
+ * 312.5 (a kafka.m7g.2xlarge's maximum) is provisioned as 312.
+ */
+export function provisionedThroughput(sizing: KafkaSizing): { provisionedThroughput?: msk.CfnCluster.ProvisionedThroughputProperty } {
+  const wanted = sizing.provisionedThroughputMibPerSecond;
+  if (wanted === undefined) return {};
+  if (!Number.isFinite(wanted) || Math.floor(wanted) < DEFAULT_VOLUME_THROUGHPUT_MIB_PER_SECOND) {
+    throw new Error(
+      `KafkaCluster: sizing.provisionedThroughputMibPerSecond must be a number >= ${DEFAULT_VOLUME_THROUGHPUT_MIB_PER_SECOND} ` +
+        `(MSK's default; leave it out for the default), got ${wanted}`,
+    );
+  }
+  return { provisionedThroughput: { enabled: true, volumeThroughput: Math.floor(wanted) } };
 }

@@ -110,7 +110,16 @@ describe('parseFlightAnalyticsConfig', () => {
     const config = parseFlightAnalyticsConfig({ ...valid, targetEventsPerHour: 1_000_000 });
     // THEN the plan's (smaller) sizes are the defaults
     expect(config.kafka.brokerCount).toBe(3);
+    // AND small brokers need no provisioned storage throughput
+    expect(config.kafka.provisionedThroughputMibPerSecond).toBeUndefined();
     expect(config.nodeGroups.sparkExecutors.desiredSize).toBeLessThan(DEFAULT_NODE_GROUPS.sparkExecutors.desiredSize);
+  });
+
+  it('provisions the storage throughput the default plan counts on', () => {
+    // GIVEN the default target rate, which the plan serves with kafka.m7g.2xlarge brokers at their maximum
+    const config = parseFlightAnalyticsConfig(valid);
+    expect(config.kafka.brokerInstanceType).toBe('kafka.m7g.2xlarge');
+    expect(config.kafka.provisionedThroughputMibPerSecond).toBe(312.5);
   });
 
   it('merges a partial node group over its defaults', () => {
@@ -124,6 +133,7 @@ describe('parseFlightAnalyticsConfig', () => {
   it.each([
     [{ kafka: { brokerCount: 4 } }, 'flightAnalytics.kafka.brokerCount: expected a multiple of 3'],
     [{ kafka: { brokerInstanceType: 'm7g.large' } }, 'flightAnalytics.kafka.brokerInstanceType: expected an MSK broker type'],
+    [{ kafka: { provisionedThroughputMibPerSecond: 100 } }, 'flightAnalytics.kafka.provisionedThroughputMibPerSecond: expected MiB/s per broker volume, at least 250'],
     [{ nodeGroups: { producers: { desiredSize: 0 } } }, 'flightAnalytics.nodeGroups.producers.desiredSize: expected a whole number of nodes >= 1, got 0'],
     [{ nodeGroups: { producers: { maxSize: 1 } } }, 'flightAnalytics.nodeGroups.producers.maxSize: expected a whole number of nodes >= desiredSize (6), got 1'],
     [{ nodeGroups: { gpu: {} } }, 'flightAnalytics.nodeGroups: expected only the groups system, producers, sparkDrivers, sparkExecutors'],

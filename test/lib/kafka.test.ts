@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KafkaCluster } from '../../lib/kafka.ts';
+import { KafkaCluster, provisionedThroughput } from '../../lib/kafka.ts';
 import { Network } from '../../lib/network.ts';
 import { versions } from '../../lib/versions.ts';
 import { projectApp } from './fixtures.ts';
@@ -97,6 +97,21 @@ describe('KafkaCluster', () => {
   it('builds topic and group ARNs from the cluster name and UUID', () => {
     expect(JSON.stringify(stack.resolve(kafka.topicArn('flight-events')))).toMatch(/:topic\/flight-analytics-test\/".*"\/flight-events"/);
     expect(JSON.stringify(stack.resolve(kafka.groupArn('spark')))).toMatch(/:group\/flight-analytics-test\/".*"\/spark"/);
+  });
+
+  it('provisions no storage throughput unless the sizing asks for it', () => {
+    const cluster = Object.values(template.findResources('AWS::MSK::Cluster'))[0]!;
+    expect(cluster['Properties'].BrokerNodeGroupInfo.StorageInfo.EBSStorageInfo.ProvisionedThroughput).toBeUndefined();
+  });
+
+  it('provisions the storage throughput the capacity plan asks for, in whole MiB/s', () => {
+    // GIVEN the plan's 312.5 MiB/s (a kafka.m7g.2xlarge's maximum) THEN MSK gets 312
+    expect(provisionedThroughput({ brokerInstanceType: 'kafka.m7g.2xlarge', brokerCount: 6, brokerVolumeGiB: 500, provisionedThroughputMibPerSecond: 312.5 })).toStrictEqual({
+      provisionedThroughput: { enabled: true, volumeThroughput: 312 },
+    });
+    expect(() => provisionedThroughput({ brokerInstanceType: 'kafka.m7g.2xlarge', brokerCount: 6, brokerVolumeGiB: 500, provisionedThroughputMibPerSecond: 100 })).toThrow(
+      'KafkaCluster: sizing.provisionedThroughputMibPerSecond must be a number >= 250 (MSK\'s default; leave it out for the default), got 100',
+    );
   });
 
   it('throws naming brokerCount when it is not a multiple of 3', () => {
