@@ -144,22 +144,28 @@ def write_payload_file(path: Path, count: int = 20_000) -> dict:
 
 # ---- the clients ------------------------------------------------------------------------------
 
+def _run_client(label: str, cmd: list[str], result_line: re.Pattern, timeout_s: float, **kwargs) -> tuple[dict, str, float]:
+    """Run one client to its end: (its result line as a dict, its stderr, wall seconds). A non-zero
+    exit or no result line fails with the tail of its output."""
+    wall_start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, **kwargs)
+    wall_s = time.monotonic() - wall_start
+    match = result_line.search(r.stdout)
+    if r.returncode != 0 or not match:
+        raise RuntimeError(f"{label} failed (exit {r.returncode}): {' '.join(cmd)}\n{(r.stdout + r.stderr)[-2000:]}")
+    return json.loads(match.group(1)), r.stderr, wall_s
+
+
 def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers: int) -> dict:
     cmd = [str(NODE), str(PRODUCER_BUNDLE), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
            "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
            "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight), "--start-time", START_TIME]
     # As the image runs it (producer/Dockerfile): a 64 MiB semi-space; the peer's JVM gets its heap too.
     env = {**os.environ, "NODE_OPTIONS": "--max-semi-space-size=64"}
-    wall_start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s, env=env)
-    wall_s = time.monotonic() - wall_start
-    match = PRODUCER_RESULT.search(r.stdout)
-    if r.returncode != 0 or not match:
-        raise RuntimeError(f"our producer failed (exit {r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
-    result = json.loads(match.group(1))
+    result, stderr, wall_s = _run_client("our producer", cmd, PRODUCER_RESULT, args.run_timeout_s, env=env)
     if result["acked"] != args.messages:
         raise RuntimeError(f"our producer acknowledged {result['acked']} of {args.messages} messages")
-    latency = BATCH_LATENCY.search(r.stderr)
+    latency = BATCH_LATENCY.search(stderr)
     return {
         "client": "flight-producer", "compression": compression, "workers": workers,
         "messages": result["acked"], "msgs_per_sec": result["msgs_per_sec"],
@@ -198,14 +204,13 @@ console.log('ENCODE_ONLY ' + JSON.stringify({ events: n, msgs_per_sec: Math.roun
 """
 
 
+ENCODE_ONLY_RESULT = re.compile(r"^ENCODE_ONLY (\{.*\})$", re.MULTILINE)
+
+
 def run_encode_only(args: argparse.Namespace, compression: str) -> dict:
     script = ENCODE_ONLY_SCRIPT % (START_TIME, compression)
     cmd = [str(NODE), "--max-semi-space-size=64", "--import", "tsx", "--input-type=module", "-e", script, str(args.messages)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s, cwd=PROJECT_ROOT)
-    match = re.search(r"^ENCODE_ONLY (\{.*\})$", r.stdout, re.MULTILINE)
-    if r.returncode != 0 or not match:
-        raise RuntimeError(f"encode-only diagnostic failed (exit {r.returncode}):\n{r.stderr[-2000:]}")
-    result = json.loads(match.group(1))
+    result, _stderr, _wall_s = _run_client("encode-only diagnostic", cmd, ENCODE_ONLY_RESULT, args.run_timeout_s, cwd=PROJECT_ROOT)
     return {"diagnostic": "flight-producer encode only (no Kafka): simulate + JSON + record batches, 1 thread",
             "compression": compression, "msgs_per_sec": result["msgs_per_sec"], "cpu_us_per_event": round(result["cpu_us_per_event"], 2)}
 
@@ -239,13 +244,7 @@ def run_python(client: str, bootstrap: str, payload: Path, args: argparse.Namesp
     messages = args.python_messages if client == "kafka-python" else args.messages
     cmd = [sys.executable, "-m", "bench.producer_bench", "--python-client", client, "--bootstrap", bootstrap,
            "--payload", str(payload), "--compression", compression, "--messages", str(messages)]
-    wall_start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.run_timeout_s, cwd=PROJECT_ROOT)
-    wall_s = time.monotonic() - wall_start
-    match = PYTHON_RESULT.search(r.stdout)
-    if r.returncode != 0 or not match:
-        raise RuntimeError(f"{client} failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-2000:]}")
-    result = json.loads(match.group(1))
+    result, _stderr, wall_s = _run_client(client, cmd, PYTHON_RESULT, args.run_timeout_s, cwd=PROJECT_ROOT)
     if result["acked"] != messages or result["errors"]:
         raise RuntimeError(f"{client} acknowledged {result['acked']} of {messages} messages ({result['errors']} errors)")
     elapsed_s = result["elapsed_ms"] / 1000
