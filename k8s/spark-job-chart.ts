@@ -41,6 +41,14 @@ export const SPARK_UID = 185;
 /** Port the Prometheus JMX exporter java agent listens on in the driver and executors. */
 export const SPARK_METRICS_PORT = 8090;
 
+/**
+ * Port of the job's own Prometheus endpoint in the driver (`--metrics-port`): per-query rates, batch
+ * durations, Kafka lag per partition, valid/quarantined/window row counters (docs/spark-job.md).
+ * Named `job-metrics` on the driver container for a scrape config or PodMonitor; the pod's
+ * prometheus.io/port annotation stays on the JMX exporter.
+ */
+export const SPARK_JOB_METRICS_PORT = 9091;
+
 /** Kafka source options for MSK with IAM auth over TLS (needs the aws-msk-iam-auth jar in the image). */
 export const MSK_IAM_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
   'kafka.security.protocol': 'SASL_SSL',
@@ -158,6 +166,8 @@ export class SparkJobChart extends Chart {
       '--trigger', `processing-time:${plan.spark.triggerSeconds}s`,
       '--max-offsets-per-trigger', String(plan.spark.maxOffsetsPerTrigger.value),
       '--starting-offsets', 'earliest',
+      '--metrics-port', String(SPARK_JOB_METRICS_PORT),
+      '--metrics-host', '0.0.0.0',
       ...Object.entries(kafkaOptions).flatMap(([key, value]) => ['--kafka-option', `${key}=${value}`]),
     ];
 
@@ -225,6 +235,7 @@ export class SparkJobChart extends Chart {
           serviceAccount,
           labels,
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
+          ports: [{ name: 'job-metrics', containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }],
           nodeSelector: driverPlacement.nodeSelector,
           tolerations: driverPlacement.tolerations,
           podSecurityContext,

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
 import { versions } from '../../lib/versions.ts';
-import { MAIN_APPLICATION_FILE, SparkJobChart, type SparkJobChartProps } from '../../k8s/spark-job-chart.ts';
+import { MAIN_APPLICATION_FILE, SPARK_JOB_METRICS_PORT, SparkJobChart, type SparkJobChartProps } from '../../k8s/spark-job-chart.ts';
 import { type Manifest, manifestOfKind, TEST_BOOTSTRAP, TEST_BUCKET, TEST_SPARK_IMAGE } from './fixtures.ts';
 
 const requiredProps: SparkJobChartProps = { bootstrapServers: TEST_BOOTSTRAP, bucketName: TEST_BUCKET, image: TEST_SPARK_IMAGE };
@@ -32,6 +32,12 @@ describe('SparkJobChart', () => {
     expect(spec.driver).toMatchObject({ cores: 2, memory: '4096m' });
     expect(spec.sparkConf['spark.sql.shuffle.partitions']).toBe(String(plan.spark.shufflePartitions.value));
     expect(spec.arguments).toEqual(expect.arrayContaining(['--max-offsets-per-trigger', '6666667', '--trigger', 'processing-time:10s']));
+  });
+
+  it('serves the job\'s own Prometheus metrics on a named driver port, bound to all interfaces of the pod', () => {
+    const spec = sparkApplication().spec;
+    expect(spec.arguments).toEqual(expect.arrayContaining(['--metrics-port', String(SPARK_JOB_METRICS_PORT), '--metrics-host', '0.0.0.0']));
+    expect(spec.driver.ports).toStrictEqual([{ name: 'job-metrics', containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }]);
   });
 
   it('runs fixed executors (no dynamic allocation) and restarts on failure with retries and pauses', () => {
