@@ -29,10 +29,23 @@ export class FlightKeys {
     if (entry === undefined) {
       // Finished flights never come back; starting over bounds memory at the cost of a few misses.
       if (this.#byFlightId.size >= this.#maxEntries) this.#byFlightId.clear();
-      const key = Buffer.from(flightId, 'utf8');
+      const key = unpooledUtf8(flightId);
       entry = { key, partitionHash: murmur2(key) & 0x7fffffff };
       this.#byFlightId.set(flightId, entry);
     }
     return entry;
   }
+}
+
+/**
+ * `text` as UTF-8 in a Buffer of its own. Buffer.from(string) slices small strings out of a shared
+ * pool slab (64 KiB here), and a cached slice keeps its whole slab alive: between two new flights
+ * the client fills the slab with short-lived buffers, so every cached key pinned a slab. The
+ * 30-minute soak showed it as external memory growing ~5 MiB/min (heap snapshots: 64 KiB
+ * ArrayBuffers retained by FlightKeys' map entries).
+ */
+export function unpooledUtf8(text: string): Buffer {
+  const key = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  key.write(text, 'utf8');
+  return key;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compatibilityPartitioner } from '@platformatic/kafka';
-import { FlightKeys } from '../../producer/src/flight-keys.ts';
+import { FlightKeys, unpooledUtf8 } from '../../producer/src/flight-keys.ts';
 import { FlightSimulator } from '../../producer/src/flight-simulator.ts';
 
 describe('FlightKeys', () => {
@@ -17,4 +17,20 @@ describe('FlightKeys', () => {
       expect(keys.of(event.flight_id)).toBe(entry);
     }
   });
+
+  it('keeps each cached key in memory of its own, so a cached key never pins a shared pool slab', () => {
+    // GIVEN keys cached while other small buffers come and go from Node's pool, as the client's do
+    const keys = new FlightKeys();
+    const cached = ['BA117-20261124-LHR', 'LH400-20261124-FRA', 'AF1234-20261124-CDG'].map((id) => {
+      Buffer.from('short-lived request bytes', 'utf8');
+      return keys.of(id).key;
+    });
+    // THEN each key's ArrayBuffer is exactly its bytes (a pooled slice would sit in a 64 KiB slab)
+    for (const key of cached) {
+      expect(key.byteOffset).toBe(0);
+      expect(key.buffer.byteLength).toBe(key.length);
+    }
+    expect(unpooledUtf8('Zürich').toString('utf8')).toBe('Zürich');
+  });
 });
+
