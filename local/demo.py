@@ -1,14 +1,15 @@
 """`make demo`: the whole pipeline on this machine, from an empty broker to an analytics report.
 
 embedded Kafka (KRaft, 127.0.0.1) -> TypeScript producer (N seeded events, acks=all, idempotent)
--> PySpark job (trigger availableNow) -> Parquet -> report. Everything is stopped at the end.
+-> PySpark job (trigger availableNow) -> Parquet, and every closed window as JSON on the Kafka
+topic flight-aggregates -> report. Everything is stopped at the end.
 
 --topology single (default): one combined broker+controller and Spark in local[2].
 --topology seed: the users' seed topology (local/seed_topology.py, docs/topology.md): 3 KRaft
 controllers + 3 brokers, a topic with 3 replicas and min.insync.replicas=2, and the job on a Spark
 standalone master + 3 workers.
 The last line is machine-readable:
-SUMMARY produced=<n> processed=<n> quarantined=<n> windows=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
+SUMMARY produced=<n> processed=<n> quarantined=<n> windows=<n> aggregates=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from local.seed_topology import SeedTopology
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events"
+AGGREGATES_TOPIC = "flight-aggregates"
+"""The job's --output-topic: one JSON record per closed window, keyed by window (compacted)."""
 DEMO_MAX_OFFSETS_PER_TRIGGER = 250_000
 SEED_DRIVER_ENV = ("SPARK_CONF_DIR", "SPARK_LOCAL_IP")
 
@@ -103,6 +106,7 @@ def main(argv: list[str]) -> int:
         print(f"== {args.topology} topology up: brokers {broker.bootstrap_servers}, Spark {master} "
               f"({time.monotonic() - started_s:.1f} s)", flush=True)
         broker.create_topic(TOPIC, partitions=args.partitions)
+        broker.create_topic(AGGREGATES_TOPIC, partitions=args.partitions, configs={"cleanup.policy": "compact"})
         if args.topology == "seed":
             described = broker.describe_topic(TOPIC)
             print(f"   topic '{TOPIC}': replication factor {described['replication_factor']}, "
@@ -122,12 +126,14 @@ def main(argv: list[str]) -> int:
             broker.bootstrap_servers, TOPIC, args.state_dir / "output", args.state_dir / "checkpoints",
             master=master,
             # Bounded micro-batches keep the driver's memory flat however many events the demo makes.
-            extra_args=("--max-offsets-per-trigger", str(DEMO_MAX_OFFSETS_PER_TRIGGER)),
+            extra_args=("--max-offsets-per-trigger", str(DEMO_MAX_OFFSETS_PER_TRIGGER), "--output-topic", AGGREGATES_TOPIC),
         )
+        aggregates = sum(broker.topic_end_offsets(AGGREGATES_TOPIC).values())
         print(
             f"   processed {spark.processed:,} events, quarantined {spark.quarantined:,}, "
             f"{spark.events_per_sec:,.0f} events/s", flush=True
         )
+        print(f"   {aggregates:,} window aggregates as JSON on Kafka topic '{AGGREGATES_TOPIC}'", flush=True)
         report, windows_on_disk = airline_report(args.state_dir / "output" / "airline_minute")
         print("\n" + report + "\n", flush=True)
     except PipelineStepError as exc:
@@ -143,7 +149,7 @@ def main(argv: list[str]) -> int:
 
     print(
         f"SUMMARY produced={produced.acked} processed={spark.processed} quarantined={spark.quarantined} "
-        f"windows={windows_on_disk} producer_msgs_per_sec={produced.msgs_per_sec:.0f} "
+        f"windows={windows_on_disk} aggregates={aggregates} producer_msgs_per_sec={produced.msgs_per_sec:.0f} "
         f"spark_events_per_sec={spark.events_per_sec:.0f}",
         flush=True,
     )

@@ -16,6 +16,8 @@ sends its records again, with the same key and the same value (see transforms.ka
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -67,9 +69,26 @@ class KafkaOutput:
 
 
 @dataclass
-class BatchCounts:
-    valid: int
-    quarantined: int
+class BatchTotals:
+    """Rows written by a writer, summed over its batches, in constant memory however long the job
+    runs. A replayed batch (Spark calls foreachBatch again with the id it called last) replaces
+    that batch's figures instead of adding to them, so the totals count it once."""
+
+    totals: Counter = field(default_factory=Counter)
+    last_batch_id: int | None = None
+    last: Counter = field(default_factory=Counter)
+
+    def record(self, batch_id: int, counts: Mapping[str, int]) -> None:
+        if batch_id == self.last_batch_id:
+            self.totals.subtract(self.last)
+        self.totals.update(counts)
+        self.last_batch_id, self.last = batch_id, Counter(counts)
+
+    def __getitem__(self, key: str) -> int:
+        return self.totals.get(key, 0)
+
+    def total(self) -> int:
+        return sum(self.totals.values())
 
 
 @dataclass
@@ -77,8 +96,8 @@ class EventsAndQuarantineWriter:
     """foreachBatch function: parsed batch -> <output_dir>/events and <output_dir>/quarantine."""
 
     output_dir: str
-    counts_by_batch: dict[int, BatchCounts] = field(default_factory=dict)
-    """Rows written per batch id; a replayed batch overwrites its entry, so totals count it once."""
+    written: BatchTotals = field(default_factory=BatchTotals)
+    """Rows written ("valid", "quarantined"), a replayed batch counted once."""
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
         # One pass parses the batch, writes the valid events and counts both outcomes (an observation
@@ -93,10 +112,10 @@ class EventsAndQuarantineWriter:
         )
         # Written even when empty (a schema-only file), so that every batch has its events/ folder.
         valid_events(observed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
-        counts = BatchCounts(valid=outcomes.get["valid"], quarantined=outcomes.get["quarantined"])
-        if counts.quarantined:
+        counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"]}
+        if counts["quarantined"]:
             quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
-        self.counts_by_batch[batch_id] = counts
+        self.written.record(batch_id, counts)
 
     def sink_path(self, sink: str) -> str:
         return f"{self.output_dir}/{sink}"
@@ -106,11 +125,11 @@ class EventsAndQuarantineWriter:
 
     @property
     def valid_rows(self) -> int:
-        return sum(c.valid for c in self.counts_by_batch.values())
+        return self.written["valid"]
 
     @property
     def quarantined_rows(self) -> int:
-        return sum(c.quarantined for c in self.counts_by_batch.values())
+        return self.written["quarantined"]
 
 
 @dataclass
@@ -121,8 +140,8 @@ class WindowsWriter:
     output_dir: str
     kafka: KafkaOutput | None = None
     top_routes: int = TOP_DELAYED_ROUTES
-    rows_by_batch: dict[int, dict[str, int]] = field(default_factory=dict)
-    """Rows written per batch id and family; a replayed batch overwrites its entry."""
+    written: BatchTotals = field(default_factory=BatchTotals)
+    """Rows written per family, a replayed batch counted once."""
 
     def __call__(self, windows: DataFrame, batch_id: int) -> None:
         windows.persist()
@@ -141,13 +160,13 @@ class WindowsWriter:
                 records.append(kafka_json_records(rows, family.name, family.keys))
             if self.kafka is not None and records:
                 self.kafka.write(reduce(DataFrame.unionByName, records))
-            self.rows_by_batch[batch_id] = counts
+            self.written.record(batch_id, counts)
         finally:
             windows.unpersist()
 
     @property
     def windows_written(self) -> int:
-        return sum(sum(counts.values()) for counts in self.rows_by_batch.values())
+        return self.written.total()
 
 
 @dataclass
@@ -155,7 +174,8 @@ class PositionsWriter:
     """foreachBatch function (update mode): the (flight, window) rows a batch changed -> flight_positions/."""
 
     output_dir: str
-    rows_by_batch: dict[int, int] = field(default_factory=dict)
+    written: BatchTotals = field(default_factory=BatchTotals)
+    """Rows written ("positions"), a replayed batch counted once."""
 
     def __call__(self, positions: DataFrame, batch_id: int) -> None:
         positions.persist()
@@ -163,6 +183,6 @@ class PositionsWriter:
             rows = positions.count()
             if rows:
                 positions.write.mode("overwrite").parquet(batch_path(self.output_dir, "flight_positions", batch_id))
-            self.rows_by_batch[batch_id] = rows
+            self.written.record(batch_id, {"positions": rows})
         finally:
             positions.unpersist()

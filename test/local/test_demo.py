@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from local import demo
@@ -10,7 +11,7 @@ from local import demo
 pytestmark = pytest.mark.e2e
 
 SUMMARY = re.compile(
-    r"^SUMMARY produced=(\d+) processed=(\d+) quarantined=(\d+) windows=(\d+) "
+    r"^SUMMARY produced=(\d+) processed=(\d+) quarantined=(\d+) windows=(\d+) aggregates=(\d+) "
     r"producer_msgs_per_sec=(\d+) spark_events_per_sec=(\d+)$"
 )
 
@@ -27,9 +28,13 @@ def test_demo_runs_the_pipeline_and_ends_with_a_machine_readable_summary(tmp_pat
     last_line = out.strip().splitlines()[-1]
     match = SUMMARY.match(last_line)
     assert match, f"last line is not a SUMMARY line: {last_line!r}"
-    produced, processed, quarantined, windows, producer_rate, spark_rate = map(int, match.groups())
+    produced, processed, quarantined, windows, aggregates, producer_rate, spark_rate = map(int, match.groups())
     assert (produced, processed, quarantined) == (events, events, 0)
     assert windows > 0 and producer_rate > 0 and spark_rate > 0
+    # AND every window row the job wrote, of every family, is also on the aggregates topic, once
+    output = tmp_path / "demo" / "output"
+    written = sum(len(pd.read_parquet(output / family)) for family in ("airline_minute", "airport_5min", "route_15min"))
+    assert aggregates == written
     # AND the broker it started is gone
     assert not list((tmp_path / "demo" / "kafka").glob("*.pid")), "the demo left its broker running"
 

@@ -9,7 +9,7 @@ from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.sinks import EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.sinks import BatchTotals, EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
 from flight_analytics.transforms import (
     WINDOW_FAMILIES,
     analytics_windows,
@@ -129,4 +129,16 @@ def test_the_positions_writer_replaces_a_replayed_batch(spark, tmp_path):
     writer(positions, 0)
     writer(positions, 0)
     assertDataFrameEqual(spark.read.parquet(str(tmp_path / "flight_positions")).drop("batch_id"), positions)
-    assert writer.rows_by_batch == {0: len(EVENTS)}
+    assert writer.written["positions"] == len(EVENTS)
+
+
+def test_batch_totals_count_a_replayed_batch_once_in_constant_memory():
+    totals = BatchTotals()
+    totals.record(0, {"valid": 5, "quarantined": 1})
+    totals.record(1, {"valid": 7})
+    totals.record(1, {"valid": 7})  # batch 1 again, as after a restart mid-batch
+    totals.record(2, {"valid": 2, "quarantined": 3})
+    assert (totals["valid"], totals["quarantined"], totals.total()) == (14, 4, 18)
+    # Only the latest batch's figures are kept besides the totals, however many batches ran.
+    assert totals.last_batch_id == 2 and totals.last == {"valid": 2, "quarantined": 3}
+
