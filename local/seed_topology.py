@@ -160,6 +160,9 @@ class SeedKafka:
     def describe_topic(self, name: str) -> dict:
         return self.tool_node().describe_topic(name)
 
+    def topic_end_offsets(self, name: str) -> dict[int, int]:
+        return self.tool_node().topic_end_offsets(name)
+
     def wait_for_full_isr(self, topic: str, timeout_s: float = 90) -> None:
         """Wait until every partition of `topic` has all its replicas in sync again (after a restart)."""
         deadline = time.monotonic() + timeout_s
