@@ -148,8 +148,8 @@ def prometheus_text(records: dict[str, dict], counters: dict[str, tuple[str, flo
         for source in records[q].get("sources", []):
             for topic, partitions in sorted((source.get("lag_records") or {}).items()):
                 lag += [(_labels(query=q, topic=topic, partition=p), v) for p, v in sorted(partitions.items(), key=lambda i: int(i[0]))]
-            for topic, partitions in sorted((source.get("end_offset") or {}).items()):
-                if isinstance(partitions, dict):
+            if _kafka_offsets(source.get("end_offset")):
+                for topic, partitions in sorted(source["end_offset"].items()):
                     end += [(_labels(query=q, topic=topic, partition=p), v) for p, v in sorted(partitions.items(), key=lambda i: int(i[0]))]
     family("kafka_lag_records", "gauge", "Records on the partition not yet read by the query (latest offset - end offset of its batch)", lag)
     family("kafka_end_offset", "gauge", "Offset up to which the query has read the partition", end)

@@ -14,15 +14,19 @@ from local.versions import PROJECT_ROOT
 SHUFFLE_PARTITIONS = 256
 
 
-def chart_spark_conf() -> dict[str, str]:
-    script = (
-        "import { productionSparkConf } from './k8s/spark-conf.ts';"
-        f"console.log(JSON.stringify(productionSparkConf({{ shufflePartitions: {SHUFFLE_PARTITIONS} }})));"
-    )
+def tsx_json(script: str):
+    """Run a TypeScript snippet of the project with tsx; the JSON its last stdout line prints."""
     done = subprocess.run(
         [str(NODE_BIN / "tsx"), "--eval", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def chart_spark_conf() -> dict[str, str]:
+    return tsx_json(
+        "import { productionSparkConf } from './k8s/spark-conf.ts';"
+        f"console.log(JSON.stringify(productionSparkConf({{ shufflePartitions: {SHUFFLE_PARTITIONS} }})));"
+    )
 
 
 def test_chart_spark_conf_carries_every_production_setting_of_the_job():
@@ -36,17 +40,13 @@ def chart_job_arguments(**props: object) -> list[str]:
     """The SparkApplication's `arguments` as k8s/spark-job-chart.ts writes them, for the given chart props."""
     chart_props = {"bootstrapServers": "b-1.msk.example:9098", "bucketName": "flight-analytics-test-bucket",
                    "image": "example.com/flight-spark:test", **props}
-    script = (
+    return tsx_json(
         "import { Testing } from 'cdk8s';"
         "import { SparkJobChart } from './k8s/spark-job-chart.ts';"
         f"const chart = new SparkJobChart(Testing.app(), 'flight-analytics', {json.dumps(chart_props)});"
         "const app = Testing.synth(chart).find((m) => m.kind === 'SparkApplication');"
         "console.log(JSON.stringify(app.spec.arguments));"
     )
-    done = subprocess.run(
-        [str(NODE_BIN / "tsx"), "--eval", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_the_job_accepts_every_argument_the_chart_passes_it():
