@@ -24,16 +24,31 @@ export class FlightKeys {
     this.#maxEntries = maxEntries;
   }
 
+  /** Flights cached now. */
+  get size(): number {
+    return this.#byFlightId.size;
+  }
+
   of(flightId: string): FlightKey {
     let entry = this.#byFlightId.get(flightId);
     if (entry === undefined) {
-      // Finished flights never come back; starting over bounds memory at the cost of a few misses.
+      // Callers forget finished flights (see forget); should one not, starting over still bounds
+      // memory at the cost of a few misses.
       if (this.#byFlightId.size >= this.#maxEntries) this.#byFlightId.clear();
       const key = unpooledUtf8(flightId);
       entry = { key, partitionHash: murmur2(key) & 0x7fffffff };
       this.#byFlightId.set(flightId, entry);
     }
     return entry;
+  }
+
+  /**
+   * Drops a flight that has sent its last event (FlightSimulator's endsFlight). The cache then holds
+   * about the active fleet, constant, instead of filling towards `maxEntries` for hours: a steady
+   * heap rise in a soak that only a cache clear would end.
+   */
+  forget(flightId: string): void {
+    this.#byFlightId.delete(flightId);
   }
 }
 

@@ -112,6 +112,14 @@ interface Flight {
   nextPositionIndex: number;
 }
 
+/**
+ * True for the last event a flight sends: `arrived`, or `cancelled` (a diverted flight still lands
+ * and arrives). No event of that flight follows it; the flight's slot goes to a new flight.
+ */
+export function endsFlight(event: Pick<FlightEvent, 'event_type'>): boolean {
+  return event.event_type === 'arrived' || event.event_type === 'cancelled';
+}
+
 export class FlightSimulator implements Iterable<FlightEvent> {
   readonly #rng: SeededRandom;
   readonly #seed: number;
@@ -393,7 +401,7 @@ export class FlightSimulator implements Iterable<FlightEvent> {
         return setNext(flight, 'arrived', flight.arrivedAtMs);
       case 'arrived':
       case 'cancelled':
-        return false;
+        return false; // endsFlight(event) says the same of these two; a test holds them together
     }
   }
 

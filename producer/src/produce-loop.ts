@@ -9,8 +9,9 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:time
 import { type ProduceConfig, type SimulationConfig } from './config.ts';
 import { encodeFlightEventJson } from './encode.ts';
 import { FlightKeys } from './flight-keys.ts';
-import { FlightSimulator } from './flight-simulator.ts';
+import { endsFlight, FlightSimulator } from './flight-simulator.ts';
 import { describeKafkaError, KafkaSender, type KafkaSenderStats } from './kafka-sender.ts';
+import { LatencyReservoir } from './latency-reservoir.ts';
 
 /** How many events the hot loop generates between two looks at the clock, signals and timers. */
 const EVENTS_PER_CHECK = 1024;
@@ -44,11 +45,11 @@ export interface ProduceOutcome {
   readonly stats: KafkaSenderStats;
   readonly generated: number;
   readonly exitCode: 0 | 1;
-  /** Send-to-acknowledgement time of each acknowledged produce request, ms (the first 100,000). */
+  /** Send-to-acknowledgement times of acknowledged produce requests, ms: a uniform sample of at most 20,000 of them. */
   readonly batchLatenciesMs: readonly number[];
+  /** Acknowledged produce requests in all (the sample's population). */
+  readonly batchesAcked: number;
 }
-
-const MAX_LATENCY_SAMPLES = 100_000;
 
 export interface ProduceControl {
   /** Why to stop early (a signal, the parent thread), or undefined to go on. Polled every 1024 events. */
@@ -69,6 +70,7 @@ export interface ProduceControl {
 export async function runProduceLoop(config: ProduceConfig, control: ProduceControl): Promise<ProduceOutcome> {
   const simulator = simulatorFor(config);
   const sender = new KafkaSender(config);
+  // Finished flights are forgotten, so the cache holds about the active fleet; the bound is a safety net.
   const keys = new FlightKeys(Math.max(50_000, 4 * config.activeFlights));
   const progress: ProduceProgress = control.progress ?? { generated: 0, stats: sender.stats, inFlight: 0 };
   const { log } = control;
@@ -83,9 +85,9 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
   }, 200);
   progressTimer.unref();
 
-  const batchLatenciesMs: number[] = [];
+  const latencies = new LatencyReservoir();
   sender.onBatchDone = (latencyMs, messages, ok) => {
-    if (ok && batchLatenciesMs.length < MAX_LATENCY_SAMPLES) batchLatenciesMs.push(latencyMs);
+    if (ok) latencies.add(latencyMs);
     control.onBatchDone?.(latencyMs, messages, ok);
   };
   try {
@@ -122,6 +124,7 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
       const flightKey = keys.of(event.flight_id);
       // The JSON string is written as UTF-8 straight into the partition's record batch (no Buffer per event).
       const mustWait = sender.add(flightKey.key, encodeFlightEventJson(event), flightKey.partitionHash);
+      if (endsFlight(event)) keys.forget(event.flight_id);
       generated++;
       if (mustWait) await mustWait;
     }
@@ -152,5 +155,5 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
   Object.assign(progress.stats, stats);
   progress.inFlight = 0;
   if (stats.acked !== stats.sent || stats.errors !== 0) exitCode = 1;
-  return { stats, generated, exitCode, batchLatenciesMs };
+  return { stats, generated, exitCode, batchLatenciesMs: latencies.values(), batchesAcked: latencies.seen };
 }

@@ -94,7 +94,7 @@ export function startProduceWorker(entry: URL, config: ProduceConfig, listener: 
       worker.on('exit', (code) => {
         if (done === undefined) log(`worker ${config.workerId} exited with code ${code} before reporting its totals`);
         // A worker that died without totals counts what it last reported, and fails the run.
-        resolve(done ?? { stats: running.latest.stats, generated: running.latest.generated, exitCode: 1, batchLatenciesMs: [] });
+        resolve(done ?? { stats: running.latest.stats, generated: running.latest.generated, exitCode: 1, batchLatenciesMs: [], batchesAcked: 0 });
       });
     }),
   };
