@@ -36,11 +36,10 @@ import time
 from pathlib import Path
 
 from local.embedded_kafka import EmbeddedKafka, free_port
+from local.pipeline import PRODUCER_BUNDLE, build_producer_bundle
 from local.versions import PROJECT_ROOT, versions
 
 NODE = PROJECT_ROOT / "node_modules" / ".bin" / "node"
-PRODUCER_BUILD = PROJECT_ROOT / "producer" / "build.mjs"
-PRODUCER_BUNDLE = PROJECT_ROOT / "producer" / "dist" / "producer.mjs"
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 TOPIC = "bench-flight-events"
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
@@ -403,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     _check_args(args)
     started = dt.datetime.now(dt.timezone.utc)
     print("bundling the producer (node producer/build.mjs) ...", flush=True)
-    subprocess.run([str(NODE), str(PRODUCER_BUILD)], check=True, timeout=300, cwd=PROJECT_ROOT)
+    build_producer_bundle()
     work = Path(tempfile.mkdtemp(prefix="producer-bench-"))
     kafka = EmbeddedKafka(work / "kafka", port=free_port(), controller_port=free_port(), heap_mb=1024)
     runs: list[dict] = []

@@ -1,14 +1,16 @@
 """`make soak`: the pipeline at a fixed rate for a long while; does memory stay flat?
 
-The producer sends --rate events/s for --seconds to a local broker while the Spark job streams
-them (processing-time trigger). Every --sample-s seconds the producer's RSS and the Spark driver's
-RSS (its Python process plus its JVM) are read from /proc/<pid>/status, and the driver JVM's heap
-from `jstat -gc`; every micro-batch's
-duration comes from the job's SPARK_PROGRESS lines. The result is one JSON file
-(bench/results/soak.json by default) and a verdict: memory is flat when the least-squares growth
-over the second half of the run is under FLAT_GROWTH_FRACTION of the second half's mean, for the
-producer's RSS and for the driver JVM's old-generation floor (what survives collections; its RSS
-also grows while the JVM expands its heap toward -Xmx, which is not a leak).
+The producer (the esbuild bundle, as the container image runs it) sends --rate events/s for
+--seconds to a local broker while the Spark job streams them (processing-time trigger). Every
+--sample-s seconds the producer's RSS and the Spark driver's RSS (its Python process plus its JVM)
+are read from /proc/<pid>/status, and the driver JVM's heap from `jstat -gc`; the producer runs
+with --trace-gc, so the V8 heap left after each full (mark-compact) collection, its live set, comes
+from its stdout; every micro-batch's duration comes from the job's SPARK_PROGRESS lines. The result
+is one JSON file (bench/results/soak.json by default) and a verdict: memory is flat when the
+least-squares growth over the second half of the run is under FLAT_GROWTH_FRACTION of the second
+half's mean, for the producer's RSS, the producer's live heap and the driver JVM's old-generation
+floor (what survives collections; its RSS also grows while the JVM expands its heap toward -Xmx,
+which is not a leak).
 
 Not part of make test: it is long by design. SOAK_SECONDS and SOAK_RATE size it from make.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -30,7 +33,7 @@ from pathlib import Path
 
 from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
-from local.pipeline import PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, producer_command
+from local.pipeline import PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, build_producer_bundle, producer_bundle_command
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events-soak"
@@ -90,7 +93,7 @@ def tree_rss_mib(pid: int) -> float | None:
 
 
 def producer_rss_mib(pid: int) -> float | None:
-    """RSS of the Node process that runs the producer: the leaf of tsx's launcher tree."""
+    """RSS of the Node process that runs the producer (the largest leaf, should a launcher sit above it)."""
     leaves = [p for p in process_tree(pid) if not children(p)]
     sizes = [r for p in leaves if (r := rss_kib(p)) is not None]
     return round(max(sizes) / 1024, 1) if sizes else None
@@ -117,6 +120,21 @@ def producer_heap_mib(port: int) -> dict[str, float]:
             if name == metric:
                 values[key] = round(float(value) / 2**20, 1)
     return values
+
+
+MARK_COMPACT = re.compile(r"\bMark-Compact\b[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB")
+"""A V8 --trace-gc line of a full collection: `... 105888 ms: Mark-Compact 30.8 (61.2) -> 21.7 (29.3) MB, ...`."""
+
+
+def mark_compact_live_mib(line: str) -> float | None:
+    """The heap in use after a full collection (V8's MB are MiB), from a --trace-gc line; None for other lines.
+
+    That is the live set: a leak raises it. The heap in use between collections (even its floor
+    over a few samples) also holds garbage that no full collection has reached yet, and at a low
+    allocation rate V8 runs one only every few minutes, so that reading creeps up and falls back.
+    """
+    match = MARK_COMPACT.search(line)
+    return float(match.group(1)) if match else None
 
 
 def floor(samples: list[dict], key: str, window: int = 6) -> float | None:
@@ -224,12 +242,14 @@ def batch_summary(batches: list[dict], run_s: float) -> dict:
 # --- the run ----------------------------------------------------------------------------------
 
 class LineWatch(threading.Thread):
-    """Reads a child's stream line by line, keeping tagged lines with the time (monotonic s) they arrived."""
+    """Reads a child's stream line by line, keeping tagged lines with the time (monotonic s) they arrived,
+    and the live heap of each V8 full collection it reports (--trace-gc)."""
 
     def __init__(self, stream, tag: str, log_path: Path) -> None:
         super().__init__(daemon=True)
         self.stream, self.tag, self.log_path = stream, tag, log_path
         self.records: list[tuple[float, str]] = []
+        self.live_heap_mib: list[tuple[float, float]] = []
 
     def run(self) -> None:
         with open(self.log_path, "w") as log:
@@ -237,12 +257,16 @@ class LineWatch(threading.Thread):
                 log.write(line)
                 if line.startswith(self.tag + " "):
                     self.records.append((time.monotonic(), line[len(self.tag) + 1 :].strip()))
+                elif (live := mark_compact_live_mib(line)) is not None:
+                    self.live_heap_mib.append((time.monotonic(), live))
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     v = versions()
 
+    print("== bundling the producer (node producer/build.mjs), as the image runs it", flush=True)
+    build_producer_bundle()
     if args.work_dir.exists():
         shutil.rmtree(args.work_dir)
     args.work_dir.mkdir(parents=True)
@@ -284,9 +308,10 @@ def main(argv: list[str]) -> int:
         started_s = time.monotonic()
         (producer_metrics_port,) = free_ports(1)
         producer = subprocess.Popen(
-            producer_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
-                             "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
-                             "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port)),
+            producer_bundle_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
+                                    "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
+                                    "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port),
+                                    node_args=("--trace-gc",)),
             cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         processes.append(producer)
@@ -356,8 +381,10 @@ def main(argv: list[str]) -> int:
                             "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"],
                             "state_rows": record.get("state_rows")})
     producing = [s for s in samples if s["t_s"] <= run_s]
+    live_heap = [{"t_s": round(t - started_s, 1), "producer_live_heap_mib": mib} for t, mib in producer_out.live_heap_mib]
     summary = {
         "producer_rss": memory_verdict(producing, "producer_rss_mib", run_s),
+        "producer_live_heap": memory_verdict([x for x in live_heap if x["t_s"] <= run_s], "producer_live_heap_mib", run_s),
         "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
         "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
         "broker_rss": memory_verdict(producing, "broker_rss_mib", run_s),
@@ -378,6 +405,7 @@ def main(argv: list[str]) -> int:
         "spark_job_exit_code_before_stop": job_code,
         "summary": summary,
         "samples": samples,
+        "producer_full_gcs": live_heap,
         "batches": batches,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -387,15 +415,17 @@ def main(argv: list[str]) -> int:
     if producer_result:
         print(f"   producer: {producer_result['acked']:,} acked of {producer_result['sent']:,}, {producer_result['errors']} errors, "
               f"{producer_result['msgs_per_sec']:,.0f} msg/s")
-    for name in ("producer_rss", "producer_heap_used_floor", "producer_external", "spark_driver_rss",
+    for name in ("producer_rss", "producer_live_heap", "producer_heap_used_floor", "producer_external", "spark_driver_rss",
                  "spark_driver_old_gen_floor", "broker_rss"):
         verdict = summary[name]
         print(f"   {name}: {json.dumps(verdict)}")
     for query, stats in summary["spark_batches"].items():
         print(f"   batches {query}: {json.dumps(stats)}")
-    # The producer's RSS, and the driver JVM's retained heap: its RSS also grows while the JVM sizes its
-    # heap toward -Xmx, which is not a leak (both are in the JSON).
-    flat = summary["producer_rss"].get("flat") and summary["spark_driver_old_gen_floor"].get("flat")
+    # The producer's RSS and live heap, and the driver JVM's retained heap: its RSS also grows while the
+    # JVM sizes its heap toward -Xmx, which is not a leak (both are in the JSON). A run too short for
+    # 6 full collections of the producer has no live-heap verdict (flat: None), which does not fail it.
+    flat = (summary["producer_rss"].get("flat") and summary["spark_driver_old_gen_floor"].get("flat")
+            and summary["producer_live_heap"].get("flat") is not False)
     print(f"SOAK memory_flat={bool(flat)} producer_acked={producer_result['acked'] if producer_result else 0} "
           f"spark_alive_to_the_end={job_alive_at_end}", flush=True)
     ok = flat and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0

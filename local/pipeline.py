@@ -16,6 +16,8 @@ from local.versions import PROJECT_ROOT
 
 NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
 PRODUCER_ENTRY = PROJECT_ROOT / "producer" / "src" / "main.ts"
+PRODUCER_BUILD = PROJECT_ROOT / "producer" / "build.mjs"
+PRODUCER_BUNDLE = PROJECT_ROOT / "producer" / "dist" / "producer.mjs"
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark-jobs"
 
 
@@ -76,6 +78,17 @@ def _run(cmd: list[str], tag: str, env: dict[str, str], timeout_s: float, echo: 
 def producer_command(subcommand: str, *args: str) -> list[str]:
     """The producer's CLI under Node 24 (tsx runs the TypeScript sources)."""
     return [str(NODE_BIN / "tsx"), str(PRODUCER_ENTRY), subcommand, *args]
+
+
+def build_producer_bundle(timeout_s: float = 300) -> Path:
+    """Bundle the producer with esbuild (producer/build.mjs) into the one file the image runs."""
+    subprocess.run([str(NODE_BIN / "node"), str(PRODUCER_BUILD)], check=True, timeout=timeout_s, cwd=PROJECT_ROOT, env=_node_env())
+    return PRODUCER_BUNDLE
+
+
+def producer_bundle_command(subcommand: str, *args: str, node_args: tuple[str, ...] = ()) -> list[str]:
+    """The bundled producer under Node 24, as the container image runs it (build it first)."""
+    return [str(NODE_BIN / "node"), *node_args, str(PRODUCER_BUNDLE), subcommand, *args]
 
 
 def produce(

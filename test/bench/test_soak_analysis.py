@@ -4,7 +4,7 @@ from __future__ import annotations
 import http.server
 import threading
 
-from bench.soak import batch_summary, floor, memory_verdict, producer_heap_mib
+from bench.soak import batch_summary, floor, mark_compact_live_mib, memory_verdict, producer_heap_mib
 
 
 def test_a_floor_is_the_least_value_of_the_last_samples():
@@ -58,3 +58,16 @@ def test_the_producer_heap_is_read_from_its_prometheus_text():
     finally:
         server.shutdown()
     assert producer_heap_mib(server.server_address[1]) == {}  # nothing listens any more
+
+
+def test_the_live_heap_is_what_a_full_collection_leaves_in_a_trace_gc_line():
+    # Lines as Node 24's --trace-gc prints them (copied from a producer run).
+    full = ("[3673:0x80c8000]   105888 ms: Mark-Compact 30.8 (61.2) -> 21.7 (29.3) MB, pooled: 0 MB, 2.94 / 0.00 ms "
+            " (+ 0.3 ms in 9 steps since start of marking) (average mu = 0.990) finalize incremental marking via stack guard")
+    reduce = "[3673:0x80c8000]   900012 ms: Mark-Compact (reduce) 24.1 (33.0) -> 22.9 (27.5) MB, pooled: 0 MB, 3.1 / 0.0 ms"
+    scavenge = "[3673:0x80c8000]      187 ms: Scavenge 8.2 (10.1) -> 8.0 (12.3) MB, pooled: 0 MB, 1.53 / 0.00 ms"
+    assert mark_compact_live_mib(full) == 21.7
+    assert mark_compact_live_mib(reduce) == 22.9
+    assert mark_compact_live_mib(scavenge) is None
+    assert mark_compact_live_mib('PRODUCER_RESULT {"sent": 1}') is None
+
