@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from local.embedded_kafka import EmbeddedKafka, free_port
-from local.pipeline import PRODUCER_BUNDLE, build_producer_bundle
+from local.pipeline import PRODUCER_BUNDLE, build_producer_bundle, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
 
 NODE = PROJECT_ROOT / "node_modules" / ".bin" / "node"
@@ -156,12 +156,11 @@ def _run_client(label: str, cmd: list[str], result_line: re.Pattern, timeout_s: 
 
 
 def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers: int) -> dict:
-    cmd = [str(NODE), str(PRODUCER_BUNDLE), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
+    # As the image runs it (producer/Dockerfile's ENTRYPOINT flags: a pinned 64 MiB semi-space).
+    cmd = [str(NODE), *producer_image_node_args(), str(PRODUCER_BUNDLE), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
            "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
            "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight), "--start-time", START_TIME]
-    # As the image runs it (producer/Dockerfile): a 64 MiB semi-space; the peer's JVM gets its heap too.
-    env = {**os.environ, "NODE_OPTIONS": "--max-semi-space-size=64"}
-    result, stderr, wall_s = _run_client("our producer", cmd, PRODUCER_RESULT, args.run_timeout_s, env=env)
+    result, stderr, wall_s = _run_client("our producer", cmd, PRODUCER_RESULT, args.run_timeout_s)
     if result["acked"] != args.messages:
         raise RuntimeError(f"our producer acknowledged {result['acked']} of {args.messages} messages")
     latency = BATCH_LATENCY.search(stderr)
@@ -208,7 +207,7 @@ ENCODE_ONLY_RESULT = re.compile(r"^ENCODE_ONLY (\{.*\})$", re.MULTILINE)
 
 def run_encode_only(args: argparse.Namespace, compression: str) -> dict:
     script = ENCODE_ONLY_SCRIPT % (START_TIME, compression)
-    cmd = [str(NODE), "--max-semi-space-size=64", "--import", "tsx", "--input-type=module", "-e", script, str(args.messages)]
+    cmd = [str(NODE), *producer_image_node_args(), "--import", "tsx", "--input-type=module", "-e", script, str(args.messages)]
     result, _stderr, _wall_s = _run_client("encode-only diagnostic", cmd, ENCODE_ONLY_RESULT, args.run_timeout_s, cwd=PROJECT_ROOT)
     return {"diagnostic": "flight-producer encode only (no Kafka): simulate + JSON + record batches, 1 thread",
             "compression": compression, "msgs_per_sec": result["msgs_per_sec"], "cpu_us_per_event": round(result["cpu_us_per_event"], 2)}

@@ -1,6 +1,6 @@
 """`make soak`: the pipeline at a fixed rate for a long while; does memory stay flat?
 
-The producer (the esbuild bundle, as the container image runs it) sends --rate events/s for
+The producer (the esbuild bundle, with the image's Node flags, as the container runs it) sends --rate events/s for
 --seconds to a local broker while the Spark job streams them (processing-time trigger). Every
 --sample-s seconds the producer's RSS and the Spark driver's RSS (its Python process plus its JVM)
 are read from /proc/<pid>/status, and the driver JVM's heap from `jstat -gc`; the producer runs
@@ -33,7 +33,8 @@ from pathlib import Path
 
 from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
-from local.pipeline import PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, build_producer_bundle, producer_bundle_command
+from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, build_producer_bundle, producer_bundle_command,
+                            producer_image_node_args)
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events-soak"
@@ -49,8 +50,8 @@ STARTUP_BUDGET_S = 600
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=positive_int, default=600, help="how long the producer runs (default 600)")
-    parser.add_argument("--rate", type=positive_int, default=2000, help="events per second (default 2000)")
+    parser.add_argument("--seconds", type=positive_int, default=3600, help="how long the producer runs (default 3600)")
+    parser.add_argument("--rate", type=positive_int, default=1000, help="events per second (default 1000)")
     parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
     parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
@@ -311,7 +312,7 @@ def main(argv: list[str]) -> int:
             producer_bundle_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
                                     "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
                                     "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port),
-                                    node_args=("--trace-gc",)),
+                                    node_args=(*producer_image_node_args(), "--trace-gc")),
             cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         processes.append(producer)

@@ -18,6 +18,7 @@ NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
 PRODUCER_ENTRY = PROJECT_ROOT / "producer" / "src" / "main.ts"
 PRODUCER_BUILD = PROJECT_ROOT / "producer" / "build.mjs"
 PRODUCER_BUNDLE = PROJECT_ROOT / "producer" / "dist" / "producer.mjs"
+PRODUCER_DOCKERFILE = PROJECT_ROOT / "producer" / "Dockerfile"
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark-jobs"
 
 
@@ -84,6 +85,17 @@ def build_producer_bundle(timeout_s: float = 300) -> Path:
     """Bundle the producer with esbuild (producer/build.mjs) into the one file the image runs."""
     subprocess.run([str(NODE_BIN / "node"), str(PRODUCER_BUILD)], check=True, timeout=timeout_s, cwd=PROJECT_ROOT, env=_node_env())
     return PRODUCER_BUNDLE
+
+
+def producer_image_node_args() -> tuple[str, ...]:
+    """The flags the container image starts Node with: its ENTRYPOINT, the one place they are set."""
+    for line in PRODUCER_DOCKERFILE.read_text().splitlines():
+        if line.startswith("ENTRYPOINT "):
+            entrypoint = json.loads(line.removeprefix("ENTRYPOINT "))
+            if len(entrypoint) < 2 or entrypoint[0] != "node" or entrypoint[-1] != "/app/producer.mjs":
+                raise ValueError(f"{PRODUCER_DOCKERFILE}: ENTRYPOINT {entrypoint}: expected [\"node\", <flags>..., \"/app/producer.mjs\"]")
+            return tuple(entrypoint[1:-1])
+    raise ValueError(f"{PRODUCER_DOCKERFILE} has no ENTRYPOINT [...] line")
 
 
 def producer_bundle_command(subcommand: str, *args: str, node_args: tuple[str, ...] = ()) -> list[str]:

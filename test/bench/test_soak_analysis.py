@@ -5,6 +5,7 @@ import http.server
 import threading
 
 from bench.soak import batch_summary, floor, mark_compact_live_mib, memory_verdict, producer_heap_mib
+from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
 def test_a_floor_is_the_least_value_of_the_last_samples():
@@ -70,4 +71,17 @@ def test_the_live_heap_is_what_a_full_collection_leaves_in_a_trace_gc_line():
     assert mark_compact_live_mib(reduce) == 22.9
     assert mark_compact_live_mib(scavenge) is None
     assert mark_compact_live_mib('PRODUCER_RESULT {"sent": 1}') is None
+
+
+def test_the_soak_and_the_bench_start_node_with_the_images_flags_which_pin_the_young_generation():
+    # GIVEN the producer image's ENTRYPOINT flags
+    flags = producer_image_node_args()
+    semi_space = {flag.split("=")[0]: flag.split("=")[1] for flag in flags if "semi-space-size" in flag}
+    # THEN the young generation is pinned (min = max), so RSS does not climb towards it for hours
+    assert set(semi_space) == {"--min-semi-space-size", "--max-semi-space-size"}
+    assert semi_space["--min-semi-space-size"] == semi_space["--max-semi-space-size"]
+    # AND a command built with them passes them to node before the bundle
+    cmd = producer_bundle_command("produce", "--count", "1", node_args=(*flags, "--trace-gc"))
+    assert cmd[1 : len(flags) + 2] == [*flags, "--trace-gc"]
+    assert cmd[len(flags) + 2 :] == [str(PRODUCER_BUNDLE), "produce", "--count", "1"]
 
