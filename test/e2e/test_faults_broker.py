@@ -3,7 +3,7 @@ it later; every event the producer acknowledged is on the topic exactly once.
 
 Real processes only: 3 KRaft controllers + 3 brokers (local/seed_topology.py), the TypeScript
 producer's CLI (acks=all, idempotent), and Kafka's own console consumer to read everything back.
-The counts are printed as one FAULT_RESULT line (run with -s to see it).
+The counts are printed as one FAULT_RESULT line and in the run's summary (test/conftest.py).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def read_all_values(kafka: SeedKafka, topic: str, records: int, timeout_s: float
 
 
 @pytest.fixture(scope="module")
-def broker_fault_run(tmp_path_factory):
+def broker_fault_run(tmp_path_factory, fault_report):
     workdir = tmp_path_factory.mktemp("fault-broker")
     topic = f"flight-events-fault-{uuid.uuid4().hex[:8]}"
     truth_file = generate_events_file(workdir / "truth.jsonl", EVENT_COUNT, seed=SEED, start_time=START_TIME)
@@ -140,7 +140,7 @@ def broker_fault_run(tmp_path_factory):
         "lost": (len(set(truth_ids) - unique_found) if acked == EVENT_COUNT else max(0, acked - len(unique_found & set(truth_ids)))),
         **timeline,
     }
-    print("FAULT_RESULT " + json.dumps(counts), flush=True)
+    fault_report(counts)
     return {
         "counts": counts, "values": values, "found_ids": found_ids, "truth_ids": truth_ids,
         "described": described, "producer_stderr": "\n".join(watch.lines[-30:]),

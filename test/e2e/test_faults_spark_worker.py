@@ -3,7 +3,7 @@ one worker and its executor are killed (SIGKILL) mid-stream. The job must finish
 and its aggregates must equal an independent recomputation: no event lost, none counted twice.
 
 Real processes only: a real Kafka broker, the TypeScript producer, Spark's own Master and Worker
-daemons (pyspark's spark-class) and the job's CLI. The counts are printed as one FAULT_RESULT line.
+daemons (pyspark's spark-class) and the job's CLI. The counts are printed as one FAULT_RESULT line and in the run's summary.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def query_commits(checkpoints) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def worker_fault_run(kafka_broker, tmp_path_factory):
+def worker_fault_run(kafka_broker, tmp_path_factory, fault_report):
     workdir = tmp_path_factory.mktemp("fault-worker")
     topic = f"flight-events-worker-fault-{uuid.uuid4().hex[:8]}"
     kafka_broker.create_topic(topic, partitions=PARTITIONS)
@@ -108,7 +108,7 @@ def worker_fault_run(kafka_broker, tmp_path_factory):
         "job_exit_code": job.returncode,
         "spark_input_rows": results[-1]["input_rows"] if results else None,
     }
-    print("FAULT_RESULT " + json.dumps(counts), flush=True)
+    fault_report(counts)
     return {
         "counts": counts, "truth": truth, "output": output, "result": results[-1] if results else None,
         "job_running_at_kill": job_running_at_kill, "stderr_tail": stderr_log.read_text()[-3000:],

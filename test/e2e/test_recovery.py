@@ -17,7 +17,7 @@ import uuid
 import pandas as pd
 import pytest
 
-from local.pipeline import generate_events_file, produce
+from local.pipeline import ProducerRun, generate_events_file, produce
 from streaming_job import job_command, read_batches, run_job, run_job_and_kill
 from test_pipeline import comparable, expected_airline_minutes, expected_airport_windows, expected_route_windows
 
@@ -41,13 +41,13 @@ RUN_TIMEOUT_S = 600  # a bound, not an expectation: each run takes 1-2 minutes o
 
 
 @pytest.fixture(scope="module")
-def recovered_run(kafka_broker, tmp_path_factory):
+def recovered_run(kafka_broker, tmp_path_factory, fault_report):
     workdir = tmp_path_factory.mktemp("recovery")
     topic = f"flight-events-recovery-{uuid.uuid4().hex[:8]}"
     kafka_broker.create_topic(topic, partitions=PARTITIONS)
     truth_file = generate_events_file(workdir / "truth.jsonl", EVENT_COUNT, seed=SEED, start_time=START_TIME)
     truth = [json.loads(line) for line in truth_file.read_text().splitlines()]
-    produce(kafka_broker.bootstrap_servers, topic, EVENT_COUNT, seed=SEED, start_time=START_TIME)
+    first = produce(kafka_broker.bootstrap_servers, topic, EVENT_COUNT, seed=SEED, start_time=START_TIME)
 
     output, checkpoints = workdir / "output", workdir / "checkpoints"
     common = ("--max-offsets-per-trigger", str(MAX_OFFSETS_PER_TRIGGER), "--watermark-delay", f"{WATERMARK_DELAY_MIN} minutes")
@@ -60,21 +60,34 @@ def recovered_run(kafka_broker, tmp_path_factory):
         timeout_s=RUN_TIMEOUT_S,
     )
     # AND more events arrive while it is down
-    produce_while_down(kafka_broker, topic, workdir, truth)
+    later = produce_while_down(kafka_broker, topic, workdir, truth)
     # WHEN it is started again on the same checkpoints, once
     code, result, stderr = run_job(
         job_command(kafka_broker.bootstrap_servers, topic, output, checkpoints, "--trigger", "available-now", *common),
         timeout_s=RUN_TIMEOUT_S,
     )
+    written = pd.read_parquet(output / "events", columns=["event_id"])["event_id"] if (output / "events").exists() else pd.Series([], dtype=str)
+    truth_ids = {e["event_id"] for e in truth}
+    fault_report({
+        "scenario": "Spark job kill -9 mid-batch and one restart from its checkpoints (local[2], 2 partitions)",
+        "produced": first.sent + later.sent,
+        "acknowledged": first.acked + later.acked,
+        "found": len(set(written) & truth_ids),
+        "duplicated": len(written) - written.nunique(),
+        "lost": len(truth_ids - set(written)),
+        "batches_committed_at_kill": killed.committed,
+        "queries_killed_mid_batch": sorted(killed.mid_batch),
+        "restart_exit_code": code,
+    })
     return {"truth": truth, "output": output, "killed": killed, "code": code, "result": result, "stderr": stderr}
 
 
-def produce_while_down(broker, topic: str, workdir, truth: list[dict]) -> None:
+def produce_while_down(broker, topic: str, workdir, truth: list[dict]) -> ProducerRun:
     """Send LATER_COUNT more events and add them to the truth; every event id stays unique."""
     later = generate_events_file(workdir / "later.jsonl", LATER_COUNT, seed=LATER_SEED, start_time=LATER_START_TIME)
     truth += [json.loads(line) for line in later.read_text().splitlines()]
     assert len({e["event_id"] for e in truth}) == len(truth) == EVENT_COUNT + LATER_COUNT
-    produce(broker.bootstrap_servers, topic, LATER_COUNT, seed=LATER_SEED, start_time=LATER_START_TIME)
+    return produce(broker.bootstrap_servers, topic, LATER_COUNT, seed=LATER_SEED, start_time=LATER_START_TIME)
 
 
 def test_the_first_run_was_killed_mid_batch_and_one_restart_finishes_the_work(recovered_run):
