@@ -126,6 +126,8 @@ export class KafkaSender {
   readonly #options: KafkaSenderOptions;
   readonly #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   readonly #timeoutMs: number;
+  /** Longest one delivery attempt (metadata, connection, Produce request) may go unanswered before its batches are sent again. */
+  readonly #attemptTimeoutMs: number;
   #partitions: PartitionState[] = [];
   #producerId = -1n;
   #producerEpoch = -1;
@@ -150,6 +152,8 @@ export class KafkaSender {
     }
     this.#options = options;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    // The client's own timeouts answer first (connect, request); this is for an answer that never comes.
+    this.#attemptTimeoutMs = 2 * this.#timeoutMs + 5_000;
     this.#producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
       clientId: options.clientId,
       bootstrapBrokers: [...options.bootstrapBrokers],
@@ -370,8 +374,38 @@ export class KafkaSender {
       delayMs = Math.min(2 * delayMs, MAX_RETRY_BACKOFF_MS);
     };
     const attempt = (pending: readonly PartitionBatch[], refreshMetadata: boolean): void => {
+      // Each batch of this attempt gets one outcome, the first; the attempt ends when every batch
+      // has one, or at its deadline (Java's request.timeout.ms), when the unanswered are sent again
+      // and any later answer to this attempt is ignored. A request queued on a connection that a
+      // broker's death closed may never be answered at all: the broker-kill test once saw 84
+      // written events wait out the producer's 60 s close timeout without an acknowledgement.
+      const unanswered = new Set(pending);
+      const retry: PartitionBatch[] = [];
+      let roundError: unknown;
+      let ended = false;
+      const end = (): void => {
+        ended = true;
+        clearTimeout(deadline);
+        settle(retry, roundError);
+      };
+      const record = (group: readonly PartitionBatch[], outcome: (b: PartitionBatch) => Outcome, error?: unknown): void => {
+        if (ended) return;
+        if (error) roundError = error;
+        for (const b of group) {
+          if (!unanswered.delete(b)) continue; // answered twice: the first answer stands
+          const o = outcome(b);
+          if (o === 'ok') acked.push(b);
+          else if (o === 'retry') retry.push(b);
+          else failed.push(b);
+        }
+        if (unanswered.size === 0) end();
+      };
+      const deadline = setTimeout(() => {
+        if (ended) return;
+        record([...unanswered], () => 'retry', new KafkaSendError(`no answer from Kafka within ${this.#attemptTimeoutMs / 1000} s`));
+      }, this.#attemptTimeoutMs);
       this.#producer[kMetadata]({ topics: [this.#options.topic], forceUpdate: refreshMetadata }, (error, metadata) => {
-        if (error || !metadata) return settle([...pending], error ?? new KafkaSendError('no metadata'));
+        if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'));
         const partitions = metadata.topics.get(this.#options.topic)?.partitions ?? [];
         const byLeader = new Map<number, PartitionBatch[]>();
         for (const b of pending) {
@@ -380,38 +414,21 @@ export class KafkaSender {
           if (group) group.push(b);
           else byLeader.set(leader, [b]);
         }
-        const retry: PartitionBatch[] = [];
-        let open = byLeader.size;
-        let roundError: unknown;
-        const groupDone = (): void => {
-          if (--open === 0) settle(retry, roundError);
-        };
         for (const [leader, group] of byLeader) {
           const broker = metadata.brokers.get(leader);
           if (!broker) {
-            retry.push(...group);
-            roundError = new KafkaSendError(`no leader known for partitions ${group.map((b) => b.partition).join(',')} of "${this.#options.topic}"`);
-            groupDone();
+            record(group, () => 'retry', new KafkaSendError(`no leader known for partitions ${group.map((b) => b.partition).join(',')} of "${this.#options.topic}"`));
             continue;
           }
           this.#producer[kGetConnection](broker, (connectError, connection) => {
             if (connectError || !connection) {
-              roundError = connectError ?? new KafkaSendError('no connection');
-              if (isRetriable(roundError)) retry.push(...group);
-              else failed.push(...group);
-              return groupDone();
+              const error = connectError ?? new KafkaSendError('no connection');
+              return record(group, () => (isRetriable(error) ? 'retry' : 'fail'), error);
             }
             const request = this.#produceRequest(group);
             connection.send(PRODUCE_API_KEY, this.#apiVersion, request, this.#parseResponse as ResponseParser, this.#apiVersion >= 9, this.#apiVersion >= 9, (sendError, response) => {
               const outcomes = partitionOutcomes(sendError, response);
-              for (const b of group) {
-                const outcome = outcomes === undefined ? (isRetriable(sendError) ? 'retry' : 'fail') : (outcomes.get(b.partition) ?? 'retry');
-                if (outcome === 'ok') acked.push(b);
-                else if (outcome === 'retry') retry.push(b);
-                else failed.push(b);
-              }
-              if (sendError) roundError = sendError;
-              groupDone();
+              record(group, (b) => (outcomes === undefined ? (isRetriable(sendError) ? 'retry' : 'fail') : (outcomes.get(b.partition) ?? 'retry')), sendError);
             });
           });
         }
