@@ -64,4 +64,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for counts in results:
         numbers = " ".join(f"{key}={counts[key]}" for key in FAULT_COUNTS)
         terminalreporter.write_line(f"{counts['scenario']}: {numbers}")
-
