@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from local.embedded_kafka import EmbeddedKafka, free_port
-from local.pipeline import PRODUCER_BUNDLE, build_producer_bundle, producer_image_node_args
+from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
 
 NODE = PROJECT_ROOT / "node_modules" / ".bin" / "node"
@@ -134,7 +134,7 @@ def _p99(latencies_ms: list[float]) -> float | None:
 
 def write_payload_file(path: Path, count: int = 20_000) -> dict:
     """Our real events, one per line: what every peer sends (ProducerPerformance picks one at random per record)."""
-    cmd = [str(NODE), str(PRODUCER_BUNDLE), "generate", "--count", str(count), "--seed", "7", "--start-time", START_TIME, "--out", str(path)]
+    cmd = producer_bundle_command("generate", "--count", str(count), "--seed", "7", "--start-time", START_TIME, "--out", str(path))
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     sizes = [len(line) for line in path.read_bytes().split(b"\n") if line]
     return {"events": len(sizes), "mean_bytes": round(statistics.fmean(sizes), 1), "median_bytes": statistics.median(sizes),
@@ -157,9 +157,10 @@ def _run_client(label: str, cmd: list[str], result_line: re.Pattern, timeout_s: 
 
 def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers: int) -> dict:
     # As the image runs it (producer/Dockerfile's ENTRYPOINT flags: a pinned 64 MiB semi-space).
-    cmd = [str(NODE), *producer_image_node_args(), str(PRODUCER_BUNDLE), "produce", "--bootstrap", bootstrap, "--topic", TOPIC,
-           "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
-           "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight), "--start-time", START_TIME]
+    cmd = producer_bundle_command("produce", "--bootstrap", bootstrap, "--topic", TOPIC,
+                                  "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
+                                  "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight),
+                                  "--start-time", START_TIME, node_args=producer_image_node_args())
     result, stderr, wall_s = _run_client("our producer", cmd, PRODUCER_RESULT, args.run_timeout_s)
     if result["acked"] != args.messages:
         raise RuntimeError(f"our producer acknowledged {result['acked']} of {args.messages} messages")
