@@ -44,6 +44,8 @@ FLAT_GROWTH_FRACTION = 0.05
 """Memory is flat if the fitted growth over the second half is < 5% of its mean RSS."""
 DRAIN_S = 30
 """After the producer stops, how long the job keeps streaming before the soak stops it."""
+LIVE_HEAP_FLOOR_OF = 5
+"""The driver's live-heap floor is the least of its last 5 class histograms (--live-heap-s apart)."""
 STARTUP_BUDGET_S = 600
 """How long the job may take to run its first micro-batch (the producer starts after it)."""
 
@@ -53,6 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=positive_int, default=3600, help="how long the producer runs (default 3600)")
     parser.add_argument("--rate", type=positive_int, default=1000, help="events per second (default 1000)")
     parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
+    parser.add_argument("--live-heap-s", type=positive_int, default=60,
+                        help="seconds between class histograms of the Spark driver's live heap (a full GC each; default 60)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
     parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
     return parser.parse_args(argv)
@@ -156,6 +160,86 @@ def java_pid(pid: int) -> int | None:
     return None
 
 
+HISTOGRAM_ROW = re.compile(r"^\s*\d+:\s+(\d+)\s+(\d+)\s+(\S+)")
+HISTOGRAM_TOTAL = re.compile(r"^Total\s+(\d+)\s+(\d+)\s*$", re.MULTILINE)
+
+
+def parse_class_histogram(text: str) -> dict | None:
+    """`jcmd <pid> GC.class_histogram` output -> {"live_heap_mib": .., "classes": {name: bytes}}; None if it has no Total.
+
+    The JVM runs a full collection before it counts, so the total is the live set: what the old
+    generation's occupancy between collections cannot show under G1, whose old generation also holds
+    garbage until a concurrent cycle and its mixed collections reach it (at -Xmx2g, not before the
+    heap is about 45% full).
+    """
+    total = HISTOGRAM_TOTAL.search(text)
+    if total is None:
+        return None
+    classes = {}
+    for line in text.splitlines():
+        if (row := HISTOGRAM_ROW.match(line)) is not None:
+            classes[row.group(3)] = int(row.group(2))
+    return {"live_heap_mib": round(int(total.group(2)) / 2**20, 1), "classes": classes}
+
+
+def jvm_live_histogram(pid: int | None) -> dict | None:
+    """The driver JVM's live set by class (see parse_class_histogram); None without jcmd or the JVM."""
+    if pid is None or shutil.which("jcmd") is None:
+        return None
+    try:
+        done = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return None
+    return parse_class_histogram(done.stdout) if done.returncode == 0 else None
+
+
+def class_growth(earlier: list[dict[str, int]], later: list[dict[str, int]], top: int = 15) -> list[dict]:
+    """The classes whose live bytes grew most from some histograms to later ones, each class's median
+    over each group (a single histogram also counts the batch in flight when it was taken)."""
+    def medians(group: list[dict[str, int]]) -> dict[str, float]:
+        names = set().union(*group)
+        return {name: statistics.median(h.get(name, 0) for h in group) for name in names}
+
+    first, last = medians(earlier), medians(later)
+    grown = sorted(((last.get(name, 0) - first.get(name, 0), name) for name in set(first) | set(last)), reverse=True)
+    return [{"class": name, "grew_mib": round(delta / 2**20, 2), "first_mib": round(first.get(name, 0) / 2**20, 2),
+             "last_mib": round(last.get(name, 0) / 2**20, 2)} for delta, name in grown[:top] if delta > 0]
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process (all its threads), from /proc/<pid>/stat."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the command: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and its live descendants (the Spark driver: Python and its JVM)."""
+    times = [t for t in (cpu_seconds(p) for p in process_tree(pid)) if t is not None]
+    return round(sum(times), 2) if times else None
+
+
+def machine_cpu_seconds() -> dict[str, float]:
+    """CPU seconds the whole machine spent busy (everything but idle and iowait) and stolen by its
+    hypervisor, summed over its cores, from /proc/stat: with our processes' own CPU time, it tells a
+    batch slowed by other work on a shared machine from a job doing more work per batch."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    steal = values[7] if len(values) > 7 else 0
+    # guest time is already counted in user time
+    busy = sum(values[:8]) - idle - steal
+    return {"machine_busy_cpu_s": round(busy / tick, 2), "machine_steal_cpu_s": round(steal / tick, 2)}
+
+
 def jvm_heap_mib(pid: int | None) -> dict[str, float] | None:
     """Heap in use and old generation in use, from `jstat -gc` (JDK tool; None if it is missing)."""
     if pid is None or shutil.which("jstat") is None:
@@ -204,6 +288,37 @@ def memory_verdict(samples: list[dict], key: str, run_s: float) -> dict:
         # Shrinking is fine (a collector returning memory); only growth counts against flatness.
         "flat": growth < FLAT_GROWTH_FRACTION * second_mean,
     }
+
+
+CPU_KEYS = ("spark_driver_cpu_s", "producer_cpu_s", "broker_cpu_s", "machine_busy_cpu_s", "machine_steal_cpu_s")
+
+
+def cores_used(samples: list[dict], key: str, start_s: float, end_s: float) -> float | None:
+    """The mean number of cores a cumulative CPU-seconds series used between two times."""
+    points = [(x["t_s"], x[key]) for x in samples if x.get(key) is not None and start_s <= x["t_s"] <= end_s]
+    if len(points) < 2 or points[-1][0] <= points[0][0]:
+        return None
+    return round((points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0]), 3)
+
+
+def cpu_summary(samples: list[dict], batches: list[dict], run_s: float) -> dict:
+    """Per half of the run: the cores each process and the whole machine used, the rest ("other":
+    the soak itself and whatever else shares the machine), and the driver's CPU per 1,000 events.
+    A batch that slows down while the driver's CPU per event stays put waited for cores; one whose
+    CPU per event grew is doing more work."""
+    summary = {}
+    for half, (start, end) in {"first_half": (0.0, run_s / 2), "second_half": (run_s / 2, run_s)}.items():
+        cores = {key.removesuffix("_cpu_s") + "_cores": cores_used(samples, key, start, end) for key in CPU_KEYS}
+        ours = [cores[key] for key in ("spark_driver_cores", "producer_cores", "broker_cores")]
+        busy = cores["machine_busy_cores"]
+        cores["other_cores"] = round(busy - sum(ours), 3) if busy is not None and None not in ours else None
+        events = sum(b["input_rows"] for b in batches if b["query"] == "events_quarantine" and start <= b["t_s"] < end)
+        driver = cores["spark_driver_cores"]
+        cores["spark_driver_cpu_ms_per_1000_events"] = (
+            round(driver * (end - start) * 1e6 / events, 1) if driver is not None and events else None
+        )
+        summary[half] = cores
+    return summary
 
 
 def batch_summary(batches: list[dict], run_s: float) -> dict:
@@ -323,6 +438,8 @@ def main(argv: list[str]) -> int:
 
         driver_jvm = java_pid(job.pid)
         samples = []
+        histograms: list[dict] = []
+        next_histogram = time.monotonic() + args.live_heap_s
         hard_deadline = started_s + args.seconds + 120
         next_sample = time.monotonic()
         next_report = time.monotonic() + 60
@@ -338,12 +455,24 @@ def main(argv: list[str]) -> int:
                     "spark_driver_old_gen_used_mib": heap.get("old_gen_used_mib"),
                     "broker_rss_mib": tree_rss_mib(broker._read_pid() or -1),
                     **producer_heap_mib(producer_metrics_port),
+                    "spark_driver_cpu_s": tree_cpu_seconds(job.pid),
+                    "producer_cpu_s": cpu_seconds(producer.pid),
+                    "broker_cpu_s": tree_cpu_seconds(broker._read_pid() or -1),
+                    **machine_cpu_seconds(),
                 })
                 # What the old generation and the V8 heap keep after collections (floors over the last
                 # 6 samples): a leak raises a floor; a runtime growing its heap spaces raises only the RSS.
                 samples[-1]["spark_driver_old_gen_floor_mib"] = floor(samples, "spark_driver_old_gen_used_mib")
                 samples[-1]["producer_heap_used_floor_mib"] = floor(samples, "producer_heap_used_mib")
                 next_sample += args.sample_s
+            if now >= next_histogram:
+                histogram = jvm_live_histogram(driver_jvm)
+                if histogram is not None:
+                    histograms.append({"t_s": round(now - started_s, 1), **histogram})
+                    samples[-1]["spark_driver_live_heap_mib"] = histogram["live_heap_mib"]
+                    # Each histogram also holds the batch in flight; their floor is what the driver keeps.
+                    samples[-1]["spark_driver_live_heap_floor_mib"] = min(h["live_heap_mib"] for h in histograms[-LIVE_HEAP_FLOOR_OF:])
+                next_histogram += args.live_heap_s
             if now >= next_report:
                 last = samples[-1]
                 print(f"   t={last['t_s']:.0f}s producer {last['producer_rss_mib']} MiB, Spark driver "
@@ -387,18 +516,26 @@ def main(argv: list[str]) -> int:
         "producer_rss": memory_verdict(producing, "producer_rss_mib", run_s),
         "producer_live_heap": memory_verdict([x for x in live_heap if x["t_s"] <= run_s], "producer_live_heap_mib", run_s),
         "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
+        "spark_driver_live_heap_floor": memory_verdict(producing, "spark_driver_live_heap_floor_mib", run_s),
         "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
         "broker_rss": memory_verdict(producing, "broker_rss_mib", run_s),
         "producer_heap_used_floor": memory_verdict(producing, "producer_heap_used_floor_mib", run_s),
         "producer_external": memory_verdict(producing, "producer_external_mib", run_s),
         "spark_batches": batch_summary([b for b in batches if 0 <= b["t_s"] <= run_s], run_s),
+        "cpu": cpu_summary(producing, batches, run_s),
     }
+    in_run = [h for h in histograms if h["t_s"] <= run_s]
+    second_half = [h for h in in_run if h["t_s"] >= run_s / 2]
+    if len(second_half) >= 2 * LIVE_HEAP_FLOOR_OF:
+        summary["spark_driver_class_growth_second_half"] = class_growth(
+            [h["classes"] for h in second_half[:LIVE_HEAP_FLOOR_OF]], [h["classes"] for h in second_half[-LIVE_HEAP_FLOOR_OF:]])
     result = {
         "benchmark": "soak",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": {"seconds": args.seconds, "rate_per_s": args.rate, "sample_s": args.sample_s, "partitions": PARTITIONS,
                    "trigger_s": TRIGGER_S, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
                    "node": v["node"], "flat_growth_fraction": FLAT_GROWTH_FRACTION, "cpus": os.cpu_count(),
+                   "live_heap_s": args.live_heap_s,
                    "load_average_at_end": os.getloadavg()},
         "producer_result": producer_result,
         "spark_startup_s": startup_s,
@@ -407,6 +544,12 @@ def main(argv: list[str]) -> int:
         "summary": summary,
         "samples": samples,
         "producer_full_gcs": live_heap,
+        "spark_driver_histograms": [
+            {"t_s": h["t_s"], "live_heap_mib": h["live_heap_mib"],
+             "top_classes_mib": {name: round(size / 2**20, 2) for name, size in
+                                 sorted(h["classes"].items(), key=lambda item: -item[1])[:20]}}
+            for h in histograms
+        ],
         "batches": batches,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -417,15 +560,24 @@ def main(argv: list[str]) -> int:
         print(f"   producer: {producer_result['acked']:,} acked of {producer_result['sent']:,}, {producer_result['errors']} errors, "
               f"{producer_result['msgs_per_sec']:,.0f} msg/s")
     for name in ("producer_rss", "producer_live_heap", "producer_heap_used_floor", "producer_external", "spark_driver_rss",
-                 "spark_driver_old_gen_floor", "broker_rss"):
+                 "spark_driver_live_heap_floor", "spark_driver_old_gen_floor", "broker_rss"):
         verdict = summary[name]
         print(f"   {name}: {json.dumps(verdict)}")
     for query, stats in summary["spark_batches"].items():
         print(f"   batches {query}: {json.dumps(stats)}")
-    # The producer's RSS and live heap, and the driver JVM's retained heap: its RSS also grows while the
-    # JVM sizes its heap toward -Xmx, which is not a leak (both are in the JSON). A run too short for
-    # 6 full collections of the producer has no live-heap verdict (flat: None), which does not fail it.
-    flat = (summary["producer_rss"].get("flat") and summary["spark_driver_old_gen_floor"].get("flat")
+    for half, cores in summary["cpu"].items():
+        print(f"   cpu {half}: {json.dumps(cores)}")
+    for row in summary.get("spark_driver_class_growth_second_half", [])[:8]:
+        print(f"   driver live heap, 2nd half: {row['class']} {row['first_mib']} -> {row['last_mib']} MiB")
+    # Judged: the producer's RSS and live heap, and the driver JVM's live heap (its RSS also grows
+    # while the JVM sizes its heap toward -Xmx, which is not a leak). A run too short for 6 full
+    # collections of the producer has no live-heap verdict (flat: None), which does not fail it.
+    # Without 6 class histograms of the driver (no jcmd, or a short run) the old generation's floor
+    # stands in, which over-reads: it holds garbage until G1's next mixed collections.
+    driver = summary["spark_driver_live_heap_floor"]
+    if driver.get("flat") is None:
+        driver = summary["spark_driver_old_gen_floor"]
+    flat = (summary["producer_rss"].get("flat") and driver.get("flat")
             and summary["producer_live_heap"].get("flat") is not False)
     print(f"SOAK memory_flat={bool(flat)} producer_acked={producer_result['acked'] if producer_result else 0} "
           f"spark_alive_to_the_end={job_alive_at_end}", flush=True)

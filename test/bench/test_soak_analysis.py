@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 
-from bench.soak import batch_summary, floor, mark_compact_live_mib, memory_verdict, producer_heap_mib
+from bench.soak import (batch_summary, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
+                        memory_verdict, parse_class_histogram, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
@@ -71,6 +73,65 @@ def test_the_live_heap_is_what_a_full_collection_leaves_in_a_trace_gc_line():
     assert mark_compact_live_mib(reduce) == 22.9
     assert mark_compact_live_mib(scavenge) is None
     assert mark_compact_live_mib('PRODUCER_RESULT {"sent": 1}') is None
+
+
+HISTOGRAM = """12345:
+ num     #instances         #bytes  class name (module)
+-------------------------------------------------------
+   1:        211275       46809248  [B (java.base@17.0.15)
+   2:          5823        1813904  org.apache.spark.status.TaskDataWrapper
+   3:           831         217722  org.apache.spark.status.api.v1.StageData
+Total       2237272      124102320
+"""
+
+
+def test_the_drivers_live_heap_is_the_total_of_a_class_histogram():
+    # Lines as `jcmd <pid> GC.class_histogram` prints them on JDK 17 (shortened)
+    histogram = parse_class_histogram(HISTOGRAM)
+    assert histogram["live_heap_mib"] == round(124102320 / 2**20, 1)
+    assert histogram["classes"] == {"[B": 46809248, "org.apache.spark.status.TaskDataWrapper": 1813904,
+                                    "org.apache.spark.status.api.v1.StageData": 217722}
+    assert parse_class_histogram("12345:\nCommand failed\n") is None
+
+
+def test_class_growth_names_the_classes_whose_median_grew_most_and_only_those():
+    # GIVEN two groups of histograms; one histogram of the later group caught a batch's buffers in flight
+    earlier = [{"a": 2**20, "b": 5 * 2**20, "gone": 2**20}, {"a": 2**20, "b": 5 * 2**20, "gone": 2**20}, {"a": 2**20, "b": 5 * 2**20}]
+    later = [{"a": 4 * 2**20, "b": 5 * 2**20, "new": 2**20}, {"a": 4 * 2**20, "b": 50 * 2**20, "new": 2**20},
+             {"a": 4 * 2**20, "b": 5 * 2**20, "new": 2**20}]
+    # THEN the medians grew for "a" and "new" only: the one-off buffers of "b" are not growth
+    grown = class_growth(earlier, later)
+    assert grown == [
+        {"class": "a", "grew_mib": 3.0, "first_mib": 1.0, "last_mib": 4.0},
+        {"class": "new", "grew_mib": 1.0, "first_mib": 0.0, "last_mib": 1.0},
+    ]
+
+
+def test_cpu_per_half_separates_our_processes_from_the_rest_of_the_machine():
+    # GIVEN cumulative CPU seconds: the driver uses 1 core in the first half and 1 in the second,
+    # the producer 0.2, the broker 0.1, while the machine goes from 1.5 busy cores to 2
+    samples = [{"t_s": t, "spark_driver_cpu_s": 1.0 * t, "producer_cpu_s": 0.2 * t, "broker_cpu_s": 0.1 * t,
+                "machine_busy_cpu_s": 1.5 * t if t <= 50 else 75 + 2.0 * (t - 50), "machine_steal_cpu_s": 0.0}
+               for t in range(0, 101, 5)]
+    batches = [{"t_s": t, "query": "events_quarantine", "input_rows": 5000} for t in range(0, 100, 5)]
+    # WHEN it is summarised
+    cpu = cpu_summary(samples, batches, run_s=100)
+    # THEN the second half shows more of the machine used by others, at the same driver cost per event
+    assert cpu["first_half"]["spark_driver_cores"] == 1.0
+    assert cpu["first_half"]["other_cores"] == 0.2
+    assert cpu["second_half"]["other_cores"] == 0.7
+    assert cpu["first_half"]["spark_driver_cpu_ms_per_1000_events"] == cpu["second_half"]["spark_driver_cpu_ms_per_1000_events"] == 1000.0
+    assert cpu_summary([], [], run_s=100)["first_half"]["spark_driver_cores"] is None
+
+
+def test_cpu_seconds_are_read_from_proc():
+    # GIVEN this process, after some work
+    sum(i * i for i in range(300_000))
+    mine = cpu_seconds(os.getpid())
+    assert mine is not None and mine > 0
+    assert cpu_seconds(2**22 + 7) is None  # no such process
+    machine = machine_cpu_seconds()
+    assert machine["machine_busy_cpu_s"] >= mine
 
 
 def test_the_soak_and_the_bench_start_node_with_the_images_flags_which_pin_the_young_generation():
