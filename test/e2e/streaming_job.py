@@ -130,6 +130,14 @@ def read_batches(path: Path) -> pd.DataFrame:
     return frame.drop(columns=["batch_id"])
 
 
+def delivery_counts(written_ids, truth_ids) -> dict[str, int]:
+    """The fault_report counts of the event ids a run wrote against those produced: found (distinct
+    produced ids written), duplicated (writes beyond the first of an id) and lost (produced, never written)."""
+    written = list(written_ids)
+    unique, truth = set(written), set(truth_ids)
+    return {"found": len(unique & truth), "duplicated": len(written) - len(unique), "lost": len(truth - unique)}
+
+
 def progress_lines(checkpoint_dir: Path) -> list[dict]:
     """The SPARK_PROGRESS records of the last run_job with this checkpoint dir, in order."""
     log = checkpoint_dir.parent / "job-stderr.log"

@@ -18,6 +18,7 @@ import pytest
 
 from local.pipeline import PROJECT_ROOT, _node_env, generate_events_file, producer_command
 from local.seed_topology import SeedKafka
+from streaming_job import delivery_counts
 
 pytestmark = pytest.mark.e2e
 
@@ -124,7 +125,7 @@ def broker_fault_run(tmp_path_factory, fault_report):
 
     found_ids = [json.loads(v)["event_id"] for v in values]
     acked = producer_result["acked"] if producer_result else 0
-    unique_found = set(found_ids)
+    delivered = delivery_counts(found_ids, truth_ids)
     counts = {
         "scenario": "broker kill -9 and restart (3 controllers + 3 brokers, RF 3, min.insync.replicas 2)",
         "produced": producer_result["sent"] if producer_result else None,
@@ -132,12 +133,11 @@ def broker_fault_run(tmp_path_factory, fault_report):
         "producer_errors": producer_result["errors"] if producer_result else None,
         "producer_exit_code": producer.returncode,
         "records_on_topic": sum(end_offsets.values()),
-        "found": len(unique_found & set(truth_ids)),
+        **delivered,
         # Written but never acknowledged (a request whose answer the kill cut off): allowed, not lost.
-        "found_unacknowledged": max(0, len(unique_found & set(truth_ids)) - acked),
-        "duplicated": len(found_ids) - len(unique_found),
+        "found_unacknowledged": max(0, delivered["found"] - acked),
         # Which events were acknowledged is known exactly when all were; otherwise count the shortfall.
-        "lost": (len(set(truth_ids) - unique_found) if acked == EVENT_COUNT else max(0, acked - len(unique_found & set(truth_ids)))),
+        "lost": delivered["lost"] if acked == EVENT_COUNT else max(0, acked - delivered["found"]),
         **timeline,
     }
     fault_report(counts)

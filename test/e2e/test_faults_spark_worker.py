@@ -18,7 +18,7 @@ import pytest
 
 from local.pipeline import generate_events_file, produce
 from local.seed_topology import SparkStandalone
-from streaming_job import PROJECT_ROOT, committed_batches, job_command, job_env, read_batches
+from streaming_job import PROJECT_ROOT, committed_batches, delivery_counts, job_command, job_env, read_batches
 from test_pipeline import comparable, expected_airline_minutes
 
 pytestmark = pytest.mark.e2e
@@ -91,15 +91,11 @@ def worker_fault_run(kafka_broker, tmp_path_factory, fault_report):
 
     results = [json.loads(line.removeprefix("SPARK_RESULT ")) for line in stdout.splitlines() if line.startswith("SPARK_RESULT ")]
     events = read_batches(output / "events") if (output / "events").exists() else pd.DataFrame({"event_id": []})
-    truth_ids = {e["event_id"] for e in truth}
-    found = set(events["event_id"])
     counts = {
         "scenario": "Spark worker kill -9 mid-stream (standalone master + 3 workers, 1 executor each)",
         "produced": produced.sent,
         "acknowledged": produced.acked,
-        "found": len(found & truth_ids),
-        "duplicated": len(events) - len(found),
-        "lost": len(truth_ids - found),
+        **delivery_counts(events["event_id"], (e["event_id"] for e in truth)),
         "batches_committed_at_kill": committed_at_kill,
         "batches_committed_at_kill_least": committed_at_kill_least,
         "batches_committed_at_end": min(query_commits(checkpoints), default=0),

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from local.pipeline import ProducerRun, generate_events_file, produce
-from streaming_job import job_command, read_batches, run_job, run_job_and_kill
+from streaming_job import delivery_counts, job_command, read_batches, run_job, run_job_and_kill
 from test_pipeline import comparable, expected_airline_minutes, expected_airport_windows, expected_route_windows
 
 pytestmark = pytest.mark.e2e
@@ -67,14 +67,11 @@ def recovered_run(kafka_broker, tmp_path_factory, fault_report):
         timeout_s=RUN_TIMEOUT_S,
     )
     written = pd.read_parquet(output / "events", columns=["event_id"])["event_id"] if (output / "events").exists() else pd.Series([], dtype=str)
-    truth_ids = {e["event_id"] for e in truth}
     fault_report({
         "scenario": "Spark job kill -9 mid-batch and one restart from its checkpoints (local[2], 2 partitions)",
         "produced": first.sent + later.sent,
         "acknowledged": first.acked + later.acked,
-        "found": len(set(written) & truth_ids),
-        "duplicated": len(written) - written.nunique(),
-        "lost": len(truth_ids - set(written)),
+        **delivery_counts(written, (e["event_id"] for e in truth)),
         "batches_committed_at_kill": killed.committed,
         "queries_killed_mid_batch": sorted(killed.mid_batch),
         "restart_exit_code": code,
