@@ -1,10 +1,10 @@
 /**
  * The Spark job's production settings (sparkConf), for the cluster.
  *
- * Defined here from the project's Structured Streaming practice (../shared FACTS) because
- * spark-jobs/flight_analytics/settings.py, the job's own production sparkConf, had not landed when
- * this chart was written. Once it exists, this should be generated from it (or checked against it
- * by a test) so that there is one copy.
+ * The job's own production settings live in spark-jobs/flight_analytics/settings.py (spark_conf);
+ * test/k8s/test_spark_conf_coherence.py fails when a key it sets for an s3a:// checkpoint is missing
+ * here or has another value. The keys only the cluster needs (S3A's implementation and region,
+ * fixed executors) are added here.
  */
 
 export interface ProductionSparkConfOptions {

@@ -400,10 +400,10 @@ export class KafkaSender {
         }
         if (unanswered.size === 0) end();
       };
-      const deadline = setTimeout(() => {
-        if (ended) return;
-        record([...unanswered], () => 'retry', new KafkaSendError(`no answer from Kafka within ${this.#attemptTimeoutMs / 1000} s`));
-      }, this.#attemptTimeoutMs);
+      const deadline = setTimeout(
+        () => record([...unanswered], () => 'retry', new KafkaSendError(`no answer from Kafka within ${this.#attemptTimeoutMs / 1000} s`)),
+        this.#attemptTimeoutMs,
+      );
       this.#producer[kMetadata]({ topics: [this.#options.topic], forceUpdate: refreshMetadata }, (error, metadata) => {
         if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'));
         const partitions = metadata.topics.get(this.#options.topic)?.partitions ?? [];
