@@ -3,14 +3,16 @@
 The producer (the esbuild bundle, with the image's Node flags, as the container runs it) sends --rate events/s for
 --seconds to a local broker while the Spark job streams them (processing-time trigger). Every
 --sample-s seconds the producer's RSS and the Spark driver's RSS (its Python process plus its JVM)
-are read from /proc/<pid>/status, and the driver JVM's heap from `jstat -gc`; the producer runs
-with --trace-gc, so the V8 heap left after each full (mark-compact) collection, its live set, comes
-from its stdout; every micro-batch's duration comes from the job's SPARK_PROGRESS lines. The result
-is one JSON file (bench/results/soak.json by default) and a verdict: memory is flat when the
+are read from /proc/<pid>/status, the driver JVM's heap from `jstat -gc`, and the CPU time of each
+process and of the whole machine from /proc. Every --live-heap-s seconds `jcmd GC.class_histogram`
+counts the driver JVM's live set by class (after a full collection). The producer runs with
+--trace-gc, so the V8 heap left after each full (mark-compact) collection, its live set, comes from
+its stdout; every micro-batch's duration comes from the job's SPARK_PROGRESS lines. The result is
+one JSON file (bench/results/soak.json by default) and a verdict: memory is flat when the
 least-squares growth over the second half of the run is under FLAT_GROWTH_FRACTION of the second
-half's mean, for the producer's RSS, the producer's live heap and the driver JVM's old-generation
-floor (what survives collections; its RSS also grows while the JVM expands its heap toward -Xmx,
-which is not a leak).
+half's mean, for the producer's RSS, the producer's live heap and the driver JVM's live-heap floor
+(its RSS also grows while the JVM expands its heap toward -Xmx, which is not a leak, and its old
+generation holds garbage until G1's mixed collections reach it).
 
 Not part of make test: it is long by design. SOAK_SECONDS and SOAK_RATE size it from make.
 """

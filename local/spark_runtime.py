@@ -34,8 +34,8 @@ DEFAULT_CONF = {
     # The analytics stream events/, one batch_id=<n> folder per batch. Past 32 folders Spark lists
     # them with a job of one task per folder, every trigger of each query; in local mode those tasks
     # only share the driver's cores, and the driver's status store keeps them (1,000 stages, ever
-    # larger). Listed by the driver itself: 0.12 s instead of 1.5 s per trigger at 300 folders, and
-    # no listing tasks (docs/topology.md, "Soak"). A cluster keeps Spark's parallel listing.
+    # larger). The driver lists them itself: no listing tasks, and 0.13 s instead of 1.5 s per
+    # trigger at 300 folders (docs/spark-job.md, "Parse once"). A cluster keeps Spark's parallel listing.
     LISTING_THRESHOLD_KEY: "1000000",
     "spark.ui.showConsoleProgress": "false",
 }
