@@ -449,17 +449,18 @@ def main(argv: list[str]) -> int:
             now = time.monotonic()
             if now >= next_sample:
                 heap = jvm_heap_mib(driver_jvm) or {}
+                broker_pid = broker._read_pid() or -1
                 samples.append({
                     "t_s": round(now - started_s, 1),
                     "producer_rss_mib": producer_rss_mib(producer.pid) if producer.poll() is None else None,
                     "spark_driver_rss_mib": tree_rss_mib(job.pid),
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
                     "spark_driver_old_gen_used_mib": heap.get("old_gen_used_mib"),
-                    "broker_rss_mib": tree_rss_mib(broker._read_pid() or -1),
+                    "broker_rss_mib": tree_rss_mib(broker_pid),
                     **producer_heap_mib(producer_metrics_port),
                     "spark_driver_cpu_s": tree_cpu_seconds(job.pid),
                     "producer_cpu_s": cpu_seconds(producer.pid),
-                    "broker_cpu_s": tree_cpu_seconds(broker._read_pid() or -1),
+                    "broker_cpu_s": tree_cpu_seconds(broker_pid),
                     **machine_cpu_seconds(),
                 })
                 # What the old generation and the V8 heap keep after collections (floors over the last
@@ -473,7 +474,7 @@ def main(argv: list[str]) -> int:
                     histograms.append({"t_s": round(now - started_s, 1), **histogram})
                     samples[-1]["spark_driver_live_heap_mib"] = histogram["live_heap_mib"]
                     # Each histogram also holds the batch in flight; their floor is what the driver keeps.
-                    samples[-1]["spark_driver_live_heap_floor_mib"] = min(h["live_heap_mib"] for h in histograms[-LIVE_HEAP_FLOOR_OF:])
+                    samples[-1]["spark_driver_live_heap_floor_mib"] = floor(histograms, "live_heap_mib", window=LIVE_HEAP_FLOOR_OF)
                 next_histogram += args.live_heap_s
             if now >= next_report:
                 last = samples[-1]
