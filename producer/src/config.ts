@@ -17,7 +17,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { FLIGHT_SIMULATOR_DEFAULTS } from './flight-simulator.ts';
-import type { KafkaSenderOptions } from './kafka-sender.ts';
+import { DELIVERY_TIMEOUT_MS, type KafkaSenderOptions } from './kafka-sender.ts';
 import { SECURITY_MODES, type SecurityOptions } from './security.ts';
 
 export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -118,6 +118,8 @@ Options (environment variable in brackets; a flag wins over the environment):
   --batch-size N                     most events per produce request [PRODUCER_BATCH_SIZE] (default 5000)
   --linger-ms MS                     longest a partial batch waits [PRODUCER_LINGER_MS] (default 10)
   --max-in-flight N                  most unacknowledged produce requests, 1-5 [PRODUCER_MAX_IN_FLIGHT] (default 5)
+  --delivery-timeout-ms MS           how long a batch is retried (leader changes, broker restarts) before the run fails,
+                                     as Java's delivery.timeout.ms [PRODUCER_DELIVERY_TIMEOUT_MS] (default 120000)
   --compression ALGO                 none|gzip|snappy|lz4|zstd [PRODUCER_COMPRESSION] (default none)
   --client-id ID                     Kafka client id [PRODUCER_CLIENT_ID] (default flight-producer-w<worker-id>)
   --metrics-port N                   produce only: serve /metrics, /healthz, /readyz on this port; 0 = off [PRODUCER_METRICS_PORT] (default 0)
@@ -220,6 +222,7 @@ export const OPTION_SCHEMAS = {
   'position-interval-s': numberSchema(1, 3600),
   'batch-size': integerSchema(1, 1_000_000),
   'linger-ms': numberSchema(0, 60_000),
+  'delivery-timeout-ms': integerSchema(1_000, 3_600_000),
   'max-in-flight': {
     ...integerSchema(1, MAX_IN_FLIGHT_LIMIT),
     expected: `an integer between 1 and ${MAX_IN_FLIGHT_LIMIT} (the idempotent producer's limit)`,
@@ -317,6 +320,7 @@ export function parseProducerConfig(
     clientId: get('client-id', `flight-producer-w${workerId}`),
     batchSize: get('batch-size', 5000),
     lingerMs: get('linger-ms', 10),
+    deliveryTimeoutMs: get('delivery-timeout-ms', DELIVERY_TIMEOUT_MS),
     maxInFlight: get('max-in-flight', MAX_IN_FLIGHT_LIMIT),
     compression: get('compression', 'none' as Compression),
     security: securityOption(read, get, env, readable),

@@ -86,6 +86,8 @@ export interface KafkaSenderOptions {
   readonly compression: Compression;
   /** Attempts of the client's own operations (metadata, producer id) before an error is reported. Default 5. Produce requests are retried until DELIVERY_TIMEOUT_MS. */
   readonly retries?: number;
+  /** How long a batch is retried before it counts as failed, ms (Java's delivery.timeout.ms). Default DELIVERY_TIMEOUT_MS. */
+  readonly deliveryTimeoutMs?: number;
   /** Connection and request timeout, ms. Default 10000. */
   readonly timeoutMs?: number;
   /** PLAINTEXT (default), TLS, or TLS + MSK IAM. */
@@ -119,6 +121,21 @@ interface PartitionBatch {
   readonly batch: Buffer;
   readonly messages: number;
   readonly valueBytes: number;
+  /** Where the batch's latest attempt went and why it has not been acknowledged yet (for the failure line). */
+  lastBroker?: string;
+  lastError?: unknown;
+  attempts: number;
+}
+
+/** One delivery attempt that did not acknowledge some batches: they are sent again (or failed). */
+export interface RetryNotice {
+  readonly partitions: readonly number[];
+  readonly messages: number;
+  /** The broker the attempt went to ("node 5 at 127.0.0.1:9093"), or what stood in the way of reaching one. */
+  readonly broker: string;
+  readonly error: string;
+  readonly attempt: number;
+  readonly willRetry: boolean;
 }
 
 export class KafkaSender {
@@ -143,6 +160,10 @@ export class KafkaSender {
   #waiters: (() => void)[] = [];
   #failure: KafkaSendError | undefined;
   #closed = false;
+  /** Batches sent and not yet acknowledged or failed. */
+  readonly #unacknowledged = new Set<PartitionBatch>();
+  /** Called when an attempt leaves batches unacknowledged (sent again, or given up on). */
+  onRetry: ((notice: RetryNotice) => void) | undefined;
   /** Called when a produce request completes: its latency from send to acknowledgement (or failure), ms. */
   onBatchDone: ((latencyMs: number, messages: number, ok: boolean) => void) | undefined;
 
@@ -168,6 +189,11 @@ export class KafkaSender {
       autocreateTopics: false,
       ...connectionSecurity(options.security),
     });
+  }
+
+  /** How long a batch is retried before it counts as failed, ms. */
+  get deliveryTimeoutMs(): number {
+    return this.#options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS;
   }
 
   /** Produce requests currently awaiting acknowledgement. */
@@ -317,7 +343,7 @@ export class KafkaSender {
         compression: this.#options.compression,
       });
       state.nextSequence = (state.nextSequence + messages) % 0x80000000;
-      batches.push({ partition, batch, messages, valueBytes });
+      batches.push({ partition, batch, messages, valueBytes, attempts: 0 });
     }
     this.#pending = 0;
     this.#requestReady = false;
@@ -336,9 +362,11 @@ export class KafkaSender {
       this.stats.bytes += acked.reduce((n, b) => n + b.valueBytes, 0);
       this.stats.errors += failedMessages;
       if (failedMessages > 0) {
+        const where = failed
+          .map((b) => `partition ${b.partition} (${b.messages} messages, last sent to ${b.lastBroker ?? 'no broker'}, attempt ${b.attempts}): ${describeKafkaError(b.lastError ?? error)}`)
+          .join('; ');
         this.#failure ??= new KafkaSendError(
-          `Kafka did not acknowledge ${failedMessages} messages to topic "${this.#options.topic}" ` +
-            `(partitions ${failed.map((b) => b.partition).join(',')}) at ${this.#options.bootstrapBrokers.join(',')}: ${describeKafkaError(error)}`,
+          `Kafka did not acknowledge topic "${this.#options.topic}" at ${this.#options.bootstrapBrokers.join(',')} within ${this.deliveryTimeoutMs / 1000} s: ${where}`,
           { cause: error },
         );
       }
@@ -358,17 +386,25 @@ export class KafkaSender {
    * The broker de-duplicates a batch it already has. Other errors fail the batch at once.
    */
   #deliver(batches: readonly PartitionBatch[], done: (acked: PartitionBatch[], failed: PartitionBatch[], error: unknown) => void): void {
-    const deadlineMs = performance.now() + DELIVERY_TIMEOUT_MS;
+    const deadlineMs = performance.now() + this.deliveryTimeoutMs;
     const acked: PartitionBatch[] = [];
     const failed: PartitionBatch[] = [];
     let lastError: unknown;
     let delayMs = RETRY_BACKOFF_MS;
+    for (const b of batches) this.#unacknowledged.add(b);
+    const finish = (): void => {
+      for (const b of batches) this.#unacknowledged.delete(b);
+      done(acked, failed, lastError);
+    };
     const settle = (retry: PartitionBatch[], error: unknown): void => {
       if (error) lastError = error;
-      if (retry.length === 0) return done(acked, failed, lastError);
-      if (this.#closed || this.#failure || performance.now() + delayMs > deadlineMs) {
+      if (retry.length === 0) return finish();
+      const giveUp = this.#closed || this.#failure !== undefined || performance.now() + delayMs > deadlineMs;
+      this.#notifyRetry(retry, !giveUp);
+      if (giveUp) {
         failed.push(...retry);
-        return done(acked, failed, lastError ?? new KafkaSendError(`not acknowledged within ${DELIVERY_TIMEOUT_MS / 1000} s`));
+        lastError ??= new KafkaSendError(`not acknowledged within ${this.deliveryTimeoutMs / 1000} s`);
+        return finish();
       }
       setTimeout(() => attempt(retry, true), delayMs);
       delayMs = Math.min(2 * delayMs, MAX_RETRY_BACKOFF_MS);
@@ -376,9 +412,7 @@ export class KafkaSender {
     const attempt = (pending: readonly PartitionBatch[], refreshMetadata: boolean): void => {
       // Each batch of this attempt gets one outcome, the first; the attempt ends when every batch
       // has one, or at its deadline (Java's request.timeout.ms), when the unanswered are sent again
-      // and any later answer to this attempt is ignored. A request queued on a connection that a
-      // broker's death closed may never be answered at all: the broker-kill test once saw 84
-      // written events wait out the producer's 60 s close timeout without an acknowledgement.
+      // and any later answer to this attempt is ignored.
       const unanswered = new Set(pending);
       const retry: PartitionBatch[] = [];
       let roundError: unknown;
@@ -388,24 +422,29 @@ export class KafkaSender {
         clearTimeout(deadline);
         settle(retry, roundError);
       };
-      const record = (group: readonly PartitionBatch[], outcome: (b: PartitionBatch) => Outcome, error?: unknown): void => {
+      const record = (group: readonly PartitionBatch[], outcome: (b: PartitionBatch) => Outcome, error?: unknown, broker?: string): void => {
         if (ended) return;
         if (error) roundError = error;
         for (const b of group) {
           if (!unanswered.delete(b)) continue; // answered twice: the first answer stands
           const o = outcome(b);
+          if (broker !== undefined) b.lastBroker = broker;
           if (o === 'ok') acked.push(b);
-          else if (o === 'retry') retry.push(b);
-          else failed.push(b);
+          else {
+            b.lastError = error ?? b.lastError;
+            if (o === 'retry') retry.push(b);
+            else failed.push(b);
+          }
         }
         if (unanswered.size === 0) end();
       };
+      for (const b of pending) b.attempts++;
       const deadline = setTimeout(
         () => record([...unanswered], () => 'retry', new KafkaSendError(`no answer from Kafka within ${this.#attemptTimeoutMs / 1000} s`)),
         this.#attemptTimeoutMs,
       );
       this.#producer[kMetadata]({ topics: [this.#options.topic], forceUpdate: refreshMetadata }, (error, metadata) => {
-        if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'));
+        if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'), 'metadata request');
         const partitions = metadata.topics.get(this.#options.topic)?.partitions ?? [];
         const byLeader = new Map<number, PartitionBatch[]>();
         for (const b of pending) {
@@ -417,24 +456,83 @@ export class KafkaSender {
         for (const [leader, group] of byLeader) {
           const broker = metadata.brokers.get(leader);
           if (!broker) {
-            record(group, () => 'retry', new KafkaSendError(`no leader known for partitions ${group.map((b) => b.partition).join(',')} of "${this.#options.topic}"`));
+            const error = new KafkaSendError(`no leader known for partitions ${group.map((b) => b.partition).join(',')} of "${this.#options.topic}"`);
+            record(group, () => 'retry', error, `leader ${leader} (not in metadata)`);
             continue;
           }
+          const where = `node ${leader} at ${broker.host}:${broker.port}`;
           this.#producer[kGetConnection](broker, (connectError, connection) => {
             if (connectError || !connection) {
               const error = connectError ?? new KafkaSendError('no connection');
-              return record(group, () => (isRetriable(error) ? 'retry' : 'fail'), error);
+              return record(group, () => (isRetriable(error) ? 'retry' : 'fail'), error, where);
             }
             const request = this.#produceRequest(group);
             connection.send(PRODUCE_API_KEY, this.#apiVersion, request, this.#parseResponse as ResponseParser, this.#apiVersion >= 9, this.#apiVersion >= 9, (sendError, response) => {
               const outcomes = partitionOutcomes(sendError, response);
-              record(group, (b) => (outcomes === undefined ? (isRetriable(sendError) ? 'retry' : 'fail') : (outcomes.get(b.partition) ?? 'retry')), sendError);
+              record(
+                group,
+                (b) => (outcomes === undefined ? (isRetriable(sendError) ? 'retry' : 'fail') : (outcomes.get(b.partition)?.outcome ?? 'retry')),
+                sendError ?? firstPartitionError(outcomes),
+                where,
+              );
+              // The answer's per-partition error codes name what the broker said of each batch.
+              if (outcomes) for (const b of group) b.lastError = outcomes.get(b.partition)?.error ?? b.lastError;
             });
           });
         }
       });
     };
     attempt(batches, false);
+  }
+
+  /** Tells onRetry (the producer's log) which batches one attempt left unacknowledged, where, and why. */
+  #notifyRetry(batches: readonly PartitionBatch[], willRetry: boolean): void {
+    if (!this.onRetry) return;
+    const byBroker = new Map<string, PartitionBatch[]>();
+    for (const b of batches) {
+      const key = `${b.lastBroker ?? 'no broker'}\u0000${describeKafkaError(b.lastError)}`;
+      const group = byBroker.get(key);
+      if (group) group.push(b);
+      else byBroker.set(key, [b]);
+    }
+    for (const [key, group] of byBroker) {
+      const [broker, error] = key.split('\u0000') as [string, string];
+      this.onRetry({
+        partitions: [...new Set(group.map((b) => b.partition))].sort((x, y) => x - y),
+        messages: group.reduce((n, b) => n + b.messages, 0),
+        broker,
+        error,
+        attempt: Math.max(...group.map((b) => b.attempts)),
+        willRetry,
+      });
+    }
+  }
+
+  /**
+   * What is not acknowledged yet, per partition: messages, the broker of the latest attempt, and
+   * its error. Empty when everything sent was acknowledged or failed.
+   */
+  describeUnacknowledged(): string {
+    const byPartition = new Map<number, { messages: number; broker: string; error: string; attempts: number }>();
+    for (const b of this.#unacknowledged) {
+      const entry = byPartition.get(b.partition) ?? { messages: 0, broker: 'no broker yet', error: 'no answer yet', attempts: 0 };
+      entry.messages += b.messages;
+      if (b.lastBroker) entry.broker = b.lastBroker;
+      if (b.lastError) entry.error = describeKafkaError(b.lastError);
+      entry.attempts = Math.max(entry.attempts, b.attempts);
+      byPartition.set(b.partition, entry);
+    }
+    return [...byPartition.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([p, e]) => `partition ${p}: ${e.messages} messages, last sent to ${e.broker} (attempt ${e.attempts}): ${e.error}`)
+      .join('; ');
+  }
+
+  /** Messages sent and neither acknowledged nor failed yet. */
+  get unacknowledgedMessages(): number {
+    let n = 0;
+    for (const b of this.#unacknowledged) n += b.messages;
+    return n;
   }
 
   /** A Produce request (v3-v11) carrying `batches` as they are; a fresh Writer per attempt (the connection consumes it). */
@@ -474,17 +572,27 @@ type Outcome = 'ok' | 'retry' | 'fail';
  * What each partition of a Produce request came to, from the parsed response (also the one a
  * ResponseError carries); undefined when there is no response (a network or timeout error).
  */
-function partitionOutcomes(error: unknown, response: unknown): Map<number, Outcome> | undefined {
+function partitionOutcomes(error: unknown, response: unknown): Map<number, { outcome: Outcome; error?: KafkaSendError }> | undefined {
   const parsed = (response ?? (error as { response?: unknown } | null)?.response) as
     | { responses?: { partitionResponses?: { index: number; errorCode: number }[] }[] }
     | undefined;
   if (!parsed?.responses) return undefined;
-  const outcomes = new Map<number, Outcome>();
+  const outcomes = new Map<number, { outcome: Outcome; error?: KafkaSendError }>();
   for (const topic of parsed.responses) {
-    for (const { index, errorCode } of topic.partitionResponses ?? []) outcomes.set(index, partitionOutcome(errorCode));
+    for (const { index, errorCode } of topic.partitionResponses ?? []) {
+      const outcome = partitionOutcome(errorCode);
+      const name = (protocolErrorsCodesById as Record<number, string>)[errorCode] ?? `error code ${errorCode}`;
+      outcomes.set(index, outcome === 'ok' ? { outcome } : { outcome, error: new KafkaSendError(`broker answered ${name} (${errorCode}) for partition ${index}`) });
+    }
   }
   return outcomes;
 }
+
+function firstPartitionError(outcomes: Map<number, { error?: KafkaSendError }> | undefined): KafkaSendError | undefined {
+  for (const o of outcomes?.values() ?? []) if (o.error) return o.error;
+  return undefined;
+}
+
 
 function partitionOutcome(errorCode: number): Outcome {
   // A duplicate is a batch the broker already has: a retry whose first answer was lost.

@@ -15,8 +15,12 @@ import { LatencyReservoir } from './latency-reservoir.ts';
 
 /** How many events the hot loop generates between two looks at the clock, signals and timers. */
 const EVENTS_PER_CHECK = 1024;
-/** Longest we wait for in-flight batches after a stop or failure before giving up on them. */
-const CLOSE_TIMEOUT_MS = 60_000;
+/**
+ * How much longer than a batch's own delivery timeout (Java's delivery.timeout.ms) we wait for the
+ * in-flight batches after the last event: the sender, which knows each batch's partition, broker and
+ * error, is the one that gives up and says why; this only bounds a sender that never answers.
+ */
+const CLOSE_GRACE_MS = 15_000;
 
 /** The q-quantile (0..1) of some numbers, nearest rank; undefined when there are none. */
 export function quantile(values: readonly number[], q: number): number | undefined {
@@ -85,6 +89,13 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
   }, 200);
   progressTimer.unref();
 
+  // Every retry is logged (the Java client warns on each too): a failover shows as a few lines
+  // naming the partitions, the broker and the error, and a stall can be told from a slow broker.
+  sender.onRetry = (r) =>
+    log(
+      `${r.willRetry ? 'retrying' : 'giving up on'} ${r.messages} messages (partitions ${r.partitions.join(',')}) ` +
+        `after attempt ${r.attempt} to ${r.broker}: ${r.error}`,
+    );
   const latencies = new LatencyReservoir();
   sender.onBatchDone = (latencyMs, messages, ok) => {
     if (ok) latencies.add(latencyMs);
@@ -134,11 +145,15 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
     exitCode = 1;
   }
 
-  const closeTimeout = sleep(CLOSE_TIMEOUT_MS, 'timeout' as const, { ref: false });
+  const closeTimeoutMs = sender.deliveryTimeoutMs + CLOSE_GRACE_MS;
+  const closeTimeout = sleep(closeTimeoutMs, 'timeout' as const, { ref: false });
   try {
     const closed = await Promise.race([sender.close().then(() => 'closed' as const), closeTimeout]);
     if (closed === 'timeout') {
-      log(`error: in-flight batches not acknowledged within ${CLOSE_TIMEOUT_MS / 1000} s; giving up on them`);
+      log(
+        `error: ${sender.unacknowledgedMessages} events not acknowledged within ${closeTimeoutMs / 1000} s of the last send; ` +
+          `giving up on them: ${sender.describeUnacknowledged() || 'none in flight'}`,
+      );
       exitCode = 1;
     }
   } catch (error) {
@@ -146,14 +161,21 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
     exitCode = 1;
   }
   clearInterval(progressTimer);
-  if (sender.failure && exitCode === 0) {
-    log(`error: ${sender.failure.message}`);
+  const stats = { ...sender.stats };
+  if (sender.failure) {
+    // One line with the count, and the first failure's partitions, broker and error.
+    log(`error: ${stats.sent - stats.acked} of ${stats.sent} events not acknowledged (${stats.errors} failed after retries): ${sender.failure.message}`);
     exitCode = 1;
   }
-  const stats = { ...sender.stats };
   progress.generated = generated;
   Object.assign(progress.stats, stats);
   progress.inFlight = 0;
-  if (stats.acked !== stats.sent || stats.errors !== 0) exitCode = 1;
+  if (stats.acked !== stats.sent || stats.errors !== 0) {
+    if (exitCode === 0 && !sender.failure) {
+      // Every path above that sets exit code 1 says why; this one must too.
+      log(`error: ${stats.sent - stats.acked} of ${stats.sent} events not acknowledged (${stats.errors} failed): ${sender.describeUnacknowledged() || 'no batch in flight'}`);
+    }
+    exitCode = 1;
+  }
   return { stats, generated, exitCode, batchLatenciesMs: latencies.values(), batchesAcked: latencies.seen };
 }

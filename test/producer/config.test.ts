@@ -46,6 +46,7 @@ describe('parseProducerConfig', () => {
       clientId: 'flight-producer-w0',
       batchSize: 5000,
       lingerMs: 10,
+      deliveryTimeoutMs: 120_000,
       maxInFlight: 5,
       compression: 'none',
       metricsPort: 0,

@@ -375,3 +375,43 @@ describe('producer against a real Kafka broker', () => {
     expect(run.stderr).toMatch(/ECONNREFUSED|Cannot connect/);
   }, 60_000);
 });
+
+describe('a broker lost for good', () => {
+  it('CLI produce exits 1 after --delivery-timeout-ms with one line naming the partitions, the broker, the error and the unacknowledged count', async () => {
+    const lost = await EmbeddedKafka.start();
+    let stopping: Promise<void> | undefined;
+    try {
+      await lost.createTopic('lost-broker', 2);
+      const startedMs = Date.now();
+      const run = await runCli(
+        ['produce', '--bootstrap', lost.bootstrap, '--topic', 'lost-broker', '--rate', '2000', '--count', '60000', '--delivery-timeout-ms', '5000'],
+        {
+          timeoutMs: 90_000,
+          // Once the producer is connected and sending, the only broker goes away and stays away.
+          onStderr: (stderr) => {
+            if (!stopping && /\bconnected\b/.test(stderr)) stopping = new Promise((r) => setTimeout(r, 1500)).then(() => lost.stop());
+          },
+        },
+      );
+      const elapsedS = (Date.now() - startedMs) / 1000;
+      expect(run.code, run.stderr).toBe(1);
+      const result = producerResult(run.stdout);
+      const { sent = 0, acked = 0, errors = -1 } = result;
+      expect(acked).toBeGreaterThan(0);
+      expect(acked).toBeLessThan(sent);
+      expect(errors).toBe(sent - acked);
+      const failure = run.stderr.split('\n').filter((line) => /error: \d+ of \d+ events not acknowledged/.test(line));
+      expect(failure, run.stderr).toHaveLength(1);
+      const line = failure[0] as string;
+      // how many, which partition, which broker, and the error
+      expect(line).toMatch(new RegExp(`error: ${errors} of ${sent} events not acknowledged .*Kafka did not acknowledge topic "lost-broker"`));
+      expect(line).toMatch(/partition [01] \(\d+ messages, last sent to node 1 at 127\.0\.0\.1:\d+, attempt \d+\): /);
+      expect(line).toMatch(/ECONNREFUSED|Connection closed|no answer/);
+      // The run ended at its delivery timeout, not at a test timeout.
+      expect(elapsedS).toBeLessThan(60);
+    } finally {
+      await stopping;
+      if (!stopping) await lost.stop();
+    }
+  }, 240_000);
+});
