@@ -1,4 +1,5 @@
-"""Spark on this machine: the Kafka connector jars and a small local SparkSession.
+"""Spark on this machine: the Kafka connector jars, the flight event validator's jar, and a small
+local SparkSession.
 
 The versions come from versions.json only. The pyspark installed in the venv must be the Spark
 of versions.json, because the connector is built for exactly one Spark version; a mismatch fails
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from local.maven import classpath, resolve_jars
+from local.validator import validator_jar
 from local.versions import PROJECT_ROOT, versions
 
 CONNECTOR_POM = PROJECT_ROOT / "local" / "spark" / "pom.xml"
@@ -86,7 +88,8 @@ def connector_jars() -> list[Path]:
 
 
 def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str, str] | None = None):
-    """A SparkSession for this machine, with the Kafka connector on its classpath.
+    """A SparkSession for this machine, with the Kafka connector and the flight event validator
+    (local.validator, compiled on first use) on its classpath.
 
     `extra_conf` overrides DEFAULT_CONF. Settings that size the JVM (driver memory, jars) only take
     effect if no SparkSession is running yet in this process.
@@ -94,7 +97,8 @@ def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str,
     check_pyspark_version()
     from pyspark.sql import SparkSession
 
-    conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in connector_jars()), **(extra_conf or {})}
+    jars = [*connector_jars(), validator_jar()]
+    conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in jars), **(extra_conf or {})}
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

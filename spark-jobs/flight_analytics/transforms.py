@@ -1,195 +1,165 @@
 """Kafka records -> flight events -> analytics, as pure DataFrame -> DataFrame functions.
 
-Every function here uses Spark's built-in functions only, so the work stays in the JVM, and
-works the same on a batch DataFrame (tests) and a streaming one (the job).
+Everything runs in the JVM and works the same on a batch DataFrame (tests) and a streaming one
+(the job). The analytics use Spark's built-in functions only. Parsing is one Java UDF
+(flightanalytics.FlightEventParser, spark-jobs/validator/), because Spark's built-in JSON parsing
+cannot be made strict: from_json accepts trailing bytes and a second object after the event, reads
+a JSON number as epoch seconds for a timestamp and as text for a string, keeps the last of two
+duplicate keys, reads "NaN" as a double, cannot refuse unknown keys of a nested object or bytes
+that are not UTF-8, and cannot name the field that failed to convert without parsing again.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import weakref
 from dataclasses import dataclass
-from functools import reduce
+from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import MapType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, BinaryType, DataType, MapType, StringType, StructField, StructType
 
 from flight_analytics.schema import FlightEventSchema, load_flight_event_schema
 
 KAFKA_METADATA_COLUMNS = ("topic", "partition", "offset", "kafka_timestamp")
 """Where a record came from; kept on valid and quarantined rows alike so either can be traced back."""
 
-QUARANTINE_COLUMNS = ("raw_value", *KAFKA_METADATA_COLUMNS, "reason")
+RAW_COLUMNS = ("raw_value", "raw_bytes")
+"""The record as it came: `raw_bytes` the Kafka value's exact bytes, `raw_value` those bytes as text
+that is always valid UTF-8 (each invalid sequence replaced with U+FFFD), so that any Parquet reader
+can read quarantine/ whatever a producer sent."""
+
+QUARANTINE_COLUMNS = (*RAW_COLUMNS, *KAFKA_METADATA_COLUMNS, "reason")
+
+REASON_CATEGORIES = (
+    "invalid_utf8", "invalid_json", "trailing_data", "duplicate_field", "unexpected_field", "missing_required",
+    "invalid_type", "unsupported", "unknown", "out_of_range", "invalid_format",
+)
+"""The kinds of parse_error, in the order they are reported: a record that breaks several rules gets
+the first kind it breaks (within a kind, the field first in schema order). The Java parser holds the
+same list (FlightEventParser.reasonCategories()); test_validation_properties checks they agree."""
+
+PARSER_CLASS = "flightanalytics.FlightEventParser"
+PARSER_FUNCTION = "parse_flight_event"
+"""Prefix of the SQL function the parser is registered as (one per schema text: <prefix>_<digest>)."""
+
+_PARSE_RESULT = "_event"
+
+_registered: weakref.WeakKeyDictionary[SparkSession, set[str]] = weakref.WeakKeyDictionary()
+"""The parser functions registered in each live SparkSession."""
 
 
-def _field(parsed: Column, dotted: str) -> Column:
-    return reduce(lambda col, name: col.getField(name), dotted.split("."), parsed)
+class ValidatorNotOnClasspathError(RuntimeError):
+    """The Spark session's JVM has no flightanalytics.FlightEventParser class."""
 
 
-def _reason(condition: Column, reason: Column | str) -> Column:
-    """`reason` where `condition` holds, else null: coalesce() of these picks the first failure."""
-    return F.when(condition, reason if isinstance(reason, Column) else F.lit(reason))
+def _nullable(data_type: DataType) -> DataType:
+    """`data_type` with every field nullable, at every depth (the parser returns nulls for a rejected record)."""
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _nullable(f.dataType), True, f.metadata) for f in data_type.fields])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_nullable(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, _nullable(data_type.valueType), True)
+    return data_type
 
 
-CORRUPT_RECORD_FIELD = "_corrupt_record"
-"""from_json fills this extra field (PERMISSIVE mode) when any value in the record cannot be converted."""
+def parse_result_type(schema: FlightEventSchema) -> StructType:
+    """What the parser returns for each record: the event's fields (schema.struct, all nullable), then parse_error."""
+    return StructType([*_nullable(schema.struct).fields, StructField("parse_error", StringType())])
 
 
-def _reasons(schema: FlightEventSchema, event: Column, keys: Column, suspect: Column, raw: Column) -> list[Column]:
-    """One nullable reason column per rule, in the order they are reported (first failure wins).
+def _parser_class(jvm):
+    """The JVM class of the parser, or a clear error if the session was started without its jar."""
+    from py4j.java_gateway import JavaClass
 
-    `event` is the value parsed with the typed schema; `keys` its top-level keys (null unless the
-    value is a JSON object); `suspect` whether the typed parse met a value it could not convert;
-    `raw` the value parsed as a map of top-level field -> JSON text, computed for suspect rows only
-    (null elsewhere). The map tells "absent or null" apart from "present but not of its type" (the
-    typed parse turns a value it cannot convert into null); where nothing failed to convert, a null
-    field in `event` can only mean absent or null, so most rows never pay for the map parse.
-    """
-    known = F.array(*(F.lit(name) for name in schema.top_level_fields))
-    unexpected = F.array_except(keys, known)
-    reasons = [
-        # Not JSON, or JSON but not an object (array, string, number), or a null Kafka value.
-        _reason(keys.isNull(), "invalid_json"),
-        _reason(F.size(unexpected) > 0, F.concat(F.lit("unexpected_field:"), unexpected[0])),
-    ]
-
-    for name in schema.required:
-        if "." not in name:
-            reasons.append(
-                _reason(event[name].isNull() & (~suspect | raw[name].isNull()), f"missing_required:{name}")
-            )
-        else:
-            # A nested field is required only where its parent object is there.
-            parent = name.rsplit(".", 1)[0]
-            reasons.append(
-                _reason(_field(event, parent).isNotNull() & _field(event, name).isNull(), f"missing_required:{name}")
-            )
-
-    for name in schema.top_level_fields:
-        reasons.append(_reason(suspect & raw[name].isNotNull() & event[name].isNull(), f"invalid_type:{name}"))
-
-    for name, value in schema.consts.items():
-        actual = _field(event, name)
-        reasons.append(
-            _reason(actual.isNotNull() & (actual != F.lit(value)), F.concat(F.lit(f"unsupported_{name}:"), actual.cast("string")))
+    cls = getattr(getattr(jvm, "flightanalytics"), "FlightEventParser")
+    if not isinstance(cls, JavaClass):
+        raise ValidatorNotOnClasspathError(
+            f"{PARSER_CLASS} is not on the Spark classpath, so flight events cannot be parsed. Add its jar: "
+            "locally, local.spark_runtime.local_session() puts local.validator.validator_jar() "
+            "(built from spark-jobs/validator/) in spark.jars, or pass that jar with --jars; the "
+            "spark-jobs image ships it in /opt/spark/jars (spark-jobs/Dockerfile)."
         )
+    return cls
 
-    for name, allowed in schema.enums.items():
-        actual = _field(event, name)
-        reasons.append(
-            _reason(actual.isNotNull() & ~actual.isin(*allowed), F.concat(F.lit(f"unknown_{name}:"), actual))
+
+def _parser_function(spark: SparkSession, schema: FlightEventSchema) -> str:
+    """The name of the SQL function that parses records against `schema`, registered in `spark` on first use."""
+    text = Path(schema.source).read_text(encoding="utf-8")
+    name = f"{PARSER_FUNCTION}_{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    names = _registered.setdefault(spark, set())
+    if name in names:
+        return name
+    jsession = getattr(spark, "_jsparkSession", None)
+    if jsession is None:
+        raise RuntimeError("parse_flight_events needs a classic SparkSession (its JVM runs the parser), not Spark Connect")
+    cls = _parser_class(spark._jvm)
+    parser = cls(text)  # compiles the schema: an unsupported keyword fails here, on the driver
+    result_type = parse_result_type(schema)
+    if parser.simpleString() != result_type.simpleString():
+        raise RuntimeError(
+            f"the Java parser reads {schema.source} as {parser.simpleString()}, but schema.py translates it to "
+            f"{result_type.simpleString()}: the two translations of the schema disagree"
         )
-
-    for name, bounds in schema.bounds.items():
-        actual = _field(event, name)
-        outside = F.lit(False)
-        if bounds.minimum is not None:
-            outside = outside | (actual < F.lit(bounds.minimum))
-        if bounds.maximum is not None:
-            outside = outside | (actual > F.lit(bounds.maximum))
-        if bounds.exclusive_minimum is not None:
-            outside = outside | (actual <= F.lit(bounds.exclusive_minimum))
-        if bounds.exclusive_maximum is not None:
-            outside = outside | (actual >= F.lit(bounds.exclusive_maximum))
-        reasons.append(_reason(actual.isNotNull() & outside, f"out_of_range:{name}"))
-
-    for name, rules in schema.string_rules.items():
-        actual = _field(event, name)
-        bad = F.lit(False)
-        if rules.pattern is not None:
-            bad = bad | ~actual.rlike(rules.pattern)
-        if rules.min_length is not None:
-            bad = bad | (F.length(actual) < F.lit(rules.min_length))
-        if rules.max_length is not None:
-            bad = bad | (F.length(actual) > F.lit(rules.max_length))
-        reasons.append(_reason(actual.isNotNull() & bad, f"invalid_format:{name}"))
-
-    return reasons
+    cls.register(jsession, name, parser, result_type.json())
+    names.add(name)
+    return name
 
 
 def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | None = None) -> DataFrame:
-    """Kafka records (value as bytes or string) -> one row per record: the event's fields, the
-    Kafka metadata, the raw value as a string, and `parse_error` (null when the event is valid, else
-    the first broken rule: 'invalid_json', 'unexpected_field:<f>', 'missing_required:<f>',
-    'invalid_type:<f>', 'unsupported_<f>:<v>', 'unknown_<f>:<v>', 'out_of_range:<f>', 'invalid_format:<f>').
+    """Kafka records (value as bytes or string) -> one row per record: the event's fields, the Kafka
+    metadata, the record as text (raw_value) and as its exact bytes (raw_bytes), and `parse_error`:
+    null when the value is exactly one UTF-8 JSON object that the schema accepts, and then every
+    field equals its JSON value; otherwise every field is null and parse_error is the first broken
+    rule, one of REASON_CATEGORIES: 'invalid_utf8', 'invalid_json', 'trailing_data',
+    'duplicate_field:<f>', 'unexpected_field:<f>', 'missing_required:<f>', 'invalid_type:<f>',
+    'unsupported_<f>:<v>', 'unknown_<f>:<v>', 'out_of_range:<f>', 'invalid_format:<f>' (nested
+    fields dotted: 'position.lat_deg'). The rules are read from the schema file itself
+    (schema.source) by the Java parser; schema.struct gives the columns' types.
 
     Input columns used: value, topic, partition, offset, timestamp (the Kafka source's names).
 
-    Cost per record: one typed parse (from_json) and one key scan (json_object_keys, which skips
-    over values without building them); the map parse that names a wrongly typed field runs only
-    for records where the typed parse failed to convert a value.
+    Cost per record: one call of a Java UDF, in the executor's JVM (no Python worker, no Arrow
+    transfer). It checks the bytes are UTF-8, reads them once with Jackson's streaming parser (no
+    tree, no second parse) checking every rule as it goes, and returns one row, which Spark then
+    converts to its internal format. The function is registered non-deterministic, which keeps Spark
+    from running it a second time inside a pushed-down filter (FlightEventParser.register).
     """
     schema = schema or load_flight_event_schema()
-    raw_value = F.col("value").cast("string")
-    with_corrupt = StructType([*schema.struct.fields, StructField(CORRUPT_RECORD_FIELD, StringType())])
-    typed = F.from_json(raw_value, with_corrupt, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD_FIELD})
-    with_json = kafka_records.select(
-        raw_value.alias("raw_value"),
-        typed.alias("_event"),
-        F.json_object_keys(raw_value).alias("_keys"),
+    function = _parser_function(kafka_records.sparkSession, schema)
+    value = F.col("value")
+    if not isinstance(kafka_records.schema["value"].dataType, BinaryType):
+        value = value.cast("binary")
+    parsed = kafka_records.select(
+        F.call_function(function, value).alias(_PARSE_RESULT),
+        value.alias("raw_bytes"),
         F.col("topic"),
         F.col("partition"),
         F.col("offset"),
         F.col("timestamp").alias("kafka_timestamp"),
     )
-    # Spark pushes a filter (valid_events' `parse_error IS NULL`) down through projections by inlining
-    # what they compute, so without a barrier from_json would run once per field the rules read (37
-    # parses of every record; see test_parse_runs_from_json_once_per_record). Filters are not pushed
-    # through a Generate, so a one-row inline() makes the parsed columns a materialised input.
-    # The event's fields come out of the barrier as top-level columns: rules that read a top-level
-    # column are cheaper than ones that unpack the parsed struct again for every field they read.
-    event = F.col("_event")
-    parsed_once = with_json.select(
-        F.inline(
-            F.array(
-                F.struct(
-                    *(event[name].alias(name) for name in schema.top_level_fields),
-                    event[CORRUPT_RECORD_FIELD].isNotNull().alias("_suspect"),
-                    "_keys",
-                    *KAFKA_METADATA_COLUMNS,
-                    "raw_value",
-                )
-            )
-        )
-    )
-    # The map parse sits inside a `when`, which Spark evaluates lazily: only suspect rows pay for it.
-    # A second barrier keeps it from being inlined into every rule that reads it.
-    with_raw = parsed_once.select(
-        F.inline(
-            F.array(
-                F.struct(
-                    *parsed_once.columns,
-                    F.when(F.col("_suspect"), F.from_json("raw_value", MapType(StringType(), StringType()))).alias("_raw"),
-                )
-            )
-        )
-    )
-    return with_raw.select(
-        *schema.top_level_fields,
+    event = F.col(_PARSE_RESULT)
+    return parsed.select(
+        *(event[name].alias(name) for name in schema.top_level_fields),
         *KAFKA_METADATA_COLUMNS,
-        "raw_value",
-        F.coalesce(*_reasons(schema, _Fields(), F.col("_keys"), F.col("_suspect"), F.col("_raw"))).alias("parse_error"),
+        # A cast from binary keeps the bytes as they are; make_valid_utf8 replaces what is not UTF-8.
+        F.make_valid_utf8(F.col("raw_bytes").cast("string")).alias("raw_value"),
+        "raw_bytes",
+        event["parse_error"].alias("parse_error"),
     )
-
-
-class _Fields:
-    """Reads event fields from top-level columns: `_Fields()["seq"]` is the column `seq`."""
-
-    def __getitem__(self, name: str) -> Column:
-        return F.col(name)
-
-    def getField(self, name: str) -> Column:  # noqa: N802 (the Column method it stands in for)
-        return F.col(name)
 
 
 def valid_events(parsed: DataFrame) -> DataFrame:
     """The events that passed every rule: event fields plus Kafka metadata."""
-    return parsed.where(F.col("parse_error").isNull()).drop("parse_error", "raw_value")
+    return parsed.where(F.col("parse_error").isNull()).drop("parse_error", *RAW_COLUMNS)
 
 
 def quarantined_events(parsed: DataFrame) -> DataFrame:
-    """The records that broke a rule, kept verbatim with where they came from and why."""
+    """The records that broke a rule, kept verbatim (raw_bytes exactly, raw_value to read) with
+    where they came from and why."""
     return parsed.where(F.col("parse_error").isNotNull()).select(
-        "raw_value", *KAFKA_METADATA_COLUMNS, F.col("parse_error").alias("reason")
+        *RAW_COLUMNS, *KAFKA_METADATA_COLUMNS, F.col("parse_error").alias("reason")
     )
 
 

@@ -42,7 +42,7 @@ def malformed_kinds(good: dict) -> list[tuple[str, str]]:
         (changed(event_time=None), "missing_required:event_time"),
         (changed(gate="A12"), "unexpected_field:gate"),
         (changed(seq="two"), "invalid_type:seq"),
-        (changed(event_time="yesterday"), "invalid_type:event_time"),
+        (changed(event_time="yesterday"), "invalid_format:event_time"),
         (changed(schema_version=2), "unsupported_schema_version:2"),
         (changed(event_type="taxiing"), "unknown_event_type:taxiing"),
         (changed(position={**position, "lat_deg": 90.5}), "out_of_range:position.lat_deg"),

@@ -10,6 +10,7 @@ from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, Str
 from pyspark.testing import assertDataFrameEqual
 
 from flight_analytics.transforms import (
+    PARSER_FUNCTION,
     WINDOW_FAMILIES,
     airline_minute_windows,
     airport_windows,
@@ -61,6 +62,7 @@ def test_a_good_event_parses_into_typed_columns_with_its_kafka_metadata(spark):
         offset=0,
         kafka_timestamp=KAFKA_TIMESTAMP,
         raw_value=raw,
+        raw_bytes=bytearray(raw.encode()),
         parse_error=None,
     )
     assertDataFrameEqual(parsed, spark.createDataFrame([expected], parsed.schema))
@@ -88,7 +90,7 @@ MALFORMED = [
     (event(airline=...), "missing_required:airline"),
     (event(gate="A12"), "unexpected_field:gate"),
     (event(seq="two"), "invalid_type:seq"),
-    (event(event_time="yesterday"), "invalid_type:event_time"),
+    (event(event_time="yesterday"), "invalid_format:event_time"),
     (event(position=[51.4, -0.4]), "invalid_type:position"),
     (event(schema_version=2), "unsupported_schema_version:2"),
     (event(event_type="taxiing"), "unknown_event_type:taxiing"),
@@ -104,6 +106,21 @@ MALFORMED = [
     (event(airline="ba"), "invalid_format:airline"),
     (event(origin="LHRX"), "invalid_format:origin"),
     (event(event_id=""), "invalid_format:event_id"),
+    # What the lenient from_json parse used to let through (test_validation_properties has the bytes-level ones).
+    (event(event_id=123), "invalid_type:event_id"),
+    (event(flight_id=True), "invalid_type:flight_id"),
+    (event(seq=2.0), "invalid_type:seq"),
+    (event(seq=2**31), "out_of_range:seq"),
+    (event(position=position(lat_deg="NaN")), "invalid_type:position.lat_deg"),
+    (event(position=position(lat_deg=float("nan"))), "invalid_json"),  # json.dumps writes a bare NaN
+    (json.dumps(DEPARTED)[:-1] + ', "seq": 3}', "duplicate_field:seq"),
+    (event(position=position(gate="A12")), "unexpected_field:position.gate"),
+    (event(origin="LHR\n"), "invalid_format:origin"),
+    (event(event_time="2026-11-24T10:00:30.250"), "invalid_format:event_time"),  # no offset
+    (event(event_time="2026-11-24 10:00:30.250Z"), "invalid_format:event_time"),
+    (event(event_time="2026-11-24T10:00:30.2500001Z"), "invalid_format:event_time"),  # below a microsecond
+    (event(event_time="2026-02-29T10:00:30Z"), "invalid_format:event_time"),  # not a leap year
+    (json.dumps(DEPARTED) + "\n" + json.dumps(DEPARTED), "trailing_data"),
 ]
 
 
@@ -131,16 +148,20 @@ def test_valid_and_quarantined_rows_split_the_batch(spark):
     parsed = parse_flight_events(kafka_records(spark, [DEPARTED, "oops", bad]))
 
     valid = valid_events(parsed)
-    assert "parse_error" not in valid.columns and "raw_value" not in valid.columns
+    assert not {"parse_error", "raw_value", "raw_bytes"} & set(valid.columns)
     assert {"topic", "partition", "offset", "kafka_timestamp"} <= set(valid.columns)
     assertDataFrameEqual(valid.select("event_id", "offset"), [Row(event_id=DEPARTED["event_id"], offset=0)])
 
     assertDataFrameEqual(
         quarantined_events(parsed),
         [
-            Row(raw_value="oops", topic=TOPIC, partition=0, offset=1, kafka_timestamp=KAFKA_TIMESTAMP, reason="invalid_json"),
+            Row(
+                raw_value="oops", raw_bytes=bytearray(b"oops"), topic=TOPIC, partition=0, offset=1,
+                kafka_timestamp=KAFKA_TIMESTAMP, reason="invalid_json",
+            ),
             Row(
                 raw_value=json.dumps(bad),
+                raw_bytes=bytearray(json.dumps(bad).encode()),
                 topic=TOPIC,
                 partition=0,
                 offset=2,
@@ -239,8 +260,8 @@ def full_plan(spark, plan_of) -> str:
 
 
 @pytest.mark.parametrize("view", ["parsed", "valid_events", "quarantined_events"])
-def test_parse_runs_from_json_once_per_record(spark, view):
-    # GIVEN Kafka-shaped records
+def test_parse_runs_the_validator_once_per_record(spark, view):
+    # GIVEN Kafka-shaped records (a string value, as a test may pass it)
     records = spark.createDataFrame(
         [(json.dumps({"event_id": "x"}), "t", 0, 0, None)],
         "value string, topic string, partition int, offset long, timestamp timestamp",
@@ -249,20 +270,31 @@ def test_parse_runs_from_json_once_per_record(spark, view):
     frames = {"parsed": parsed, "valid_events": valid_events(parsed), "quarantined_events": quarantined_events(parsed)}
     # WHEN Spark optimises the plan (filters are pushed down through projections)
     plan = full_plan(spark, frames[view]._jdf.queryExecution().executedPlan)
-    # THEN every record is parsed with the typed schema exactly once, not once per field a rule reads
-    assert plan.count("from_json(StructField(") == 1, plan
-    # ... and the map parse (for records whose typed parse failed) appears at most once too
-    assert plan.count("from_json(") <= 2, plan
+    # THEN every record goes through the validator exactly once, not once in the filter and once
+    # more in the projection, and nothing parses it a second way
+    assert plan.count(PARSER_FUNCTION) == 1, plan
+    assert "from_json" not in plan, plan
+    # ... and the outcome is the one record, quarantined
+    if view == "valid_events":
+        assert frames[view].count() == 0
+    else:
+        column = "parse_error" if view == "parsed" else "reason"
+        assertDataFrameEqual(frames[view].select(column), [Row(**{column: "missing_required:schema_version"})])
 
 
-def test_the_map_parse_runs_only_for_records_the_typed_parse_could_not_convert(spark):
-    # GIVEN records of which one has a value of the wrong type
-    parsed = parse_flight_events(kafka_records(spark, [DEPARTED, event(seq="two")]))
-    # WHEN Spark plans the parse
-    plan = full_plan(spark, parsed._jdf.queryExecution().executedPlan)
-    # THEN the map parse is guarded by the typed parse's corrupt-record flag
-    assert plan.count("from_json(MapType") == 1 and "THEN from_json(MapType" in plan, plan
-    assertDataFrameEqual(parsed.select("parse_error"), [Row(parse_error=None), Row(parse_error="invalid_type:seq")])
+NAMED_HOLES = {
+    "extra bytes after the event": (json.dumps(DEPARTED) + "xyz", "trailing_data"),
+    "a second object after the event": (json.dumps(DEPARTED) + json.dumps(DEPARTED), "trailing_data"),
+    "event_time as a JSON number": (event(event_time=1764000030), "invalid_type:event_time"),
+    "position.lat_deg as a string": (event(position=position(lat_deg="51.47")), "invalid_type:position.lat_deg"),
+}
+
+
+@pytest.mark.parametrize("value, reason", NAMED_HOLES.values(), ids=NAMED_HOLES.keys())
+def test_what_the_lenient_parse_accepted_is_quarantined_with_its_reason(spark, value, reason):
+    parsed = parse_flight_events(kafka_records(spark, [value]))
+    assertDataFrameEqual(parsed.select("event_id", "event_time", "position", "parse_error"),
+                         [Row(event_id=None, event_time=None, position=None, parse_error=reason)])
 
 
 def trip(n: int, event_type: str, at: str, origin: str, destination: str, **fields) -> dict:
