@@ -59,12 +59,15 @@ $(STAMPS)/jars: $(STAMPS)/venv versions.json local/kafka/pom.xml local/spark/pom
 	$(PY) -m local.jars
 	@touch $@
 
-setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/jars $(STAMPS)/lint-venv
+# What the pipeline needs to run (demo, benchmarks, soak); `make test` adds the lint venv.
+RUNTIME := $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/jars
+
+setup: $(RUNTIME) $(STAMPS)/lint-venv
 
 schema: $(STAMPS)/npm
 	npx tsx schema/generate-types.ts
 
-demo: setup
+demo: $(RUNTIME)
 	$(PY) -m local.demo --events $(EVENTS) --partitions $(PARTITIONS) --topology $(TOPOLOGY)
 
 synth: $(STAMPS)/npm
@@ -89,13 +92,13 @@ $(STAMPS)/bench-venv: bench/requirements.txt $(STAMPS)/venv | $(STAMPS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
 
-bench-producer: setup $(STAMPS)/bench-venv
+bench-producer: $(RUNTIME) $(STAMPS)/bench-venv
 	$(PY) -m bench.producer_bench
 
-bench-spark: setup
+bench-spark: $(RUNTIME)
 	$(PY) -m bench.spark_bench
 
-soak: setup
+soak: $(RUNTIME)
 	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 clean:

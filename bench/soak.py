@@ -403,6 +403,9 @@ def main(argv: list[str]) -> int:
              "--topic", TOPIC, "--output-dir", str(args.work_dir / "output"),
              "--checkpoint-dir", str(args.work_dir / "checkpoints"), "--starting-offsets", "earliest",
              "--trigger", f"processing-time:{TRIGGER_S}s",
+             # The producer simulates from now at ~30x real time: its event_time runs ahead of the
+             # Kafka timestamps, which the job's 1-hour default would quarantine (plausibility.py).
+             "--max-event-ahead", "3650 days",
              # About 2x what arrives per trigger, as FACTS/decisions advise.
              "--max-offsets-per-trigger", str(2 * args.rate * TRIGGER_S),
              # A bound only: the soak stops the job itself once the producer is done and DRAIN_S passed.

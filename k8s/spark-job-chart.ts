@@ -126,6 +126,13 @@ export interface SparkJobChartProps extends ChartProps {
  * A streaming SparkApplication: Python, cluster mode, image and sparkVersion from versions.json,
  * sized by the capacity plan, restarted on failure, on its own driver and executor node groups.
  */
+/**
+ * --max-event-ahead for the simulated producer fleet: how far event_time may run ahead of the Kafka
+ * timestamp before the job quarantines an event (spark-jobs/flight_analytics/plausibility.py).
+ * With producers that report real events as they happen, drop it to keep the 1-hour default.
+ */
+export const SIMULATED_FLEET_MAX_EVENT_AHEAD = '3650 days';
+
 export class SparkJobChart extends Chart {
   public readonly sparkApplication: SparkApplication;
 
@@ -168,6 +175,10 @@ export class SparkJobChart extends Chart {
       '--starting-offsets', 'earliest',
       '--metrics-port', String(SPARK_JOB_METRICS_PORT),
       '--metrics-host', '0.0.0.0',
+      // The producer fleet this stack deploys simulates flights far faster than real time, so its
+      // event_time runs ahead of the Kafka timestamps; the job's 1-hour default (Kafka's own
+      // log.message.timestamp.after.max.ms) is for producers that report events as they happen.
+      '--max-event-ahead', SIMULATED_FLEET_MAX_EVENT_AHEAD,
       ...Object.entries(kafkaOptions).flatMap(([key, value]) => ['--kafka-option', `${key}=${value}`]),
     ];
 

@@ -9,7 +9,7 @@ topic flight-aggregates -> report. Everything is stopped at the end.
 controllers + 3 brokers, a topic with 3 replicas and min.insync.replicas=2, and the job on a Spark
 standalone master + 3 workers.
 The last line is machine-readable:
-SUMMARY produced=<n> processed=<n> quarantined=<n> windows=<n> aggregates=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
+SUMMARY produced=<n> processed=<n> quarantined=<n> late_dropped=<n> windows=<n> aggregates=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
 """
 from __future__ import annotations
 
@@ -131,6 +131,7 @@ def main(argv: list[str]) -> int:
         aggregates = sum(broker.topic_end_offsets(AGGREGATES_TOPIC).values())
         print(
             f"   processed {spark.processed:,} events, quarantined {spark.quarantined:,}, "
+            f"dropped as late by the analytics {spark.late_dropped:,}, "
             f"{spark.events_per_sec:,.0f} events/s", flush=True
         )
         print(f"   {aggregates:,} window aggregates as JSON on Kafka topic '{AGGREGATES_TOPIC}'", flush=True)
@@ -149,7 +150,7 @@ def main(argv: list[str]) -> int:
 
     print(
         f"SUMMARY produced={produced.acked} processed={spark.processed} quarantined={spark.quarantined} "
-        f"windows={windows_on_disk} aggregates={aggregates} producer_msgs_per_sec={produced.msgs_per_sec:.0f} "
+        f"late_dropped={spark.late_dropped} windows={windows_on_disk} aggregates={aggregates} producer_msgs_per_sec={produced.msgs_per_sec:.0f} "
         f"spark_events_per_sec={spark.events_per_sec:.0f}",
         flush=True,
     )

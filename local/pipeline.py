@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from local.versions import PROJECT_ROOT
@@ -44,6 +44,8 @@ class SparkRun:
     input_rows: int
     elapsed_s: float
     events_per_sec: float
+    late_dropped: int = 0
+    late_dropped_by_query: dict = field(default_factory=dict)
 
 
 def _node_env() -> dict[str, str]:

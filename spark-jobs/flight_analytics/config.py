@@ -25,6 +25,7 @@ class JobConfig:
     max_offsets_per_trigger: int | None = None
     trigger: str = "available-now"
     watermark_delay: str = "10 minutes"
+    max_event_ahead: str = "1 hour"
     master: str | None = None
     timeout_s: float | None = None
     kafka_options: dict[str, str] = field(default_factory=dict)
@@ -49,6 +50,11 @@ _OPTIONS = {
     "--checkpoint-dir": ("FLIGHT_CHECKPOINT_DIR", "one checkpoint folder per query is made under it"),
     "--trigger": ("FLIGHT_TRIGGER", "available-now | processing-time:<N>s"),
     "--watermark-delay": ("FLIGHT_WATERMARK_DELAY", "how late an event may arrive and still count, e.g. '10 minutes'"),
+    "--max-event-ahead": (
+        "FLIGHT_MAX_EVENT_AHEAD",
+        "quarantine an event whose event_time is more than this after its Kafka record timestamp "
+        "(reason event_time_ahead), e.g. '1 hour' (default: Kafka's own log.message.timestamp.after.max.ms)",
+    ),
     "--master": ("FLIGHT_SPARK_MASTER", "run on this machine with this master, e.g. local[2] (omit on a cluster)"),
     "--timeout-s": ("FLIGHT_TIMEOUT_S", "available-now: fail if not done after this many seconds; processing-time: run this long, then stop"),
     "--kafka-option": ("FLIGHT_KAFKA_OPTIONS", "extra Kafka source option key=value, repeatable (env: ';'-separated), e.g. kafka.security.protocol=SASL_SSL"),
@@ -127,6 +133,12 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         if not _DURATION.match(watermark.strip()):
             _fail(parser, "--watermark-delay", watermark, "'<N> seconds|minutes|hours|days', e.g. '10 minutes'")
         settings["watermark_delay"] = watermark.strip()
+
+    max_ahead = value("--max-event-ahead")
+    if max_ahead is not None:
+        if not _DURATION.match(max_ahead.strip()):
+            _fail(parser, "--max-event-ahead", max_ahead, "'<N> seconds|minutes|hours|days', e.g. '1 hour'")
+        settings["max_event_ahead"] = max_ahead.strip()
 
     timeout = value("--timeout-s")
     if timeout is not None:

@@ -1,20 +1,21 @@
-"""Flight events from Kafka -> valid events, quarantine, windowed analytics and live positions.
+"""Flight events from Kafka -> valid events, quarantine, live positions and windowed analytics.
 
-Kafka records are parsed and validated once, by the first query; the analytics read its output:
-  events_quarantine  Kafka -> foreachBatch: parse and validate, write events/ and quarantine/
-  windows            events/ (Parquet stream) -> de-duplicate, then the airline (1 min), airport
-                     (5 min) and route (15 min) windows in append mode; foreachBatch writes one
-                     folder per family, top_delayed_routes/, and (--output-topic) JSON to Kafka
-  flight_positions   events/ (Parquet stream) -> latest event and position per flight and
-                     5-minute window, update mode
-Each query has its own checkpoint under --checkpoint-dir. With --trigger available-now the
-analytics start once events_quarantine is done (a file stream source reads the files that exist
-when it starts); with a processing-time trigger all three run at once, the analytics one trigger
-behind. Why and what it costs: docs/spark-job.md ("Parse once"); how each write stays
-exactly-once: sinks.py.
+Two queries read the topic, each with its own checkpoint under --checkpoint-dir, and both parse
+and validate every record with the same strict parser (transforms.parse_flight_events):
+  events_quarantine  Kafka -> foreachBatch: events/ (every valid record), quarantine/ (every
+                     malformed or implausible one, with its reason) and flight_positions/ (the
+                     batch's latest event and position per flight and 5-minute window)
+  windows            Kafka -> valid events -> de-duplicate by event_id within the watermark -> the
+                     airline (1 min), airport (5 min) and route (15 min) windows in append mode;
+                     foreachBatch writes one folder per family, top_delayed_routes/, and
+                     (--output-topic) JSON to Kafka
+Each trigger of each query costs the same however long the job has run: it reads the offsets
+Spark planned from Kafka, and no query lists or remembers files. Why this shape and what it costs:
+docs/spark-job.md ("The dataflow"); how each write stays exactly-once: sinks.py.
 
 On success the last line on stdout is
-  SPARK_RESULT {"processed":N,"quarantined":N,"windows":N,"input_rows":N,"elapsed_s":X,"events_per_sec":Y}
+  SPARK_RESULT {"processed":N,"quarantined":N,"windows":N,"input_rows":N,"late_dropped":N,
+                "late_dropped_by_query":{"events_quarantine":0,"windows":N},"elapsed_s":X,"events_per_sec":Y}
 Any failed query makes the process exit 1 (spark-operator would otherwise call the app COMPLETED).
 """
 from __future__ import annotations
@@ -26,19 +27,19 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
-from pyspark.sql.types import LongType, StructField, StructType
 
 from flight_analytics.config import JobConfig, parse_args
-from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
+from flight_analytics.plausibility import quarantine_implausible_event_times
+from flight_analytics.preflight import EXIT_CODE as PREFLIGHT_EXIT_CODE
+from flight_analytics.preflight import PreflightError, check_kafka, check_writable
+from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, late_dropped_rows
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.settings import spark_conf
-from flight_analytics.sinks import BATCH_ID_COLUMN, EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.sinks import EventsWriter, KafkaOutput, WindowsWriter
 from flight_analytics.transforms import (
     ANALYTICS_COLUMNS,
-    POSITION_COLUMNS,
     analytics_windows,
     deduplicated_events,
-    latest_flight_positions,
     parse_flight_events,
     valid_events,
 )
@@ -49,7 +50,7 @@ class ProgressTotals(StreamingQueryListener):
     """Adds up what each query reports per micro-batch (recentProgress keeps only the last 100)."""
 
     def __init__(self) -> None:
-        self.input_rows: dict[str, int] = {}
+        self.late_dropped: dict[str, int] = {}
         self.last_batch_id: dict[str, int] = {}
 
     def onQueryStarted(self, event) -> None:
@@ -57,7 +58,7 @@ class ProgressTotals(StreamingQueryListener):
 
     def onQueryProgress(self, event) -> None:
         progress = event.progress
-        self.input_rows[progress.name] = self.input_rows.get(progress.name, 0) + progress.numInputRows
+        self.late_dropped[progress.name] = self.late_dropped.get(progress.name, 0) + late_dropped_rows(progress)
         self.last_batch_id[progress.name] = progress.batchId
 
     def onQueryIdle(self, event) -> None:
@@ -184,23 +185,6 @@ def kafka_source(spark: SparkSession, config: JobConfig) -> DataFrame:
     return source.load()
 
 
-def valid_events_stream(spark: SparkSession, events_dir: str, schema: StructType) -> DataFrame:
-    """The valid events the events_quarantine query writes to events/, as a stream of Parquet files:
-    the analytics' input, parsed and validated once. Only committed files are seen (Spark writes
-    under _temporary/ and moves them in on commit; names starting with _ are skipped).
-
-    A replayed events_quarantine batch rewrites its batch_id=<n> folder with the same records
-    (same offsets, same parse) in new files: the windows query counts them once through its
-    event_id de-duplication, positions keep the latest event either way, and ignoreMissingFiles
-    lets a replayed analytics batch skip files the rewrite removed (their records come again in
-    the new files)."""
-    path = spark._jvm.org.apache.hadoop.fs.Path(events_dir)
-    path.getFileSystem(spark._jsc.hadoopConfiguration()).mkdirs(path)  # a file stream source needs its folder
-    # The batch_id=<n> folders are a partition column: a stream's schema must name it.
-    with_batch_id = StructType([*schema.fields, StructField(BATCH_ID_COLUMN, LongType(), nullable=True)])
-    return spark.readStream.schema(with_batch_id).option("ignoreMissingFiles", "true").parquet(events_dir)
-
-
 def main(argv: list[str] | None = None) -> int:
     # 1. Arguments (bad ones exit 2 here, before Spark starts).
     config = parse_args(argv)
@@ -208,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. Session, progress listeners, and the metrics endpoint.
     spark = build_session(config)
+    # Bad settings fail here in seconds, with one line, instead of as a failed query minutes later.
+    try:
+        check_writable(spark, config)
+        check_kafka(spark, config)
+    except PreflightError as err:
+        print(err, file=sys.stderr, flush=True)
+        spark.stop()
+        return PREFLIGHT_EXIT_CODE
     totals, metrics = ProgressTotals(), ProgressMetrics()
     for listener in (totals, ProgressLog(), metrics):
         spark.streams.addListener(listener)
@@ -215,22 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     # 3. Source.
     kafka_records = kafka_source(spark, config)
 
-    # 4. Transformations: parse once; the analytics read the valid events back from events/.
-    parsed = parse_flight_events(kafka_records, schema)
-    events_writer = EventsAndQuarantineWriter(config.output_dir)
-    events = valid_events_stream(spark, events_writer.sink_path("events"), valid_events(parsed).schema)
+    # 4. Transformations. One well-formed record stamped far in the future would move the watermark
+    # out of reach: it is quarantined before any query sees it (plausibility.py).
+    parsed = quarantine_implausible_event_times(parse_flight_events(kafka_records, schema), config.max_event_ahead)
     # Analytics count each event_id once (within the watermark); events/ keeps every valid record.
-    analytics_events = deduplicated_events(events.select(*ANALYTICS_COLUMNS), config.watermark_delay)
+    analytics_events = deduplicated_events(valid_events(parsed).select(*ANALYTICS_COLUMNS), config.watermark_delay)
     windows = analytics_windows(analytics_events)
-    # The latest event wins whether or not it was re-sent, so positions need no de-duplication.
-    positions = latest_flight_positions(events.select(*POSITION_COLUMNS), config.watermark_delay)
 
     # 5. Sinks.
     kafka_output = (
         KafkaOutput.like_source(config.bootstrap, config.output_topic, config.kafka_options) if config.output_topic else None
     )
+    events_writer = EventsWriter(config.output_dir)
     windows_writer = WindowsWriter(config.output_dir, kafka_output)
-    positions_writer = PositionsWriter(config.output_dir)
     server = None
     if config.metrics_port:
         try:
@@ -240,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                     "valid_records": ("Valid records written to events/ by this process", events_writer.valid_rows),
                     "quarantined_records": ("Malformed records written to quarantine/ by this process", events_writer.quarantined_rows),
                     "window_rows": ("Closed window rows written by this process", windows_writer.windows_written),
+                    "position_rows": ("Flight position rows written to flight_positions/ by this process", events_writer.position_rows),
                 },
                 config.metrics_host,
                 config.metrics_port,
@@ -254,28 +244,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"flight_analytics: Prometheus metrics on {server.url}", file=sys.stderr, flush=True)
     started_s = time.monotonic()
-    phases = [
-        {"events_quarantine": lambda: start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config)},
-        {
-            "windows": lambda: start(windows.writeStream.outputMode("append").foreachBatch(windows_writer), "windows", config),
-            "flight_positions": lambda: start(
-                positions.writeStream.outputMode("update").foreachBatch(positions_writer), "flight_positions", config
-            ),
-        },
-    ]
-    if config.processing_time_s is not None:
-        phases = [{name: starter for phase in phases for name, starter in phase.items()}]  # all at once
+    starters = {
+        "events_quarantine": lambda: start(parsed.writeStream.foreachBatch(events_writer), "events_quarantine", config),
+        "windows": lambda: start(windows.writeStream.outputMode("append").foreachBatch(windows_writer), "windows", config),
+    }
 
-    # 6. Run each phase to its end (available-now) or all queries until --timeout-s, then report.
+    # 6. Run every query to its end (available-now) or until --timeout-s, then report.
     deadline = None if config.timeout_s is None else time.monotonic() + config.timeout_s
-    started: list[Queries] = []
-    error = None
-    for phase in phases:
-        started.append(Queries(phase))
-        error = wait_for(started[-1], config, deadline)
-        if error is not None:
-            break
-    queries = [query for phase in started for query in phase]
+    running = Queries(starters)
+    error = wait_for(running, config, deadline)
+    queries = list(running)
     for query in queries:
         if query.isActive:
             query.stop()
@@ -289,14 +267,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     totals.wait_until_seen(queries)
-    input_rows = totals.input_rows.get("events_quarantine", 0)
+    # Records the events query wrote, valid or quarantined: one per record read from Kafka. (The
+    # progress' numInputRows counts a batch's records again when quarantine/ re-reads them.)
+    input_rows = events_writer.valid_rows + events_writer.quarantined_rows
     result = {
         "processed": events_writer.valid_rows,
         "quarantined": events_writer.quarantined_rows,
         # Window rows of every family (airline, airport, route) written by this run.
         "windows": windows_writer.windows_written,
-        # Records read from Kafka (by events_quarantine; the analytics read the valid ones from events/).
+        # Records read from Kafka by events_quarantine (the windows query reads the same records).
         "input_rows": input_rows,
+        # Rows the analytics dropped as late (behind the watermark), in all and per query.
+        "late_dropped": sum(totals.late_dropped.values()),
+        "late_dropped_by_query": dict(sorted(totals.late_dropped.items())),
         "elapsed_s": round(elapsed_s, 3),
         # Throughput over the wall time of the streaming phase: from starting the queries until all
         # are done (session start-up excluded). With a processing-time trigger that includes idle

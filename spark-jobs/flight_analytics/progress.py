@@ -40,6 +40,15 @@ def _kafka_offsets(offsets: object) -> bool:
     return isinstance(offsets, dict) and all(isinstance(partitions, dict) for partitions in offsets.values())
 
 
+def late_dropped_rows(progress) -> int:
+    """Rows the batch's stateful operators dropped as late (event_time behind the watermark).
+
+    An operator sees the rows that reached it, so in the windows query a late event is counted by
+    the de-duplication (the first operator), and an event that passed it but whose window had
+    already closed is counted by the aggregation, once per window family it feeds."""
+    return sum(op.numRowsDroppedByWatermark for op in (getattr(progress, "stateOperators", None) or []))
+
+
 def progress_record(progress) -> dict:
     """The fields of a StreamingQueryProgress worth logging, with units in their names."""
     sources = []
@@ -63,6 +72,8 @@ def progress_record(progress) -> dict:
         "batch_duration_ms": progress.batchDuration,
         # Rows held by the query's state stores (windows, de-duplication ids, positions) after the batch.
         "state_rows": sum(op.numRowsTotal for op in (getattr(progress, "stateOperators", None) or [])),
+        # Rows the query's stateful operators dropped because they arrived behind the watermark (late).
+        "late_dropped_rows": late_dropped_rows(progress),
         "watermark": (progress.eventTime or {}).get("watermark"),
         "sources": sources,
     }
@@ -153,6 +164,11 @@ def prometheus_text(records: dict[str, dict], counters: dict[str, tuple[str, flo
                     end += [(_labels(query=q, topic=topic, partition=p), v) for p, v in sorted(partitions.items(), key=lambda i: int(i[0]))]
     family("kafka_lag_records", "gauge", "Records on the partition not yet read by the query (latest offset - end offset of its batch)", lag)
     family("kafka_end_offset", "gauge", "Offset up to which the query has read the partition", end)
+    family("late_dropped_records_total", "counter",
+           "Rows the query's stateful operators dropped as late (behind the watermark), since the job started", [
+               (_labels(query=q), records[q].get("late_dropped_total", 0)) for q in queries
+               if records[q].get("late_dropped_total") is not None
+           ])
     for name, (help_text, value) in sorted(counters.items()):
         family(f"{name}_total", "counter", help_text, [("", value)])
     return "\n".join(lines) + "\n"
@@ -175,6 +191,8 @@ class ProgressMetrics(StreamingQueryListener):
         except Exception:  # a metrics problem must never stop the query; the ProgressLog line says why
             return
         with self._lock:
+            before = self._records.get(record["query"], {}).get("late_dropped_total", 0)
+            record["late_dropped_total"] = before + record["late_dropped_rows"]
             self._records[record["query"]] = record
 
     def onQueryIdle(self, event) -> None:

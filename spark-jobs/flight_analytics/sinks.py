@@ -6,10 +6,10 @@ same offsets and the same state), so each batch is written to its own batch_id=<
 overwrite mode: a replay replaces its earlier output instead of adding to it. Readers see the
 usual partitioned Parquet layout (spark.read.parquet(".../events")).
 
-  EventsAndQuarantineWriter  parsed records -> events/ and quarantine/ (one parse unless a batch has malformed records)
-  WindowsWriter              closed windows -> airline_minute/, airport_5min/, route_15min/,
-                             top_delayed_routes/, and optionally a Kafka topic of JSON aggregates
-  PositionsWriter            updated (flight, window) rows -> flight_positions/
+  EventsWriter     parsed records -> events/, quarantine/ and flight_positions/ (one parse unless a
+                   batch has malformed records)
+  WindowsWriter    closed windows -> airline_minute/, airport_5min/, route_15min/,
+                   top_delayed_routes/, and optionally a Kafka topic of JSON aggregates
 
 A Kafka producer cannot take back a record, so the Kafka topic is at-least-once: a replayed batch
 sends its records again, with the same key and the same value (see transforms.kafka_json_records).
@@ -21,14 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from flight_analytics.transforms import (
+    POSITION_COLUMNS,
+    RAW_COLUMNS,
     TOP_DELAYED_ROUTES,
     WINDOW_FAMILIES,
     family_rows,
     kafka_json_records,
+    latest_flight_positions,
     quarantined_events,
     top_delayed_routes,
     valid_events,
@@ -91,31 +95,55 @@ class BatchTotals:
         return sum(self.totals.values())
 
 
+def tag_jobs(df: DataFrame, tag: str | None) -> None:
+    """Names the Spark jobs this thread starts next (spark.job.description, seen in the event log
+    and the UI): `fa:<step> ...`, which make bench-spark uses to split the CPU by step."""
+    df.sparkSession.sparkContext.setJobDescription(tag)
+
+
 @dataclass
-class EventsAndQuarantineWriter:
-    """foreachBatch function: parsed batch -> <output_dir>/events and <output_dir>/quarantine."""
+class EventsWriter:
+    """foreachBatch function of the events query: parsed batch -> <output_dir>/events, quarantine
+    and flight_positions, parsing each record once.
+
+    The valid events are cached while the batch is written: the events/ write parses the batch and
+    fills the cache, and the positions (the batch's latest event and position per flight and
+    5-minute window) are computed from the cache. quarantine/ is written only for a batch that has
+    malformed records, from the source again (rare; cheaper than caching every raw value)."""
 
     output_dir: str
     written: BatchTotals = field(default_factory=BatchTotals)
-    """Rows written ("valid", "quarantined"), a replayed batch counted once."""
+    """Rows written ("valid", "quarantined", "positions"), a replayed batch counted once."""
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
-        # One pass parses the batch, writes the valid events and counts both outcomes (an observation
-        # of the rows before the filter). Only a batch that has malformed records reads and parses
-        # its records a second time, to write them to quarantine/: that is cheaper than caching
-        # every batch for the rare one that needs two outputs (docs/spark-job.md, "Parse once").
-        outcomes = Observation()
-        observed = parsed.observe(
+        outcomes, positions_written = Observation(), Observation()
+        # The typed rows are cached without the raw record (kept only for quarantine/). Observations
+        # sit above the cache: Spark reports them for the plan an action runs, not for a cached one.
+        typed = parsed.drop(*RAW_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK_DESER)
+        observed = typed.observe(
             outcomes,
             F.count(F.when(F.col("parse_error").isNull(), True)).alias("valid"),
             F.count(F.when(F.col("parse_error").isNotNull(), True)).alias("quarantined"),
         )
-        # Written even when empty (a schema-only file), so that every batch has its events/ folder.
-        valid_events(observed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
-        counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"]}
-        if counts["quarantined"]:
-            quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
-        self.written.record(batch_id, counts)
+        try:
+            tag_jobs(parsed, f"fa:events batch {batch_id}")
+            # Written even when empty (a schema-only file), so that every batch has its events/ folder.
+            valid_events(observed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
+            counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"], "positions": 0}
+            if counts["quarantined"]:
+                tag_jobs(parsed, f"fa:quarantine batch {batch_id}")
+                quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
+            if counts["valid"]:
+                tag_jobs(parsed, f"fa:positions batch {batch_id}")
+                positions = latest_flight_positions(valid_events(typed).select(*POSITION_COLUMNS), None)
+                positions.observe(positions_written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
+                    self.batch_path("flight_positions", batch_id)
+                )
+                counts["positions"] = positions_written.get["rows"]
+            self.written.record(batch_id, counts)
+        finally:
+            typed.unpersist()
+            tag_jobs(parsed, None)
 
     def sink_path(self, sink: str) -> str:
         return f"{self.output_dir}/{sink}"
@@ -130,6 +158,10 @@ class EventsAndQuarantineWriter:
     @property
     def quarantined_rows(self) -> int:
         return self.written["quarantined"]
+
+    @property
+    def position_rows(self) -> int:
+        return self.written["positions"]
 
 
 @dataclass
@@ -146,7 +178,10 @@ class WindowsWriter:
     def __call__(self, windows: DataFrame, batch_id: int) -> None:
         windows.persist()
         try:
+            # This job runs the whole streaming plan: read, parse, de-duplicate, aggregate.
+            tag_jobs(windows, f"fa:windows-compute batch {batch_id}")
             counts = {row["kind"]: row["rows"] for row in windows.groupBy("kind").agg(F.count(F.lit(1)).alias("rows")).collect()}
+            tag_jobs(windows, f"fa:windows-write batch {batch_id}")
             records = []
             for family in WINDOW_FAMILIES:
                 if not counts.get(family.name):
@@ -163,26 +198,8 @@ class WindowsWriter:
             self.written.record(batch_id, counts)
         finally:
             windows.unpersist()
+            tag_jobs(windows, None)
 
     @property
     def windows_written(self) -> int:
         return self.written.total()
-
-
-@dataclass
-class PositionsWriter:
-    """foreachBatch function (update mode): the (flight, window) rows a batch changed -> flight_positions/."""
-
-    output_dir: str
-    written: BatchTotals = field(default_factory=BatchTotals)
-    """Rows written ("positions"), a replayed batch counted once."""
-
-    def __call__(self, positions: DataFrame, batch_id: int) -> None:
-        positions.persist()
-        try:
-            rows = positions.count()
-            if rows:
-                positions.write.mode("overwrite").parquet(batch_path(self.output_dir, "flight_positions", batch_id))
-            self.written.record(batch_id, {"positions": rows})
-        finally:
-            positions.unpersist()

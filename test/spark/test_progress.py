@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, progress_record, prometheus_text
-from flight_analytics.sinks import EventsAndQuarantineWriter
+from flight_analytics.sinks import EventsWriter
 from flight_analytics.transforms import parse_flight_events
 from flight_events import event
 from local.embedded_kafka import free_port
@@ -44,6 +44,7 @@ def test_a_progress_becomes_one_record_with_lag_per_partition():
         "processed_rows_per_sec": 120.5,
         "batch_duration_ms": 1161,
         "state_rows": 0,
+        "late_dropped_rows": 0,
         "watermark": "2026-03-01T00:10:00.000Z",
         "sources": [
             {
@@ -79,8 +80,21 @@ def test_a_file_source_progress_keeps_its_offsets_and_has_no_kafka_lag():
 
 
 def test_a_progress_counts_the_rows_of_every_state_store():
-    stores = [SimpleNamespace(numRowsTotal=40), SimpleNamespace(numRowsTotal=2)]
+    stores = [SimpleNamespace(numRowsTotal=40, numRowsDroppedByWatermark=0), SimpleNamespace(numRowsTotal=2, numRowsDroppedByWatermark=0)]
     assert progress_record(fake_progress(stateOperators=stores))["state_rows"] == 42
+
+
+def test_late_rows_are_counted_per_batch_and_summed_per_query_on_metrics():
+    # The de-duplication drops 3 late rows, the aggregation 1 more (an event whose window had closed).
+    stores = [SimpleNamespace(numRowsTotal=5, numRowsDroppedByWatermark=3), SimpleNamespace(numRowsTotal=2, numRowsDroppedByWatermark=1)]
+    assert progress_record(fake_progress(stateOperators=stores))["late_dropped_rows"] == 4
+    metrics = ProgressMetrics()
+    for batch_id, late in ((1, 4), (2, 0), (3, 2)):
+        dropped = [SimpleNamespace(numRowsTotal=1, numRowsDroppedByWatermark=late)]
+        metrics.onQueryProgress(SimpleNamespace(progress=fake_progress(name="windows", batchId=batch_id, stateOperators=dropped)))
+    text = prometheus_text(metrics.records(), {})
+    assert "# TYPE flight_analytics_late_dropped_records_total counter" in text
+    assert 'flight_analytics_late_dropped_records_total{query="windows"} 6' in text
 
 
 def test_prometheus_text_has_one_typed_family_per_figure_with_whole_offsets():
@@ -124,7 +138,7 @@ def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_c
     for listener in listeners:
         spark.streams.addListener(listener)
     server = MetricsServer(metrics, lambda: {"quarantined_records": ("quarantined", writer.quarantined_rows)}, "127.0.0.1", free_port()).start()
-    writer = EventsAndQuarantineWriter(str(tmp_path / "out"))
+    writer = EventsWriter(str(tmp_path / "out"))
     try:
         records = (
             spark.readStream.format("kafka").option("kafka.bootstrap.servers", kafka_broker.bootstrap_servers)

@@ -9,7 +9,7 @@ from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.sinks import BatchTotals, EventsAndQuarantineWriter, KafkaOutput, PositionsWriter, WindowsWriter
+from flight_analytics.sinks import BatchTotals, EventsWriter, KafkaOutput, WindowsWriter
 from flight_analytics.transforms import (
     WINDOW_FAMILIES,
     analytics_windows,
@@ -26,7 +26,7 @@ from flight_events import DEPARTED, event, kafka_records
 
 
 def test_a_replayed_batch_replaces_its_output_instead_of_duplicating_it(spark, tmp_path):
-    writer = EventsAndQuarantineWriter(str(tmp_path))
+    writer = EventsWriter(str(tmp_path))
     batch0 = parse_flight_events(kafka_records(spark, [DEPARTED, "oops"]))
     batch1 = parse_flight_events(kafka_records(spark, [event(event_id="BA117-20261124-LHR-3", seq=3)], partition=1))
 
@@ -122,14 +122,14 @@ def test_the_kafka_output_reuses_the_sources_security_options_only():
     assert output.options == {k: v for k, v in source_options.items() if k.split(".")[1] in ("security", "sasl", "ssl")}
 
 
-def test_the_positions_writer_replaces_a_replayed_batch(spark, tmp_path):
-    valid = valid_events(parse_flight_events(kafka_records(spark, EVENTS)))
-    positions = latest_flight_positions(valid, "10 minutes")
-    writer = PositionsWriter(str(tmp_path))
-    writer(positions, 0)
-    writer(positions, 0)
-    assertDataFrameEqual(spark.read.parquet(str(tmp_path / "flight_positions")).drop("batch_id"), positions)
-    assert writer.written["positions"] == len(EVENTS)
+def test_the_events_writer_writes_each_batchs_latest_positions_and_replaces_a_replayed_batch(spark, tmp_path):
+    parsed = parse_flight_events(kafka_records(spark, EVENTS))
+    writer = EventsWriter(str(tmp_path))
+    writer(parsed, 0)
+    writer(parsed, 0)  # the same batch again, as after a restart mid-batch
+    expected = latest_flight_positions(valid_events(parsed), None)
+    assertDataFrameEqual(spark.read.parquet(str(tmp_path / "flight_positions")).drop("batch_id"), expected)
+    assert writer.position_rows == expected.count() == len(EVENTS)
 
 
 def test_batch_totals_count_a_replayed_batch_once_in_constant_memory():
