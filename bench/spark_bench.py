@@ -1,27 +1,60 @@
-"""make bench-spark: our Spark job vs the seed's job shape (bench/spark_naive_job.py), same topic, one run.
+"""make bench-spark: the steady-state rate of our Spark job, against plain Spark and a naive job, in one run.
 
-    .venv/bin/python -m bench.spark_bench [--events 1000000] [--partitions 6] [--repeats 3]
-                                          [--run-timeout-s 900] [--time-budget-s 3000] [--job-arg=--opt=value ...]
+    .venv/bin/python -m bench.spark_bench [--events 3000000] [--partitions 6] [--repeats 1] [--plain-runs 3]
+                                          [--run-timeout-s 1800] [--time-budget-s 7200] [--wait-for-quiet-s 120]
+                                          [--job-arg=--opt=value ...] [--out bench/results/spark.json]
 
-Starts an embedded broker on 127.0.0.1, preloads N seeded events with our producer, then runs, alternating
-(ours, baseline, ours, baseline, ...) and `repeats` times each, from fresh checkpoints over the whole topic
-(trigger available-now, local[2]):
-  flight-analytics  our job through its real command line (python -m flight_analytics), every query it starts
-  naive-baseline    from_json + windowed count per airline with Spark's default settings, nothing else
-events_per_sec = events on the topic / wall time of the streaming phase (session start-up excluded; each job
-times itself from starting its queries until they are all done).
+Starts an embedded broker on 127.0.0.1, preloads --events seeded events (seed 42) into a --partitions topic
+with our producer, then runs three jobs over the whole topic, each in its own process, on local[2]
+(order plain, ours, naive; each further repetition rotates the order by one):
+  plain-spark-reference  bench/spark_plain_reference.py: one batch read of the topic + from_json + the
+                         per-airline 1-minute window aggregation, --plain-runs times in one session (the
+                         plan varied by a literal each time); the last, warm run is the reference
+  flight-analytics       our job through its real command line (python -m flight_analytics), trigger
+                         available-now, --max-offsets-per-trigger = events / BATCHES_PER_QUERY
+  naive-baseline         bench/spark_naive_job.py: from_json + per-airline windowed count with Spark's
+                         defaults, the same maxOffsetsPerTrigger
+Every streaming run starts from fresh output and checkpoint folders and writes a Spark event log (its
+QueryProgressEvent entries give each micro-batch's start, duration and input rows).
 
-Every run is bounded: a run that passes --run-timeout-s is killed and recorded as failed (the others go on),
-and no new repetition starts once --time-budget-s would be exceeded (the JSON then says how many completed).
-Each run writes a Spark event log (uncompressed, in the temporary work folder) that is summarised into the JSON:
-per query the micro-batches and the StreamingQueryProgress durationMs breakdown (addBatch, getBatch,
-queryPlanning, walCommit, commitOffsets, ...) and state-operator times; per run the stages' executor run,
-CPU and GC time. --no-event-log turns that off.
+Steady state (pure functions below, tested in test/bench/test_spark_bench_analysis.py):
+  - each query's first WARMUP_BATCHES micro-batches are warm-up and dropped; a query with fewer than
+    MIN_BATCHES batches in all leaves the run "steady_state": false, with the reason;
+  - batch start = the progress timestamp, end = start + batchDuration;
+  - the job's steady interval is [t0, t1]: t0 = the latest start of any query's first steady batch,
+    t1 = the earliest end of any query's last batch (all queries are in steady state within it);
+  - a query's rate = input rows of its steady batches inside [t0, t1] (a batch counts in proportion to
+    its overlap) / (t1 - t0); the job's steady events/s = the least of its queries' rates (every query
+    must process every event);
+  - the plain reference has no micro-batches: its steady rate is its last warm run's events / wall s.
 
-Writes bench/results/spark.json:
-  {"events": N, "cores": 2, "runs": [{"job": "flight-analytics", "events_per_sec": median}, {"job": "naive-baseline", ...}],
-   "ratio_ours_to_baseline": ..., "repetitions": [every run, with its breakdown], ...}
-and prints a table of medians and the ratio.
+CPU per event (µs):
+  - whole run, all three: CPU seconds of the run's JVM (every thread: tasks, driver, JIT, GC), from
+    /proc once a second, / events it processed (plain: the events of all its runs);
+  - steady, all three: streaming jobs, that JVM CPU interpolated over [t0, t1] / the job's events in it
+    (steady rate x (t1 - t0)); the plain reference, its JVM's CPU over the last run / its events;
+  - our job, by stage: executor CPU of each stage (SparkListenerStageCompleted) of the whole run, / the
+    events on the topic. The job tags its Spark jobs (spark.job.description, SparkListenerJobStart)
+    with a prefix; STAGE_TAGS maps each prefix to the bucket of each of the job's stages by its
+    ordinal in that job's stage list (sorted by stage id; stages past the list take its last bucket):
+        fa:events           [events]                           Kafka read + parse + validate + write events/
+        fa:quarantine       [quarantine]                       write quarantine/ (rare)
+        fa:positions        [positions]                        compute and write flight_positions/
+        fa:windows-compute  [parse_validate, dedup, windows]   Kafka read + parse + validate, de-duplicate, aggregate
+        fa:windows-write    [windows]                          write the closed windows
+    A stage of a job with no tag (the streaming engine's own) goes to "other". Reported:
+    parse_validate = parse_validate / events; events_write = (events + quarantine) / events -
+    parse_validate, floored at 0 (the raw figures are reported too); dedup, windows, positions, other.
+
+Load: it does not start until the 1-minute load average is below QUIET_LOAD (it waits up to
+--wait-for-quiet-s, checking every LOAD_POLL_S s, then exits 3). Before each run it waits the same way
+(then runs anyway). A run whose 1-minute load before it was above BUSY_LOAD is "valid": false (something
+else was running) and left out of the medians and ratios, as is a failed run. Every wait and run is
+bounded (--run-timeout-s), and no repetition starts that would end past --time-budget-s.
+
+Writes bench/results/spark.json: method (all of the above in words), machine, events, partitions, runs
+(every run with its batches, steady interval, CPU figures and load), summary (per job: medians over valid
+steady runs, per core, µs/event by stage, ratio_to_plain, ratio_to_naive), and prints a table.
 """
 from __future__ import annotations
 
@@ -37,6 +70,9 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,29 +80,369 @@ from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
-RESULTS_FILE = RESULTS_DIR / "spark.json"
+RESULTS_FILE = PROJECT_ROOT / "bench" / "results" / "spark.json"
 SEED = 42
 START_TIME = "2026-03-01T00:00:00.000Z"
 TOPIC = "flight-events-bench"
 CORES = 2
 MASTER = f"local[{CORES}]"
-JOBS = ("flight-analytics", "naive-baseline")
-DEFAULT_EVENTS = 1_000_000
-"""About 60-100 s of our job on a quiet 2-core machine (more when it is shared); --events for smaller runs."""
+DEFAULT_EVENTS = 3_000_000
 
-DURATION_KEYS = ("latestOffset", "getBatch", "queryPlanning", "walCommit", "addBatch", "commitOffsets", "triggerExecution")
+PLAIN, OURS, NAIVE = "plain-spark-reference", "flight-analytics", "naive-baseline"
+JOBS = (PLAIN, OURS, NAIVE)
+"""The order of the first repetition; each further one starts one job later."""
+
+BATCHES_PER_QUERY = 12
+"""maxOffsetsPerTrigger = events / this, so each query runs at least MIN_BATCHES micro-batches."""
+WARMUP_BATCHES = 3
+"""Each query's first micro-batches, dropped as warm-up (JIT compilation, class loading, first plans)."""
+MIN_BATCHES = 10
+"""A query with fewer micro-batches in all gives no steady-state rate."""
+
+QUIET_LOAD = 1.0
+"""1-minute load average below which the machine counts as quiet (to start, and before each run)."""
+BUSY_LOAD = 3.0
+"""A run whose 1-minute load before it is above this is invalid: something else was running."""
+LOAD_POLL_S = 5.0
+"""Seconds between two reads of the load average while waiting for a quiet machine."""
+
+STAGE_TAGS: dict[str, tuple[str, ...]] = {
+    "fa:events": ("events",),
+    "fa:quarantine": ("quarantine",),
+    "fa:positions": ("positions",),
+    "fa:windows-compute": ("parse_validate", "dedup", "windows"),
+    "fa:windows-write": ("windows",),
+}
+"""spark.job.description prefix -> the bucket of the job's stage at each ordinal (see the module docstring).
+cpu_split_us_per_event reads the buckets by these names."""
+OTHER = "other"
+BUCKETS = (*dict.fromkeys(name for names in STAGE_TAGS.values() for name in names), OTHER)
+
 PROGRESS_EVENT = "org.apache.spark.sql.streaming.StreamingQueryListener$QueryProgressEvent"
+JOB_START_EVENT = "SparkListenerJobStart"
+STAGE_COMPLETED_EVENT = "SparkListenerStageCompleted"
+
+METHOD = {
+    "jobs": (
+        f"{PLAIN}: bench/spark_plain_reference.py, a batch read of the whole topic + from_json + the per-airline "
+        "1-minute window aggregation (count, avg departure_delay_min), run several times in one SparkSession with a "
+        f"literal that changes the plan each run; the last run is reported. {OURS}: python -m flight_analytics, "
+        f"trigger available-now. {NAIVE}: bench/spark_naive_job.py, from_json + per-airline windowed count, Spark "
+        f"defaults. All local[{CORES}], one process each, fresh output and checkpoint folders."
+    ),
+    "batches": f"the streaming jobs read with maxOffsetsPerTrigger = events / {BATCHES_PER_QUERY}, so every query "
+               f"runs at least {MIN_BATCHES} micro-batches.",
+    "warm_up": f"each query's first {WARMUP_BATCHES} micro-batches are warm-up and dropped; a query with fewer than "
+               f"{MIN_BATCHES} batches in all makes the run steady_state false. The plain reference's earlier runs in "
+               "its session are its warm-up.",
+    "steady_interval": "batch start = progress timestamp, end = start + batchDuration (from the Spark event log). "
+                       "t0 = the latest start of any query's first steady batch, t1 = the earliest end of any query's "
+                       "last batch; a query's rate = its input rows inside [t0, t1] (a batch counted in proportion to "
+                       "its overlap) / (t1 - t0); the job's steady events/s = the least of its queries' rates.",
+    "cpu": "jvm_cpu_us_per_event_whole_run: CPU s of the run's JVM (/proc, every thread) / events it processed. "
+           "jvm_cpu_us_per_event_steady: that CPU interpolated over [t0, t1] / (steady rate x (t1 - t0)); for the "
+           "plain reference, its JVM's CPU over the last run / its events.",
+    "cpu_split": "our job only, whole run: executor CPU of each stage (event log) / events on the topic, grouped by "
+                 "the job's spark.job.description prefix and the stage's ordinal in its job (stage ids sorted): "
+                 + "; ".join(f"{tag} {list(names)}" for tag, names in STAGE_TAGS.items())
+                 + ". events_write = (fa:events + fa:quarantine) - parse_validate, floored at 0; untagged stages "
+                   "are 'other'.",
+    "load": f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, then "
+            f"exits 3); waits the same way before each run; a run whose load before it was above {BUSY_LOAD} is "
+            "valid false and left out of the medians and ratios.",
+    "not_steady": "wall_events_per_sec_not_steady is events / the whole run's wall time (warm-up included): not a "
+                  "steady-state figure.",
+}
 
 
-def _load() -> float:
-    return round(os.getloadavg()[0], 1)
+# --- Steady state, from micro-batch progress (pure) -------------------------------------------
 
 
-def event_log_conf(log_dir: Path) -> str:
-    """PYSPARK_SUBMIT_ARGS that make a job write an uncompressed, single-file Spark event log to log_dir.
+@dataclass(frozen=True)
+class Batch:
+    """One micro-batch of one query: start in Unix seconds, duration in seconds, input rows."""
 
-    Both jobs get the same setting through the environment, so neither job's code changes for the bench."""
+    query: str
+    batch_id: int
+    start_s: float
+    duration_s: float
+    rows: int
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+
+def unix_seconds(iso: str) -> float:
+    """Unix seconds of an ISO 8601 time such as a progress timestamp ('2026-12-06T04:12:33.123Z')."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def iso_time(seconds: float) -> str:
+    """An ISO 8601 UTC time (milliseconds) of Unix seconds."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def batch_of(progress: dict) -> Batch:
+    """A StreamingQueryProgress as the event log holds it: name (else id), batchId, timestamp (the
+    trigger's start), batchDuration (ms) and numInputRows (else the sum of its sources' rows)."""
+    rows = progress.get("numInputRows")
+    if rows is None:
+        rows = sum(source.get("numInputRows", 0) for source in progress.get("sources") or [])
+    duration_ms = progress.get("batchDuration")
+    if duration_ms is None:
+        duration_ms = (progress.get("durationMs") or {}).get("triggerExecution", 0)
+    return Batch(
+        query=progress.get("name") or progress["id"],
+        batch_id=int(progress["batchId"]),
+        start_s=unix_seconds(progress["timestamp"]),
+        duration_s=duration_ms / 1000,
+        rows=int(rows),
+    )
+
+
+def batches_by_query(progress: Iterable[dict]) -> dict[str, list[Batch]]:
+    """Each query's micro-batches in batch order."""
+    grouped: dict[str, list[Batch]] = defaultdict(list)
+    for record in progress:
+        batch = batch_of(record)
+        grouped[batch.query].append(batch)
+    return {query: sorted(batches, key=lambda b: (b.batch_id, b.start_s)) for query, batches in grouped.items()}
+
+
+def rows_within(batch: Batch, t0: float, t1: float) -> float:
+    """Input rows of `batch` inside [t0, t1] (Unix s), its rows spread evenly over its duration."""
+    if batch.duration_s <= 0:
+        return float(batch.rows) if t0 <= batch.start_s <= t1 else 0.0
+    overlap_s = min(batch.end_s, t1) - max(batch.start_s, t0)
+    return batch.rows * max(0.0, overlap_s) / batch.duration_s
+
+
+def steady_state(batches: dict[str, list[Batch]], warmup: int = WARMUP_BATCHES, min_batches: int = MIN_BATCHES) -> dict:
+    """The job's steady-state rate from its queries' micro-batches (see the module docstring).
+
+    Returns {"steady_state": bool, "reason": str | None, and when steady: "events_per_sec" (the least
+    query rate), "limiting_query", "t0_unix_s", "t1_unix_s", "t0", "t1" (ISO), "interval_s", and per
+    query its batches, first steady batch id, rows inside the interval and events/s}."""
+    if not batches:
+        return {"steady_state": False, "reason": "no micro-batch progress was recorded"}
+    short = {query: len(runs) for query, runs in batches.items() if len(runs) < min_batches}
+    if short:
+        counts = ", ".join(f"{query} had {n}" for query, n in sorted(short.items()))
+        return {"steady_state": False, "reason": f"fewer than {min_batches} micro-batches ({counts})"}
+    steady = {query: runs[warmup:] for query, runs in batches.items()}
+    t0 = max(runs[0].start_s for runs in steady.values())
+    t1 = min(runs[-1].end_s for runs in steady.values())
+    if t1 <= t0:
+        return {"steady_state": False,
+                "reason": "the queries' steady batches do not overlap in time (t1 <= t0): they did not run concurrently"}
+    interval_s = t1 - t0
+    queries = {}
+    for query, runs in sorted(steady.items()):
+        rows = sum(rows_within(batch, t0, t1) for batch in runs)
+        queries[query] = {
+            "batches": len(batches[query]),
+            "first_steady_batch_id": runs[0].batch_id,
+            "rows_in_interval": round(rows, 1),
+            "events_per_sec": round(rows / interval_s, 1),
+        }
+    limiting = min(queries, key=lambda query: queries[query]["events_per_sec"])
+    return {
+        "steady_state": True,
+        "reason": None,
+        "events_per_sec": queries[limiting]["events_per_sec"],
+        "limiting_query": limiting,
+        "t0_unix_s": t0,
+        "t1_unix_s": t1,
+        "t0": iso_time(t0),
+        "t1": iso_time(t1),
+        "interval_s": round(interval_s, 3),
+        "queries": queries,
+    }
+
+
+def query_batches(batches: list[Batch], origin_s: float) -> list[dict]:
+    """A query's micro-batches for the JSON: id, start (s after origin_s), duration (s), rows."""
+    return [{"batch_id": b.batch_id, "start_s": round(b.start_s - origin_s, 3), "duration_s": b.duration_s, "rows": b.rows}
+            for b in batches]
+
+
+# --- CPU (pure) ----------------------------------------------------------------------------------
+
+
+def cpu_between(samples: list[tuple[float, float]], t0: float, t1: float) -> float | None:
+    """CPU seconds used between t0 and t1 (Unix s), linearly interpolated from (Unix s, cumulative CPU s)
+    samples in time order; None unless the samples cover [t0, t1]."""
+
+    def at(t: float) -> float | None:
+        for (ta, ca), (tb, cb) in zip(samples, samples[1:]):
+            if ta <= t <= tb:
+                return ca if tb == ta else ca + (cb - ca) * (t - ta) / (tb - ta)
+        return None
+
+    start, end = at(t0), at(t1)
+    return None if start is None or end is None else end - start
+
+
+def tag_of(description: str | None) -> str | None:
+    """The STAGE_TAGS prefix a Spark job's description starts with (the longest one), or None."""
+    matches = [tag for tag in STAGE_TAGS if (description or "").startswith(tag)]
+    return max(matches, key=len) if matches else None
+
+
+def stage_cpu_by_bucket(jobs: list[tuple[str | None, list[int]]], stage_cpu_s: dict[int, float]) -> tuple[dict, dict]:
+    """Executor CPU seconds per bucket (BUCKETS), and per tag the CPU seconds at each stage ordinal.
+
+    jobs: (spark.job.description, stage ids) of each Spark job in start order; a stage belongs to the
+    first job that lists it (a later job that reuses its output lists it as skipped)."""
+    placed: dict[int, tuple[str | None, int]] = {}
+    for description, stage_ids in jobs:
+        tag = tag_of(description)
+        for ordinal, stage_id in enumerate(sorted(stage_ids)):
+            placed.setdefault(stage_id, (tag, ordinal))
+    buckets = dict.fromkeys(BUCKETS, 0.0)
+    by_ordinal: dict[str, list[float]] = {}
+    for stage_id, cpu_s in stage_cpu_s.items():
+        tag, ordinal = placed.get(stage_id, (None, 0))
+        if tag is None:
+            buckets[OTHER] += cpu_s
+            continue
+        names = STAGE_TAGS[tag]
+        buckets[names[min(ordinal, len(names) - 1)]] += cpu_s
+        ordinals = by_ordinal.setdefault(tag, [])
+        ordinals.extend([0.0] * (ordinal + 1 - len(ordinals)))
+        ordinals[ordinal] += cpu_s
+    return buckets, by_ordinal
+
+
+def cpu_split_us_per_event(buckets: dict[str, float], events: int) -> dict[str, float]:
+    """Our job's stage CPU in µs per event: parse_validate, events_write, dedup, windows, positions,
+    other, the raw fa:events and fa:quarantine figures, and the total (see the module docstring)."""
+    us = {name: cpu_s * 1e6 / events for name, cpu_s in buckets.items()}
+    split = {
+        "parse_validate": us["parse_validate"],
+        "events_write": max(0.0, us["events"] + us["quarantine"] - us["parse_validate"]),
+        "dedup": us["dedup"],
+        "windows": us["windows"],
+        "positions": us["positions"],
+        OTHER: us[OTHER],
+        "fa_events_raw": us["events"],
+        "fa_quarantine_raw": us["quarantine"],
+        "total": sum(us.values()),
+    }
+    return {name: round(value, 2) for name, value in split.items()}
+
+
+def us_per_event(cpu_s: float | None, events: float) -> float | None:
+    """CPU seconds -> µs per event (None when either is missing)."""
+    return round(cpu_s * 1e6 / events, 2) if cpu_s is not None and events else None
+
+
+# --- Load, order, validity, summary (pure) -------------------------------------------------------
+
+
+def wait_for_quiet(max_wait_s: float, *, below: float = QUIET_LOAD, poll_s: float = LOAD_POLL_S,
+                   load: Callable[[], float] = lambda: os.getloadavg()[0],
+                   sleep: Callable[[float], None] = time.sleep) -> tuple[bool, float, float]:
+    """Wait until the 1-minute load average is below `below`, checking every poll_s s for at most
+    max_wait_s s. Returns (quiet, the last load read, seconds waited)."""
+    waited_s = 0.0
+    while True:
+        current = load()
+        if current < below:
+            return True, current, waited_s
+        if waited_s + poll_s > max_wait_s:
+            return False, current, waited_s
+        sleep(poll_s)
+        waited_s += poll_s
+
+
+def run_order(repeat: int) -> tuple[str, ...]:
+    """JOBS rotated by one per repetition: plain, ours, naive; then ours, naive, plain; ..."""
+    shift = repeat % len(JOBS)
+    return JOBS[shift:] + JOBS[:shift]
+
+
+def run_validity(load_before: float, error: str | None) -> tuple[bool, str | None]:
+    """(valid, why not): a failed run, or one that started above BUSY_LOAD, is not used."""
+    if error:
+        return False, "the run failed (see error)"
+    if load_before > BUSY_LOAD:
+        return False, f"1-minute load {load_before:.2f} > {BUSY_LOAD} before the run: something else was running"
+    return True, None
+
+
+def usable(run: dict) -> bool:
+    """A run that counts in the medians and ratios: valid and with a steady-state rate."""
+    return run.get("valid", False) and bool(run.get("steady_events_per_sec"))
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing."""
+    return round(a / b, 3) if a and b else None
+
+
+def attach_ratios(runs: list[dict]) -> None:
+    """Each usable run's steady rate over the plain reference's and the naive job's in the same repetition."""
+    for run in runs:
+        peers = {r["job"]: r for r in runs if r["repeat"] == run["repeat"] and usable(r)}
+        mine = run.get("steady_events_per_sec") if usable(run) else None
+        run["ratio_to_plain"] = ratio(mine, peers.get(PLAIN, {}).get("steady_events_per_sec"))
+        run["ratio_to_naive"] = ratio(mine, peers.get(NAIVE, {}).get("steady_events_per_sec"))
+
+
+def median_of(values: Iterable[float | None]) -> float | None:
+    """The median of the values that are present, or None."""
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 2) if present else None
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per job: medians over its usable runs (steady events/s, per core, CPU µs/event; ours by stage)
+    and the ratios of those medians to the plain reference's and the naive job's."""
+    summary = {}
+    for job in JOBS:
+        mine = [r for r in runs if r["job"] == job and usable(r)]
+        rate = median_of(r["steady_events_per_sec"] for r in mine)
+        entry = {
+            "runs": sum(r["job"] == job for r in runs),
+            "usable_runs": len(mine),
+            "steady_events_per_sec_median": rate,
+            "steady_events_per_sec_per_core": round(rate / CORES, 1) if rate else None,
+            "jvm_cpu_us_per_event_steady_median": median_of(r.get("jvm_cpu_us_per_event_steady") for r in mine),
+            "jvm_cpu_us_per_event_whole_run_median": median_of(r.get("jvm_cpu_us_per_event_whole_run") for r in mine),
+            "wall_events_per_sec_not_steady_median": median_of(r.get("wall_events_per_sec_not_steady") for r in mine),
+        }
+        if job == OURS:
+            stages = [r["cpu_us_per_event_by_stage"] for r in mine if r.get("cpu_us_per_event_by_stage")]
+            entry["cpu_us_per_event_by_stage"] = (
+                {name: median_of(s[name] for s in stages) for name in stages[0]} if stages else None
+            )
+        summary[job] = entry
+    for entry in summary.values():
+        entry["ratio_to_plain"] = ratio(entry["steady_events_per_sec_median"], summary[PLAIN]["steady_events_per_sec_median"])
+        entry["ratio_to_naive"] = ratio(entry["steady_events_per_sec_median"], summary[NAIVE]["steady_events_per_sec_median"])
+    return summary
+
+
+# --- The Spark event log -------------------------------------------------------------------------
+
+
+@dataclass
+class EventLog:
+    """What the bench reads from a run's Spark event log."""
+
+    progress: list[dict] = field(default_factory=list)
+    """Every StreamingQueryProgress (QueryProgressEvent's "progress")."""
+    jobs: list[tuple[str | None, list[int]]] = field(default_factory=list)
+    """(spark.job.description, stage ids) of each Spark job, in start order."""
+    stage_cpu_s: dict[int, float] = field(default_factory=dict)
+    """Executor CPU seconds of each stage id, summed over its attempts."""
+
+
+def event_log_env(log_dir: Path) -> str:
+    """PYSPARK_SUBMIT_ARGS that make a job write an uncompressed, single-file Spark event log to log_dir
+    (the same for every job, through the environment, so no job's code changes for the bench)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     confs = {
         "spark.eventLog.enabled": "true",
@@ -77,278 +453,385 @@ def event_log_conf(log_dir: Path) -> str:
     return " ".join(f"--conf {k}={v}" for k, v in confs.items()) + " pyspark-shell"
 
 
-def summarise_event_log(log_dir: Path) -> dict:
-    """Where a run's time went, from its Spark event log: per streaming query the micro-batches,
-    rows and summed durationMs phases and state-operator times; per run the executor time of all
-    stages and the largest stages."""
-    files = [p for p in log_dir.iterdir() if p.is_file()] if log_dir.is_dir() else []
+def _stage_cpu_s(stage_info: dict) -> float:
+    """Executor CPU seconds of a completed stage (its executorCpuTime accumulable, ns)."""
+    for accumulable in stage_info.get("Accumulables", []):
+        if accumulable.get("Name") == "internal.metrics.executorCpuTime":
+            try:
+                return float(accumulable.get("Value") or 0) / 1e9
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
+def read_event_log(log_dir: Path) -> EventLog:
+    """The progress, job and stage-CPU entries of the event log(s) in log_dir (task events skipped)."""
+    files = sorted(p for p in log_dir.iterdir() if p.is_file()) if log_dir.is_dir() else []
     if not files:
-        return {"error": f"no event log in {log_dir}"}
-    queries: dict[str, dict] = {}
-    stages = []
-    stage_query: dict[int, str] = {}  # stage id -> the streaming query whose micro-batch ran it
+        raise PipelineStepError(f"no Spark event log in {log_dir}")
+    log = EventLog()
+    markers = (PROGRESS_EVENT, f'"{JOB_START_EVENT}"', f'"{STAGE_COMPLETED_EVENT}"')
     for path in files:
         with path.open() as lines:
             for line in lines:
+                if not any(marker in line for marker in markers):
+                    continue  # most lines are task events
                 try:
                     event = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a log cut off by a killed run ends mid-line
                 kind = event.get("Event")
                 if kind == PROGRESS_EVENT:
-                    progress = event["progress"]
-                    query = queries.setdefault(
-                        progress.get("name") or progress["id"],
-                        {"batches": 0, "input_rows": 0, "duration_ms": defaultdict(int), "state_ms": defaultdict(int),
-                         "max_batch_input_rows": 0},
-                    )
-                    # The logged progress holds each source's row count (numInputRows is their sum).
-                    rows = sum(source.get("numInputRows", 0) for source in progress.get("sources") or [])
-                    query["batches"] += 1
-                    query["input_rows"] += rows
-                    query["max_batch_input_rows"] = max(query["max_batch_input_rows"], rows)
-                    for key, value in (progress.get("durationMs") or {}).items():
-                        query["duration_ms"][key] += value
-                    for op in progress.get("stateOperators") or []:
-                        name = op.get("operatorName", "state")
-                        query["state_ms"][f"{name}.allUpdatesTimeMs"] += op.get("allUpdatesTimeMs", 0)
-                        query["state_ms"][f"{name}.allRemovalsTimeMs"] += op.get("allRemovalsTimeMs", 0)
-                        query["state_ms"][f"{name}.commitTimeMs"] += op.get("commitTimeMs", 0)
-                elif kind == "SparkListenerJobStart":
-                    # Streaming jobs carry their query in the job description: "<name>\nid = ...\nbatch = N".
-                    description = (event.get("Properties") or {}).get("spark.job.description") or ""
-                    name = "(not a micro-batch)"
-                    if "\nbatch = " in description:
-                        # A query without a name is known by its id, as in its progress events.
-                        first, _, rest = description.partition("\n")
-                        name = first or rest.partition("id = ")[2].partition("\n")[0]
-                    for stage_id in event.get("Stage IDs", []):
-                        stage_query[stage_id] = name
-                elif kind == "SparkListenerStageCompleted":
+                    log.progress.append(event["progress"])
+                elif kind == JOB_START_EVENT:
+                    description = (event.get("Properties") or {}).get("spark.job.description")
+                    log.jobs.append((description, list(event.get("Stage IDs", []))))
+                elif kind == STAGE_COMPLETED_EVENT:
                     info = event["Stage Info"]
-                    acc = {a.get("Name"): a.get("Value") for a in info.get("Accumulables", [])}
+                    stage_id = info.get("Stage ID")
+                    log.stage_cpu_s[stage_id] = log.stage_cpu_s.get(stage_id, 0.0) + _stage_cpu_s(info)
+    return log
 
-                    def metric(name: str) -> float:
-                        try:
-                            return float(acc.get(f"internal.metrics.{name}", 0) or 0)
-                        except (TypeError, ValueError):
-                            return 0.0
 
-                    stages.append({
-                        "query": stage_query.get(info.get("Stage ID"), "?"),
-                        "name": info.get("Stage Name", "")[:80],
-                        "tasks": info.get("Number of Tasks"),
-                        "wall_s": round(((info.get("Completion Time") or 0) - (info.get("Submission Time") or 0)) / 1000, 2),
-                        "run_s": round(metric("executorRunTime") / 1000, 2),
-                        "cpu_s": round(metric("executorCpuTime") / 1e9, 2),
-                        "gc_s": round(metric("jvmGCTime") / 1000, 2),
-                        "shuffle_write_mb": round(metric("shuffle.write.bytesWritten") / 2**20, 1),
-                        "input_records": int(metric("input.recordsRead")),
-                    })
-    for name, query in queries.items():
-        query["duration_ms"] = dict(query["duration_ms"])
-        query["state_ms"] = dict(query["state_ms"])
-        mine = [s for s in stages if s["query"] == name]
-        query["stages"] = len(mine)
-        query["stage_cpu_s"] = round(sum(s["cpu_s"] for s in mine), 1)
-        query["stage_run_s"] = round(sum(s["run_s"] for s in mine), 1)
-    return {
-        "queries": queries,
-        "stages": len(stages),
-        "stage_run_s": round(sum(s["run_s"] for s in stages), 1),
-        "stage_cpu_s": round(sum(s["cpu_s"] for s in stages), 1),
-        "stage_gc_s": round(sum(s["gc_s"] for s in stages), 1),
-        "top_stages": sorted(stages, key=lambda s: s["run_s"], reverse=True)[:6],
-    }
+# --- Processes --------------------------------------------------------------------------------
+
+
+def proc_stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, CPU seconds: utime + stime) of a process, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a running process has used."""
+    stat = proc_stat(pid)
+    if stat is None:
+        raise ProcessLookupError(f"process {pid} is gone")
+    return stat[2]
+
+
+def java_descendants(root: int) -> list[int]:
+    """Pids of the java processes under process `root` (children, grandchildren, ...)."""
+    stats = {int(entry.name): stat for entry in Path("/proc").iterdir()
+             if entry.name.isdigit() and (stat := proc_stat(int(entry.name))) is not None}
+    found = []
+    for pid, (name, ppid, _) in stats.items():
+        ancestor, hops = ppid, 0
+        while ancestor not in (root, 0, 1) and ancestor in stats and hops < 16:
+            ancestor, hops = stats[ancestor][1], hops + 1
+        if name == "java" and ancestor == root:
+            found.append(pid)
+    return sorted(found)
 
 
 class JvmCpuSampler:
-    """CPU seconds (user + system, every thread: tasks, driver, GC, JIT) of the Spark JVMs started
-    under this process while it runs, read from /proc once a second. Stage CPU time from the event
-    log counts task threads only; on a shared machine both are steadier than wall time."""
+    """CPU seconds of the JVMs started under this process while it runs (every thread: tasks, driver,
+    GC, JIT), read from /proc once a second into `samples`: (Unix s, cumulative CPU s) in time order.
+    JVMs already running when it is made (the broker) are left out."""
 
-    def __init__(self, exclude_pids: set[int]) -> None:
-        self.exclude = exclude_pids
-        self.ticks: dict[int, int] = {}
+    def __init__(self, interval_s: float = 1.0) -> None:
+        self.exclude = set(java_descendants(os.getpid()))
+        self.interval_s = interval_s
+        self.cpu_by_pid: dict[int, float] = {}
+        self.samples: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> "JvmCpuSampler":
+        self.sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-
-    @staticmethod
-    def _stat(pid: int) -> tuple[str, int, int] | None:
-        try:
-            text = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return None
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        return name, int(fields[1]), int(fields[11]) + int(fields[12])  # comm, ppid, utime + stime
+        self.sample()
 
     def sample(self) -> None:
-        stats = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and (stat := self._stat(int(entry.name))) is not None:
-                stats[int(entry.name)] = stat
-        me = os.getpid()
-        for pid, (name, ppid, ticks) in stats.items():
-            if name != "java" or pid in self.exclude:
-                continue
-            ancestor, hops = ppid, 0
-            while ancestor not in (me, 0, 1) and ancestor in stats and hops < 10:
-                ancestor, hops = stats[ancestor][1], hops + 1
-            if ancestor == me:
-                self.ticks[pid] = max(self.ticks.get(pid, 0), ticks)
+        for pid in java_descendants(os.getpid()):
+            if pid not in self.exclude and (stat := proc_stat(pid)) is not None:
+                self.cpu_by_pid[pid] = max(self.cpu_by_pid.get(pid, 0.0), stat[2])
+        self.samples.append((time.time(), sum(self.cpu_by_pid.values())))
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.interval_s):
             self.sample()
 
     @property
     def cpu_s(self) -> float:
-        return round(sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK"), 1)
+        """CPU seconds of those JVMs over the whole run (each up to its last sample)."""
+        return round(sum(self.cpu_by_pid.values()), 2)
 
 
-def run_naive(bootstrap: str, topic: str, workdir: Path, timeout_s: float, env: dict[str, str]) -> dict:
-    env = {**env, "PYTHONPATH": os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "bench.spark_naive_job", bootstrap, topic, str(workdir / "out"), str(workdir / "ck")]
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the block (run_spark_job reads os.environ), then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def max_offsets_per_trigger(events: int) -> int:
+    """Records per micro-batch so that each query runs about BATCHES_PER_QUERY batches."""
+    return max(1, round(events / BATCHES_PER_QUERY))
+
+
+def run_module(module: str, args: list[str], tag: str, timeout_s: float) -> dict:
+    """Run `python -m module args` like the job (spark-jobs/ and the project on PYTHONPATH) and
+    return the JSON of its last '<tag> {...}' line on stdout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, "-m", module, *args]
     try:
         done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
-        raise PipelineStepError(f"naive baseline did not finish within {timeout_s:.0f} s") from exc
+        raise PipelineStepError(f"{module} did not finish within {timeout_s:.0f} s") from exc
     if done.returncode != 0:
-        raise PipelineStepError(f"naive baseline exited {done.returncode}: {done.stderr[-2000:]}")
-    line = next((l for l in reversed(done.stdout.splitlines()) if l.startswith("NAIVE_RESULT ")), None)
+        raise PipelineStepError(f"{module} exited {done.returncode}: {done.stderr[-2000:]}")
+    line = next((l for l in reversed(done.stdout.splitlines()) if l.startswith(tag + " ")), None)
     if line is None:
-        raise PipelineStepError(f"naive baseline printed no NAIVE_RESULT line: {done.stdout[-1000:]}")
-    return json.loads(line.removeprefix("NAIVE_RESULT "))
+        raise PipelineStepError(f"{module} printed no {tag} line: {done.stdout[-1000:]}")
+    return json.loads(line.removeprefix(tag + " "))
 
 
-def run_ours(bootstrap: str, topic: str, workdir: Path, timeout_s: float, job_args: list[str]) -> dict:
+def run_plain(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
+    """The plain reference's PLAIN_RESULT."""
+    return run_module("bench.spark_plain_reference", [bootstrap, TOPIC, "--runs", str(args.plain_runs)],
+                      "PLAIN_RESULT", args.run_timeout_s)
+
+
+def run_ours(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
+    """Our job's SPARK_RESULT (input_rows, elapsed_s, ...)."""
     # The job's own --timeout-s ends it cleanly (exit 1, with a message) a little before the hard kill.
-    result = run_spark_job(
-        bootstrap, topic, workdir / "out", workdir / "ck", master=MASTER,
-        extra_args=("--timeout-s", str(max(timeout_s - 60, 30)), *job_args), timeout_s=timeout_s,
-    )
-    return {"input_rows": result.input_rows, "elapsed_s": result.elapsed_s, "events_per_sec": result.events_per_sec,
-            "processed": result.processed, "quarantined": result.quarantined, "windows": result.windows}
+    job_args = ("--timeout-s", str(max(args.run_timeout_s - 60, 30)),
+                "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events)), *args.job_arg)
+    result = run_spark_job(bootstrap, TOPIC, run_dir / "out", run_dir / "ck", master=MASTER,
+                           extra_args=job_args, timeout_s=args.run_timeout_s)
+    return asdict(result)
 
 
-def run_one(job: str, repeat: int, broker: EmbeddedKafka, workdir: Path, args: argparse.Namespace) -> dict:
+def run_naive(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
+    """The naive job's NAIVE_RESULT (input_rows, elapsed_s, ...)."""
+    return run_module("bench.spark_naive_job",
+                      [bootstrap, TOPIC, str(run_dir / "out"), str(run_dir / "ck"),
+                       "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events))],
+                      "NAIVE_RESULT", args.run_timeout_s)
+
+
+RUNNERS = {PLAIN: run_plain, OURS: run_ours, NAIVE: run_naive}
+
+
+def plain_figures(result: dict, sampler: JvmCpuSampler) -> dict:
+    """Steady (last run) and whole-process figures of the plain reference."""
+    runs = result["runs"]
+    last = runs[-1]
+    events_all = sum(r["events"] for r in runs)
+    return {
+        "events_processed": last["events"],
+        "steady_state": True,
+        "steady_state_reason": None,
+        "steady": {"steady_state": True, "reason": None, "events_per_sec": last["events_per_sec"],
+                   "basis": f"the last of {len(runs)} runs in one SparkSession (the earlier ones are its warm-up)"},
+        "steady_events_per_sec": last["events_per_sec"],
+        "jvm_cpu_s_steady": last["jvm_cpu_s"],
+        "jvm_cpu_us_per_event_steady": us_per_event(last["jvm_cpu_s"], last["events"]),
+        "wall_events_per_sec_not_steady": round(events_all / sum(r["wall_s"] for r in runs), 1),
+        "wall_basis": "events / wall s of all runs in the session, the cold first one included",
+        "jvm_cpu_s_whole_run": sampler.cpu_s,
+        "jvm_cpu_us_per_event_whole_run": us_per_event(sampler.cpu_s, events_all),
+        "whole_run_basis": f"JVM CPU of the whole process / the events of all {len(runs)} runs",
+    }
+
+
+def streaming_figures(result: dict, log: EventLog, sampler: JvmCpuSampler) -> dict:
+    """Steady state, per-query batches, JVM CPU (steady and whole run) and wall rate of a streaming run."""
+    batches = batches_by_query(log.progress)
+    steady = steady_state(batches)
+    origin_s = min((b.start_s for runs in batches.values() for b in runs), default=0.0)
+    events = result["input_rows"]
+    figures = {
+        "events_processed": events,
+        "steady_state": steady["steady_state"],
+        "steady_state_reason": steady["reason"],
+        "steady": steady,
+        "steady_events_per_sec": steady.get("events_per_sec"),
+        "batches": {query: query_batches(runs, origin_s) for query, runs in batches.items()},
+        "wall_events_per_sec_not_steady": round(events / result["elapsed_s"], 1) if result["elapsed_s"] else None,
+        "wall_basis": "events / wall s from starting the queries until all are done (the job's own timing; "
+                      "session start-up excluded, warm-up batches included)",
+        "jvm_cpu_s_whole_run": sampler.cpu_s,
+        "jvm_cpu_us_per_event_whole_run": us_per_event(sampler.cpu_s, events),
+        "whole_run_basis": "JVM CPU of the whole process (start-up included) / the events it read",
+    }
+    if steady["steady_state"]:
+        cpu_s = cpu_between(sampler.samples, steady["t0_unix_s"], steady["t1_unix_s"])
+        figures["jvm_cpu_s_steady"] = round(cpu_s, 2) if cpu_s is not None else None
+        figures["jvm_cpu_us_per_event_steady"] = us_per_event(cpu_s, steady["events_per_sec"] * steady["interval_s"])
+    return figures
+
+
+def stage_figures(log: EventLog, events: int) -> dict:
+    """Our job's stage CPU split by STAGE_TAGS, µs per event on the topic (whole run)."""
+    buckets, by_ordinal = stage_cpu_by_bucket(log.jobs, log.stage_cpu_s)
+    return {
+        "cpu_us_per_event_by_stage": cpu_split_us_per_event(buckets, events),
+        "stage_cpu_s_by_bucket": {name: round(cpu_s, 2) for name, cpu_s in buckets.items()},
+        "stage_cpu_s_by_tag_and_ordinal": {tag: [round(c, 2) for c in cpus] for tag, cpus in by_ordinal.items()},
+        "stage_split_basis": "executor CPU of every stage of the whole run (event log) / events on the topic",
+    }
+
+
+def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse.Namespace) -> dict:
+    """One run of one job, in its own process, with its load, event log and JVM CPU: the JSON row."""
+    _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
     run_dir = workdir / f"{job}-{repeat}"
     log_dir = run_dir / "eventlog"
-    saved = os.environ.get("PYSPARK_SUBMIT_ARGS")
-    if args.event_log:
-        os.environ["PYSPARK_SUBMIT_ARGS"] = event_log_conf(log_dir)
-    row: dict = {"job": job, "repeat": repeat, "load_before": _load()}
+    row: dict = {"job": job, "repeat": repeat, "load_before": round(load_before, 2), "waited_for_quiet_s": waited_s,
+                 "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     started = time.monotonic()
-    bootstrap = broker.bootstrap_servers
-    sampler = JvmCpuSampler(exclude_pids={broker._read_pid() or -1})
+    error = None
     try:
-        with sampler:
-            if job == "flight-analytics":
-                row.update(run_ours(bootstrap, TOPIC, run_dir, args.run_timeout_s, args.job_arg))
-            else:
-                row.update(run_naive(bootstrap, TOPIC, run_dir, args.run_timeout_s, dict(os.environ)))
-        if row["input_rows"] != args.events:
-            row["error"] = f"read {row['input_rows']} records, expected {args.events}"
-    except PipelineStepError as exc:
-        row["error"] = str(exc)[-1500:]
-    finally:
-        if saved is None:
-            os.environ.pop("PYSPARK_SUBMIT_ARGS", None)
+        with environment(PYSPARK_SUBMIT_ARGS=event_log_env(log_dir)), JvmCpuSampler() as sampler:
+            result = RUNNERS[job](bootstrap, run_dir, args)
+        row["result"] = result
+        if job == PLAIN:
+            row.update(plain_figures(result, sampler))
         else:
-            os.environ["PYSPARK_SUBMIT_ARGS"] = saved
+            log = read_event_log(log_dir)
+            row.update(streaming_figures(result, log, sampler))
+            if job == OURS:
+                row.update(stage_figures(log, args.events))
+        if row["events_processed"] != args.events:
+            error = f"processed {row['events_processed']} events, expected {args.events}"
+    except Exception as exc:  # noqa: BLE001 (one run's failure, whatever it is, must not lose the others' results)
+        error = f"{type(exc).__name__}: {exc}"[-1500:]
     row["process_wall_s"] = round(time.monotonic() - started, 1)
-    # All CPU the job's JVM used (start-up included), per 100k events: comparable across loads.
-    row["jvm_cpu_s"] = sampler.cpu_s
-    row["jvm_cpu_s_per_100k_events"] = round(sampler.cpu_s / args.events * 100_000, 2)
-    row["load_after"] = _load()
-    if args.event_log:
-        row["breakdown"] = summarise_event_log(log_dir)
+    row["load_after"] = round(os.getloadavg()[0], 2)
+    row["valid"], row["invalid_reason"] = run_validity(load_before, error)
+    if error:
+        row["error"] = error
     return row
 
 
-def report(args: argparse.Namespace, runs: list[dict], produced, planned: int, stopped_early: str | None) -> dict:
-    ok = {job: [r for r in runs if r["job"] == job and "error" not in r] for job in JOBS}
-    medians = {job: statistics.median(r["events_per_sec"] for r in rows) if rows else None for job, rows in ok.items()}
-    # Ratio of each repetition's pair (ours, then the baseline right after it): the two ran under
-    # nearly the same machine load, so the pairwise ratio is steadier than the ratio of medians.
-    pair_ratios = []
-    for repeat in sorted({r["repeat"] for r in runs}):
-        pair = {r["job"]: r for r in runs if r["repeat"] == repeat and "error" not in r}
-        if len(pair) == 2:
-            pair_ratios.append(round(pair["flight-analytics"]["events_per_sec"] / pair["naive-baseline"]["events_per_sec"], 3))
-    ours, naive = medians["flight-analytics"], medians["naive-baseline"]
-    cpu = {job: statistics.median(r["jvm_cpu_s_per_100k_events"] for r in rows) if rows else None for job, rows in ok.items()}
-    ours_cpu_s = statistics.median(r["jvm_cpu_s"] for r in ok["flight-analytics"]) if ok["flight-analytics"] else None
+def report(args: argparse.Namespace, runs: list[dict], produced, start_load: tuple[float, float],
+           stopped_early: str | None) -> dict:
+    """The JSON document: method, machine, settings, summary and every run."""
+    attach_ratios(runs)
+    summary = summarise(runs)
+    ours_per_core = summary[OURS]["steady_events_per_sec_per_core"]
     return {
         "benchmark": "spark",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": args.command,
+        "method": METHOD,
+        "machine": {"cores": CORES, "cpu_count": os.cpu_count(), "platform": platform.platform(),
+                    "load_before_start": round(start_load[0], 2), "waited_for_quiet_s_at_start": start_load[1],
+                    "master": MASTER},
         "events": args.events,
-        "cores": CORES,
-        "runs": [{"job": job, "events_per_sec": medians[job]} for job in JOBS],
-        "ratio_ours_to_baseline": round(ours / naive, 3) if ours and naive else None,
-        "pair_ratios": pair_ratios,
-        "median_pair_ratio": statistics.median(pair_ratios) if pair_ratios else None,
-        # JVM CPU seconds per 100k events (median): what each job costs, whatever the machine's load.
-        "median_jvm_cpu_s_per_100k_events": cpu,
-        # Read by the capacity plan (lib/plan/bench-rates.ts) as what one dedicated executor core
-        # processes: events per second of our JVM's CPU time (median run). On this shared machine the
-        # JVM gets far less than its 2 cores, so the wall-clock rate per core would undersize nothing
-        # and oversize everything; wall_events_per_sec_per_core is that reading, for comparison.
-        "events_per_sec_per_core": round(args.events / ours_cpu_s, 1) if ours_cpu_s else None,
-        "events_per_sec_per_core_basis": "events / JVM CPU seconds of our job (start-up included), median run",
-        "wall_events_per_sec_per_core": round(ours / CORES, 1) if ours else None,
-        "targets": {"first_bar_events_per_sec": 154_000, "goal_events_per_sec": 333_000, "min_ratio_to_baseline": 2.0},
-        "master": MASTER,
         "partitions": args.partitions,
+        "max_offsets_per_trigger": max_offsets_per_trigger(args.events),
+        "warmup_batches": WARMUP_BATCHES,
+        "min_batches": MIN_BATCHES,
+        "plain_runs_per_session": args.plain_runs,
         "job_args": args.job_arg,
         "repeats_requested": args.repeats,
-        "repeats_completed": planned,
+        "repeats_completed": len({r["repeat"] for r in runs}),
         "stopped_early": stopped_early,
         "producer": {"acked": produced.acked, "bytes": produced.bytes, "msgs_per_sec": produced.msgs_per_sec},
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "shared": "2 cores shared with other work; see load_before/load_after of each run",
-        },
-        "repetitions": runs,
+        # Read by the capacity plan (lib/plan/bench-rates.ts): our job's steady events/s per core (median).
+        "events_per_sec_per_core": ours_per_core,
+        "events_per_sec_per_core_basis": f"{OURS} steady-state events/s (median of usable runs) / {CORES} cores",
+        "summary": summary,
+        "runs": runs,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def print_table(result: dict, out: Path) -> None:
+    """The summary as a short table, our stage split, and why any run does not count."""
+    summary = result["summary"]
+
+    def show(value: float | None, spec: str) -> str:
+        return format(value, spec) if value is not None else "n/a"
+
+    print(f"\n{'job':22s} {'steady ev/s':>12s} {'per core':>9s} {'JVM µs/ev':>10s} {'runs':>5s} "
+          f"{'vs plain':>9s} {'vs naive':>9s}   whole-run ev/s (not steady)")
+    for job, entry in summary.items():
+        print(f"{job:22s} {show(entry['steady_events_per_sec_median'], ',.0f'):>12s} "
+              f"{show(entry['steady_events_per_sec_per_core'], ',.0f'):>9s} "
+              f"{show(entry['jvm_cpu_us_per_event_steady_median'], '.1f'):>10s} "
+              f"{str(entry['usable_runs']) + '/' + str(entry['runs']):>5s} "
+              f"{show(entry['ratio_to_plain'], '.3f'):>9s} {show(entry['ratio_to_naive'], '.3f'):>9s}   "
+              f"{show(entry['wall_events_per_sec_not_steady_median'], ',.0f')}")
+    stages = summary[OURS].get("cpu_us_per_event_by_stage")
+    if stages:
+        print(f"{OURS} stage CPU, µs/event (whole run): "
+              + ", ".join(f"{name} {value}" for name, value in stages.items() if value is not None))
+    for run in result["runs"]:
+        notes = [note for note in (run.get("invalid_reason"), run.get("steady_state_reason"), (run.get("error") or "")[-300:])
+                 if note]
+        if notes:
+            print(f"  {run['job']} (repeat {run['repeat']}): " + "; ".join(notes))
+    print(f"-> {out}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.spark_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help=f"events to preload (default {DEFAULT_EVENTS:,})")
     parser.add_argument("--partitions", type=int, default=6, help="topic partitions (default 6)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each job, alternating (default 3)")
-    parser.add_argument("--run-timeout-s", type=float, default=900, help="kill a run after this long (default 900)")
-    parser.add_argument("--time-budget-s", type=float, default=3000,
-                        help="start no new repetition that would end after this many seconds of runs (default 3000)")
+    parser.add_argument("--repeats", type=int, default=1, help="repetitions of the three runs, order rotated (default 1)")
+    parser.add_argument("--plain-runs", type=int, default=3, help="runs of the plain reference in its session, the last reported (default 3, >= 2)")
+    parser.add_argument("--run-timeout-s", type=float, default=1800, help="kill a run after this long (default 1800)")
+    parser.add_argument("--time-budget-s", type=float, default=7200,
+                        help="start no repetition that would end after this many seconds of runs (default 7200)")
+    parser.add_argument("--wait-for-quiet-s", type=float, default=120,
+                        help=f"wait up to this long for the 1-minute load to drop below {QUIET_LOAD}, at the start "
+                             "(else exit 3) and before each run (default 120)")
     parser.add_argument("--job-arg", action="append", default=[],
-                        help="extra argument for our job, repeatable, e.g. --job-arg=--max-offsets-per-trigger=250000")
-    parser.add_argument("--no-event-log", dest="event_log", action="store_false", help="no Spark event log breakdown")
+                        help="extra argument for our job, repeatable, e.g. --job-arg=--watermark-delay='5 minutes'")
+    parser.add_argument("--only", action="append", choices=JOBS, default=[],
+                        help="run only this job (repeatable): for profiling; ratios need all three")
     parser.add_argument("--out", type=Path, default=RESULTS_FILE, help=f"result file (default {RESULTS_FILE.relative_to(PROJECT_ROOT)})")
     args = parser.parse_args(argv)
     args.command = " ".join([".venv/bin/python -m bench.spark_bench", *(sys.argv[1:] if argv is None else argv)])
     for name in ("events", "partitions", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name}={getattr(args, name)} is not valid: expected an integer >= 1")
+    if args.plain_runs < 2:
+        parser.error(f"--plain-runs={args.plain_runs} is not valid: expected an integer >= 2 (the first run is cold)")
+    if args.events < BATCHES_PER_QUERY:
+        parser.error(f"--events={args.events} is not valid: expected >= {BATCHES_PER_QUERY} (one per micro-batch at least)")
     for name in ("run_timeout_s", "time_budget_s"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')}={getattr(args, name)} is not valid: expected seconds > 0")
+    if args.wait_for_quiet_s < 0:
+        parser.error(f"--wait-for-quiet-s={args.wait_for_quiet_s} is not valid: expected seconds >= 0")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet, load_at_start, waited_s = wait_for_quiet(args.wait_for_quiet_s)
+    if not quiet:
+        print(f"bench.spark_bench: the 1-minute load average is {load_at_start:.2f} after waiting {waited_s:.0f} s "
+              f"for it to drop below {QUIET_LOAD}: something else is using the CPU. Stop it (or wait), then run again; "
+              f"--wait-for-quiet-s={args.wait_for_quiet_s:g} sets how long to wait.", file=sys.stderr)
+        return 3
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the broker is stopped and the running job killed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     runs: list[dict] = []
-    completed, stopped_early = 0, None
+    stopped_early = None
     with tempfile.TemporaryDirectory(prefix="spark-bench-") as tmp:
         workdir = Path(tmp)
         port, controller_port = free_ports(2)
@@ -358,40 +841,33 @@ def main(argv: list[str] | None = None) -> int:
             broker.create_topic(TOPIC, partitions=args.partitions)
             print(f"preloading {args.events:,} events into {TOPIC} ({args.partitions} partitions) ...", flush=True)
             produced = produce(broker.bootstrap_servers, TOPIC, args.events, seed=SEED, start_time=START_TIME,
-                               timeout_s=max(600, args.events / 5000))
+                               timeout_s=max(600, args.events / 2000))
             if produced.acked != args.events:
                 raise SystemExit(f"bench.spark_bench: the producer acknowledged {produced.acked} of {args.events} events")
             print(f"preloaded: {produced.acked:,} events, {produced.bytes / 2**20:,.0f} MiB, {produced.msgs_per_sec:,.0f} msg/s", flush=True)
             budget_end = time.monotonic() + args.time_budget_s
-            pair_s = 0.0
+            repeat_s = 0.0
             for repeat in range(args.repeats):
-                if repeat > 0 and time.monotonic() + pair_s > budget_end:
-                    stopped_early = (f"stopped after {repeat} of {args.repeats} repetitions: another pair "
-                                     f"(~{pair_s:.0f} s) would pass --time-budget-s={args.time_budget_s:g}")
+                if repeat > 0 and time.monotonic() + repeat_s > budget_end:
+                    stopped_early = (f"stopped after {repeat} of {args.repeats} repetitions: another one "
+                                     f"(~{repeat_s:.0f} s) would pass --time-budget-s={args.time_budget_s:g}")
                     print(stopped_early, flush=True)
                     break
-                pair_started = time.monotonic()
-                for job in JOBS:
-                    row = run_one(job, repeat, broker, workdir, args)
+                repeat_started = time.monotonic()
+                for job in (j for j in run_order(repeat) if not args.only or j in args.only):
+                    row = run_one(job, repeat, broker.bootstrap_servers, workdir, args)
                     runs.append(row)
-                    shown = {k: v for k, v in row.items() if k != "breakdown"}
-                    print(json.dumps(shown), flush=True)
-                pair_s = time.monotonic() - pair_started
-                completed = repeat + 1
+                    print(json.dumps({k: row.get(k) for k in ("job", "repeat", "load_before", "valid", "steady_events_per_sec",
+                                                              "wall_events_per_sec_not_steady", "error")}), flush=True)
+                repeat_s = time.monotonic() - repeat_started
         finally:
             broker.stop()
 
-    result = report(args, runs, produced, completed, stopped_early)
+    result = report(args, runs, produced, (load_at_start, waited_s), stopped_early)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{'job':18s} {'median events/s':>16s}  runs (events/s)")
-    for row in result["runs"]:
-        per_run = [r.get("events_per_sec", "failed") if "error" not in r else "failed" for r in runs if r["job"] == row["job"]]
-        median = f"{row['events_per_sec']:16,.0f}" if row["events_per_sec"] else f"{'n/a':>16s}"
-        print(f"{row['job']:18s} {median}  {per_run}")
-    print(f"ratio flight-analytics / naive-baseline: medians {result['ratio_ours_to_baseline']}, "
-          f"per pair {result['pair_ratios']}  -> {args.out}")
-    return 0 if all(row["events_per_sec"] for row in result["runs"]) else 1
+    print_table(result, args.out)
+    return 0 if all(entry["steady_events_per_sec_median"] for entry in result["summary"].values()) else 1
 
 
 if __name__ == "__main__":

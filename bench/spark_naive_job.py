@@ -9,11 +9,17 @@ in the job and its tuning, not in the machine: the same local[2] master, the sam
 loopback binding and the same driver heap (NAIVE_CONF). A malformed record here silently becomes a
 row of nulls; that is the behaviour our job exists to fix.
 
-    python -m bench.spark_naive_job BOOTSTRAP TOPIC OUTPUT_DIR CHECKPOINT_DIR
+--max-offsets-per-trigger caps the records per micro-batch (the Kafka source's maxOffsetsPerTrigger),
+so that bench.spark_bench can measure the steady batches after the first ones; without it the
+whole topic is one batch. The per-batch progress goes to the Spark event log, which the bench reads.
+
+    python -m bench.spark_naive_job BOOTSTRAP TOPIC OUTPUT_DIR CHECKPOINT_DIR [--max-offsets-per-trigger N]
 prints  NAIVE_RESULT {"input_rows":N,"elapsed_s":X,"events_per_sec":Y,"batches":B}
+(events_per_sec: input rows / wall seconds from starting the query until it is done, warm-up included.)
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -31,18 +37,31 @@ NAIVE_CONF = {
 }
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.spark_naive_job", description=__doc__.splitlines()[0])
+    for name in ("bootstrap", "topic", "output_dir", "checkpoint_dir"):
+        parser.add_argument(name)
+    parser.add_argument("--max-offsets-per-trigger", type=int, default=None,
+                        help="records per micro-batch (default: no cap, the whole topic in one batch)")
+    args = parser.parse_args(argv)
+    if args.max_offsets_per_trigger is not None and args.max_offsets_per_trigger < 1:
+        parser.error(f"--max-offsets-per-trigger={args.max_offsets_per_trigger}: expected an integer >= 1")
+    return args
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    bootstrap, topic, output_dir, checkpoint_dir = argv
+    args = parse_args(argv)
     spark = local_session("naive-baseline", extra_conf=NAIVE_CONF)
-    events = (
+    source = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap)
-        .option("subscribe", topic)
+        .option("kafka.bootstrap.servers", args.bootstrap)
+        .option("subscribe", args.topic)
         .option("startingOffsets", "earliest")
-        .load()
+    )
+    if args.max_offsets_per_trigger is not None:
+        source = source.option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+    events = (
+        source.load()
         .select(F.from_json(F.col("value").cast("string"), load_flight_event_schema().struct).alias("e"))
         .select("e.*")
     )
@@ -54,7 +73,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     query = (
         counts.writeStream.queryName("naive_baseline").format("parquet").outputMode("append")
-        .option("path", output_dir).option("checkpointLocation", checkpoint_dir)
+        .option("path", args.output_dir).option("checkpointLocation", args.checkpoint_dir)
         .trigger(availableNow=True).start()
     )
     query.awaitTermination()
