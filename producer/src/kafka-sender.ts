@@ -444,7 +444,8 @@ export class KafkaSender {
         this.#attemptTimeoutMs,
       );
       this.#producer[kMetadata]({ topics: [this.#options.topic], forceUpdate: refreshMetadata }, (error, metadata) => {
-        if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'), 'metadata request');
+        // No broker was reached: each batch keeps the broker of its last attempt, and the error says metadata failed.
+        if (error || !metadata) return record(pending, () => 'retry', error ?? new KafkaSendError('no metadata'));
         const partitions = metadata.topics.get(this.#options.topic)?.partitions ?? [];
         const byLeader = new Map<number, PartitionBatch[]>();
         for (const b of pending) {
