@@ -1,8 +1,9 @@
 """The flight event as Spark sees it, derived from schema/flight-event.schema.json.
 
-The JSON Schema is the one definition of a flight event; this module only translates it:
-a StructType for from_json, and the constraints (required fields, enums, consts, bounds,
-patterns, lengths) that transforms.parse_flight_events checks. Nothing here is a second copy.
+The JSON Schema is the one definition of a flight event; this module only translates it into
+the StructType that the job's parser returns (the Java parser, spark-jobs/validator/, checks the
+constraints from the same schema text), and lists the constraints for tests and tools. Nothing
+here is a second copy.
 
 Type mapping:
     string                      -> StringType   (enum and pattern are checked, not typed)

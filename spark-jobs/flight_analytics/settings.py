@@ -12,7 +12,7 @@ Why each one:
   (about 2-3x the executor cores of the cluster; the local default is 4 for 2 cores).
 - On s3a:// checkpoints, a rename is a copy (SPARK-40039): the abortable stream-based checkpoint
   file manager (spark-hadoop-cloud, with hadoop-aws) writes each checkpoint file in place.
-- spark.sql.codegen.hugeMethodLimit=8000: see spark_conf; the single largest CPU win after parsing once.
+- spark.sql.codegen.hugeMethodLimit=8000: see spark_conf.
 - The trigger interval: how often a micro-batch starts on a cluster (the job's --trigger default
   there); maxOffsetsPerTrigger should be about 1.5-2x (input rate x interval).
 """
@@ -47,11 +47,11 @@ def spark_conf(checkpoint_dir: str | None = None, shuffle_partitions: int = DEFA
         "spark.sql.session.timeZone": "UTC",
         # Streaming metrics on the Spark metrics system (Prometheus servlet on a cluster).
         "spark.sql.streaming.metricsEnabled": "true",
-        # HotSpot never JIT-compiles a method over 8000 bytes of bytecode; it interprets it. The
-        # validation stage (57 rules in one expression) generates such a method under whole-stage
-        # codegen, so Spark's default limit (65535) leaves it interpreted. At 8000 Spark falls back
-        # to per-expression code that is JIT-compiled: parse+validate took ~40% less CPU (3.0 vs
-        # 5.1 JVM CPU s per 100k events, bench/spark_parse_bench.py, docs/spark-job.md).
+        # HotSpot never JIT-compiles a method over 8000 bytes of bytecode; it interprets it. Under
+        # whole-stage codegen a wide stage can generate such a method, and Spark's default limit
+        # (65535) then leaves it interpreted; at 8000 Spark falls back to per-expression code that
+        # is JIT-compiled. Measured when validation was 57 Spark expressions (parse+validate ~40%
+        # less CPU); validation is one Java UDF now, and the limit still guards the other stages.
         HUGE_METHOD_LIMIT_KEY: str(JIT_HUGE_METHOD_LIMIT_BYTES),
     }
     if checkpoint_dir is not None and checkpoint_dir.startswith("s3a://"):

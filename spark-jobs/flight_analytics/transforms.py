@@ -29,7 +29,6 @@ RAW_COLUMNS = ("raw_value", "raw_bytes")
 that is always valid UTF-8 (each invalid sequence replaced with U+FFFD), so that any Parquet reader
 can read quarantine/ whatever a producer sent."""
 
-QUARANTINE_COLUMNS = (*RAW_COLUMNS, *KAFKA_METADATA_COLUMNS, "reason")
 
 REASON_CATEGORIES = (
     "invalid_utf8", "invalid_json", "trailing_data", "duplicate_field", "unexpected_field", "missing_required",
