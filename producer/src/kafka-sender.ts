@@ -362,11 +362,8 @@ export class KafkaSender {
       this.stats.bytes += acked.reduce((n, b) => n + b.valueBytes, 0);
       this.stats.errors += failedMessages;
       if (failedMessages > 0) {
-        const where = failed
-          .map((b) => `partition ${b.partition} (${b.messages} messages, last sent to ${b.lastBroker ?? 'no broker'}, attempt ${b.attempts}): ${describeKafkaError(b.lastError ?? error)}`)
-          .join('; ');
         this.#failure ??= new KafkaSendError(
-          `Kafka did not acknowledge topic "${this.#options.topic}" at ${this.#options.bootstrapBrokers.join(',')} within ${this.deliveryTimeoutMs / 1000} s: ${where}`,
+          `Kafka did not acknowledge topic "${this.#options.topic}" at ${this.#options.bootstrapBrokers.join(',')} within ${this.deliveryTimeoutMs / 1000} s: ${describeBatches(failed, error)}`,
           { cause: error },
         );
       }
@@ -514,19 +511,7 @@ export class KafkaSender {
    * its error. Empty when everything sent was acknowledged or failed.
    */
   describeUnacknowledged(): string {
-    const byPartition = new Map<number, { messages: number; broker: string; error: string; attempts: number }>();
-    for (const b of this.#unacknowledged) {
-      const entry = byPartition.get(b.partition) ?? { messages: 0, broker: 'no broker yet', error: 'no answer yet', attempts: 0 };
-      entry.messages += b.messages;
-      if (b.lastBroker) entry.broker = b.lastBroker;
-      if (b.lastError) entry.error = describeKafkaError(b.lastError);
-      entry.attempts = Math.max(entry.attempts, b.attempts);
-      byPartition.set(b.partition, entry);
-    }
-    return [...byPartition.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([p, e]) => `partition ${p}: ${e.messages} messages, last sent to ${e.broker} (attempt ${e.attempts}): ${e.error}`)
-      .join('; ');
+    return describeBatches(this.#unacknowledged);
   }
 
   /** Messages sent and neither acknowledged nor failed yet. */
@@ -568,6 +553,30 @@ export class KafkaSender {
 }
 
 type Outcome = 'ok' | 'retry' | 'fail';
+
+/**
+ * Batches per partition, for an error line: "partition P (n messages, last sent to <broker>,
+ * attempt k): <error>; ...". `fallbackError` stands in for a batch that has no error of its own.
+ */
+function describeBatches(batches: Iterable<PartitionBatch>, fallbackError?: unknown): string {
+  const byPartition = new Map<number, { messages: number; broker?: string; error?: unknown; attempts: number }>();
+  for (const b of batches) {
+    const entry = byPartition.get(b.partition) ?? { messages: 0, attempts: 0 };
+    entry.messages += b.messages;
+    entry.broker = b.lastBroker ?? entry.broker;
+    entry.error = b.lastError ?? entry.error;
+    entry.attempts = Math.max(entry.attempts, b.attempts);
+    byPartition.set(b.partition, entry);
+  }
+  return [...byPartition.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([p, e]) => {
+      const error = e.error ?? fallbackError;
+      const why = error === undefined ? 'no answer yet' : describeKafkaError(error);
+      return `partition ${p} (${e.messages} messages, last sent to ${e.broker ?? 'no broker'}, attempt ${e.attempts}): ${why}`;
+    })
+    .join('; ');
+}
 
 /**
  * What each partition of a Produce request came to, from the parsed response (also the one a
