@@ -26,13 +26,13 @@ import time
 from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+from pyspark.sql.streaming import StreamingQuery
 
 from flight_analytics.config import JobConfig, parse_args
 from flight_analytics.plausibility import quarantine_implausible_event_times
 from flight_analytics.preflight import EXIT_CODE as PREFLIGHT_EXIT_CODE
 from flight_analytics.preflight import PreflightError, check_kafka, check_writable
-from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, late_dropped_rows
+from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.settings import spark_conf
 from flight_analytics.sinks import EventsWriter, KafkaOutput, WindowsWriter
@@ -45,38 +45,6 @@ from flight_analytics.transforms import (
 )
 
 POLL_INTERVAL_S = 0.5
-
-class ProgressTotals(StreamingQueryListener):
-    """Adds up what each query reports per micro-batch (recentProgress keeps only the last 100)."""
-
-    def __init__(self) -> None:
-        self.late_dropped: dict[str, int] = {}
-        self.last_batch_id: dict[str, int] = {}
-
-    def onQueryStarted(self, event) -> None:
-        pass
-
-    def onQueryProgress(self, event) -> None:
-        progress = event.progress
-        self.late_dropped[progress.name] = self.late_dropped.get(progress.name, 0) + late_dropped_rows(progress)
-        self.last_batch_id[progress.name] = progress.batchId
-
-    def onQueryIdle(self, event) -> None:
-        pass
-
-    def onQueryTerminated(self, event) -> None:
-        pass
-
-    def wait_until_seen(self, queries: list[StreamingQuery], timeout_s: float = 10.0) -> None:
-        """Listener events arrive asynchronously: wait until the last progress of each query is in."""
-        deadline = time.monotonic() + timeout_s
-        for query in queries:
-            last = query.lastProgress
-            while last is not None and self.last_batch_id.get(query.name, -1) < last["batchId"]:
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(0.05)
-
 
 def build_session(config: JobConfig) -> SparkSession:
     if config.master:
@@ -200,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr, flush=True)
         spark.stop()
         return PREFLIGHT_EXIT_CODE
-    totals, metrics = ProgressTotals(), ProgressMetrics()
-    for listener in (totals, ProgressLog(), metrics):
+    metrics = ProgressMetrics()
+    for listener in (ProgressLog(), metrics):
         spark.streams.addListener(listener)
 
     # 3. Source.
@@ -266,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         spark.stop()
         return 1
 
-    totals.wait_until_seen(queries)
+    metrics.wait_until_seen(queries)
+    late_dropped = {query: record["late_dropped_total"] for query, record in sorted(metrics.records().items())}
     # Records the events query wrote, valid or quarantined: one per record read from Kafka. (The
     # progress' numInputRows counts a batch's records again when quarantine/ re-reads them.)
     input_rows = events_writer.valid_rows + events_writer.quarantined_rows
@@ -278,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         # Records read from Kafka by events_quarantine (the windows query reads the same records).
         "input_rows": input_rows,
         # Rows the analytics dropped as late (behind the watermark), in all and per query.
-        "late_dropped": sum(totals.late_dropped.values()),
-        "late_dropped_by_query": dict(sorted(totals.late_dropped.items())),
+        "late_dropped": sum(late_dropped.values()),
+        "late_dropped_by_query": late_dropped,
         "elapsed_s": round(elapsed_s, 3),
         # Throughput over the wall time of the streaming phase: from starting the queries until all
         # are done (session start-up excluded). With a processing-time trigger that includes idle

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,13 +41,18 @@ def _kafka_offsets(offsets: object) -> bool:
     return isinstance(offsets, dict) and all(isinstance(partitions, dict) for partitions in offsets.values())
 
 
+def _state_operators(progress) -> list:
+    """The batch's stateful operators (none for a stateless query)."""
+    return getattr(progress, "stateOperators", None) or []
+
+
 def late_dropped_rows(progress) -> int:
     """Rows the batch's stateful operators dropped as late (event_time behind the watermark).
 
     An operator sees the rows that reached it, so in the windows query a late event is counted by
     the de-duplication (the first operator), and an event that passed it but whose window had
     already closed is counted by the aggregation, once per window family it feeds."""
-    return sum(op.numRowsDroppedByWatermark for op in (getattr(progress, "stateOperators", None) or []))
+    return sum(op.numRowsDroppedByWatermark for op in _state_operators(progress))
 
 
 def progress_record(progress) -> dict:
@@ -71,7 +77,7 @@ def progress_record(progress) -> dict:
         "processed_rows_per_sec": round(progress.processedRowsPerSecond, 1),
         "batch_duration_ms": progress.batchDuration,
         # Rows held by the query's state stores (windows, de-duplication ids, positions) after the batch.
-        "state_rows": sum(op.numRowsTotal for op in (getattr(progress, "stateOperators", None) or [])),
+        "state_rows": sum(op.numRowsTotal for op in _state_operators(progress)),
         # Rows the query's stateful operators dropped because they arrived behind the watermark (late).
         "late_dropped_rows": late_dropped_rows(progress),
         "watermark": (progress.eventTime or {}).get("watermark"),
@@ -204,6 +210,16 @@ class ProgressMetrics(StreamingQueryListener):
     def records(self) -> dict[str, dict]:
         with self._lock:
             return dict(self._records)
+
+    def wait_until_seen(self, queries, timeout_s: float = 10.0) -> None:
+        """Listener events arrive asynchronously: wait until the last progress of each query is in."""
+        deadline = time.monotonic() + timeout_s
+        for query in queries:
+            last = query.lastProgress
+            while last is not None and self.records().get(query.name, {}).get("batch_id", -1) < last["batchId"]:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.05)
 
 
 class MetricsServer:

@@ -106,10 +106,11 @@ class EventsWriter:
     """foreachBatch function of the events query: parsed batch -> <output_dir>/events, quarantine
     and flight_positions, parsing each record once.
 
-    The valid events are cached while the batch is written: the events/ write parses the batch and
-    fills the cache, and the positions (the batch's latest event and position per flight and
-    5-minute window) are computed from the cache. quarantine/ is written only for a batch that has
-    malformed records, from the source again (rare; cheaper than caching every raw value)."""
+    The batch's typed rows (without the raw record) are cached while it is written: the events/
+    write parses the batch and fills the cache, and the positions (the batch's latest event and
+    position per flight and 5-minute window) are computed from the cache. quarantine/ is written
+    only for a batch that has malformed records, from the source again (rare; cheaper than caching
+    every raw value)."""
 
     output_dir: str
     written: BatchTotals = field(default_factory=BatchTotals)
