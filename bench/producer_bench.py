@@ -8,14 +8,23 @@ machine noise hits every client alike, one process per client:
                              generating its events as it goes, keyed by flight id
   kafka-producer-perf-test   Apache Kafka's org.apache.kafka.tools.ProducerPerformance, --payload-file
                              = our events (same record sizes), null keys
-  kafka-python               a producer written like the seed's: events as dicts, json.dumps per event
+  kafka-python               a producer written like the origin project's: events as dicts, json.dumps per event
                              (value_serializer), producer.send per message, flush at the end
   confluent-kafka            librdkafka's Python binding, the native-client reference: our events'
                              bytes, keyed by flight id, produce() per message
 
-all with acks=all, the idempotent producer, and the same compression. It writes
-bench/results/producer.json ({"record_bytes", "runs": [median per client, ...]}, with every
-repetition and the machine load alongside) and prints a table. Every run is bounded in time.
+all with acks=all, the idempotent producer, and the same compression. Each client's latency is
+reported as p50 and p99 next to its throughput: ours per produce request (send to acknowledgement),
+ProducerPerformance's from its own percentiles, the Python clients' from delivery callbacks. A
+diagnostic (bench/producer_encode_only.ts) measures our producer's own work without Kafka.
+
+Load (bench/load.py, the rule bench-spark follows too): it does not start until the 1-minute load
+average is below QUIET_LOAD (it waits up to --wait-for-quiet-s, then exits 3). Before each run it waits
+the same way (then runs anyway) and records the load; a run whose load before it was above BUSY_LOAD is
+"valid": false (something else was running) and left out of the medians and ratios.
+
+It writes bench/results/producer.json ({"record_bytes", "runs": [median per client, ...]}, with every
+repetition and its load alongside) and prints a table. Every run is bounded in time.
 
     .venv/bin/python -m bench.producer_bench --repetitions 3 --messages 300000
 """
@@ -35,11 +44,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, run_validity, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
 
 NODE = PROJECT_ROOT / "node_modules" / ".bin" / "node"
+ENCODE_ONLY_SCRIPT = PROJECT_ROOT / "bench" / "producer_encode_only.ts"
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 TOPIC = "bench-flight-events"
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
@@ -75,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=5000, help="our producer's --batch-size (messages per request); default 5000")
     p.add_argument("--max-in-flight", type=int, default=5, help="our producer's --max-in-flight (1-5); default 5")
     p.add_argument("--run-timeout-s", type=float, default=300, help="longest one run may take before it is killed; default 300")
+    p.add_argument("--wait-for-quiet-s", type=float, default=120,
+                   help=f"wait up to this long for the 1-minute load to drop below {QUIET_LOAD}, at the start (else exit 3) "
+                        "and before each run (then run anyway, marked invalid above the busy load); default 120")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "producer.json", help="JSON file to write; default bench/results/producer.json")
     # Internal: one Python client's run, in its own process.
     p.add_argument("--python-client", choices=("kafka-python", "confluent-kafka"), help=argparse.SUPPRESS)
@@ -107,6 +121,8 @@ def _check_args(args: argparse.Namespace) -> None:
             sys.exit(f"error: --clients: unknown client '{c}', expected some of {','.join(CLIENTS)}")
     if not 1 <= args.max_in_flight <= 5:
         sys.exit(f"error: --max-in-flight {args.max_in_flight}: expected 1..5 (the idempotent producer's limit)")
+    if args.wait_for_quiet_s < 0:
+        sys.exit(f"error: --wait-for-quiet-s {args.wait_for_quiet_s}: expected seconds >= 0")
 
 
 def _version(cmd: list[str]) -> str:
@@ -125,11 +141,12 @@ def _python_package_version(name: str) -> str:
         return f"not installed ({exc.__class__.__name__})"
 
 
-def _p99(latencies_ms: list[float]) -> float | None:
+def percentile(latencies_ms: list[float], pct: int) -> float | None:
+    """The pct-th percentile (nearest rank), rounded to 0.1 ms; None without samples."""
     if not latencies_ms:
         return None
     ordered = sorted(latencies_ms)
-    return round(ordered[min(len(ordered) - 1, max(0, -(-99 * len(ordered) // 100) - 1))], 1)
+    return round(ordered[min(len(ordered) - 1, max(0, -(-pct * len(ordered) // 100) - 1))], 1)
 
 
 def write_payload_file(path: Path, count: int = 20_000) -> dict:
@@ -170,48 +187,26 @@ def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers
         "messages": result["acked"], "msgs_per_sec": result["msgs_per_sec"],
         "mb_per_sec": round(result["bytes"] / 1_048_576 / (result["elapsed_ms"] / 1000), 2),
         "elapsed_ms": result["elapsed_ms"], "process_wall_s": round(wall_s, 2),
-        # Per produce request (batch): ProducerPerformance's p99 also counts the time a record waits in
-        # its accumulator, ours does not, so the two are not the same measure.
+        # Per produce request (batch): ProducerPerformance's percentiles also count the time a record
+        # waits in its accumulator, ours do not, so the two are not the same measure.
+        "p50_ms": float(latency.group(1)) if latency else None,
         "p99_ms": float(latency.group(2)) if latency else None,
         "latency_kind": "produce request, send to acknowledgement",
     }
-
-
-# Diagnostic, not a client: our producer's own work without Kafka (simulate, JSON-encode, write into
-# record batches, CRC32C), one thread, so a reading can be split into "our CPU" and "the rest".
-ENCODE_ONLY_SCRIPT = """
-import { FlightSimulator } from './producer/src/flight-simulator.ts';
-import { FlightKeys } from './producer/src/flight-keys.ts';
-import { encodeFlightEventJson } from './producer/src/encode.ts';
-import { RecordBatchBuilder } from './producer/src/record-batch.ts';
-const n = Number(process.argv[1]);
-const simulator = new FlightSimulator({ seed: 1, workerId: 0, startTime: Date.parse('%s'), activeFlights: 2000 });
-const keys = new FlightKeys(50000);
-const builders = Array.from({ length: 6 }, () => new RecordBatchBuilder());
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-for (let i = 0; i < n; i++) {
-  const event = simulator.next();
-  const key = keys.of(event.flight_id);
-  const builder = builders[key.partitionHash %% 6];
-  builder.append(key.key, encodeFlightEventJson(event));
-  if (builder.count >= 1000) builder.finish({ producerId: 1n, producerEpoch: 0, baseSequence: 0, timestampMs: Date.now(), compression: '%s' });
-}
-const ms = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
-console.log('ENCODE_ONLY ' + JSON.stringify({ events: n, msgs_per_sec: Math.round(n / ms * 1000), cpu_us_per_event: (cpu.user + cpu.system) / n }));
-"""
 
 
 ENCODE_ONLY_RESULT = re.compile(r"^ENCODE_ONLY (\{.*\})$", re.MULTILINE)
 
 
 def run_encode_only(args: argparse.Namespace, compression: str) -> dict:
-    script = ENCODE_ONLY_SCRIPT % (START_TIME, compression)
-    cmd = [str(NODE), *producer_image_node_args(), "--import", "tsx", "--input-type=module", "-e", script, str(args.messages)]
+    """Diagnostic, not a client: our producer's own work without Kafka (bench/producer_encode_only.ts:
+    simulate, write into record batches, finish them with compression and CRC32C), one thread, under
+    the image's Node flags, so a reading can be split into "our CPU" and "the rest"."""
+    cmd = [str(NODE), *producer_image_node_args(), "--import", "tsx", str(ENCODE_ONLY_SCRIPT), str(args.messages), compression]
     result, _stderr, _wall_s = _run_client("encode-only diagnostic", cmd, ENCODE_ONLY_RESULT, args.run_timeout_s, cwd=PROJECT_ROOT)
-    return {"diagnostic": "flight-producer encode only (no Kafka): simulate + JSON + record batches, 1 thread",
-            "compression": compression, "msgs_per_sec": result["msgs_per_sec"], "cpu_us_per_event": round(result["cpu_us_per_event"], 2)}
+    return {"diagnostic": "flight-producer encode only (no Kafka): simulate + JSON into record batches + finish, 1 thread",
+            "compression": compression, "msgs_per_sec": result["msgs_per_sec"], "cpu_us_per_event": result["cpu_us_per_event"],
+            "batch_bytes_per_event": result["batch_bytes_per_event"]}
 
 
 def run_perf(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, compression: str) -> dict:
@@ -229,12 +224,12 @@ def run_perf(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace, comp
     final = [s for s in PERF_SUMMARY.findall(r.stdout) if s[5]]  # the last line has the percentiles
     if r.returncode != 0 or not final:
         raise RuntimeError(f"ProducerPerformance failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-2000:]}")
-    sent, rate, mb, _avg, _max, _p50, _p95, p99, _p999 = final[-1]
+    sent, rate, mb, _avg, _max, p50, _p95, p99, _p999 = final[-1]
     return {
         "client": "kafka-producer-perf-test", "compression": compression, "workers": 1,
         "messages": int(sent), "msgs_per_sec": float(rate), "mb_per_sec": float(mb),
         "elapsed_ms": round(int(sent) / float(rate) * 1000) if float(rate) else None,
-        "process_wall_s": round(wall_s, 2), "p99_ms": float(p99),
+        "process_wall_s": round(wall_s, 2), "p50_ms": float(p50), "p99_ms": float(p99),
         "latency_kind": "record, send() call to acknowledgement",
     }
 
@@ -250,8 +245,9 @@ def run_python(client: str, bootstrap: str, payload: Path, args: argparse.Namesp
     return {
         "client": client, "compression": compression, "workers": 1, "messages": result["acked"],
         "msgs_per_sec": round(result["acked"] / elapsed_s, 1), "mb_per_sec": round(result["bytes"] / 1_048_576 / elapsed_s, 2),
-        "elapsed_ms": result["elapsed_ms"], "process_wall_s": round(wall_s, 2), "p99_ms": result["p99_ms"],
-        "latency_kind": result["latency_kind"], "record_mean_bytes": round(result["bytes"] / result["acked"], 1),
+        "elapsed_ms": result["elapsed_ms"], "process_wall_s": round(wall_s, 2), "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"], "latency_kind": result["latency_kind"],
+        "record_mean_bytes": round(result["bytes"] / result["acked"], 1),
     }
 
 
@@ -273,10 +269,10 @@ def python_client_main(args: argparse.Namespace) -> int:
 
 
 def _kafka_python(bootstrap: str, lines: list[bytes], n: int, compression: str | None) -> dict:
-    """Written like the seed's producer: dict events, json.dumps in the value serializer, send() per message."""
+    """Written like the origin project's producer: dict events, json.dumps in the value serializer, send() per message."""
     from kafka import KafkaProducer
 
-    events = [json.loads(line) for line in lines]  # the seed built dicts; building them is not timed
+    events = [json.loads(line) for line in lines]  # the origin project built dicts; building them is not timed
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, compression_type=compression,
         key_serializer=lambda k: k.encode("utf-8"),
@@ -310,7 +306,7 @@ def _kafka_python(bootstrap: str, lines: list[bytes], n: int, compression: str |
     producer.close()
     mean_bytes = sum(len(lines[i % count]) for i in range(min(n, count))) / min(n, count)
     return {"acked": n - errors[0], "errors": errors[0], "elapsed_ms": round(elapsed * 1000),
-            "bytes": round(mean_bytes * (n - errors[0])), "p99_ms": _p99(latencies),
+            "bytes": round(mean_bytes * (n - errors[0])), "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
             "latency_kind": "record, send() call to acknowledgement (every 100th)"}
 
 
@@ -355,44 +351,62 @@ def _confluent_kafka(bootstrap: str, lines: list[bytes], n: int, compression: st
     if remaining:
         state["errors"] += remaining
     return {"acked": state["acked"], "errors": state["errors"], "elapsed_ms": round(elapsed * 1000), "bytes": state["bytes"],
-            "p99_ms": _p99(latencies), "latency_kind": "record, produce() call to delivery report (every 100th)"}
+            "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
+            "latency_kind": "record, produce() call to delivery report (every 100th)"}
 
 
 # ---- summary ----------------------------------------------------------------------------------
 
+def median_or_none(values: list[float | None]) -> float | None:
+    """The median of the values, or None when any is missing (a median of some runs only would mislead)."""
+    return statistics.median(values) if values and all(v is not None for v in values) else None
+
+
 def summarize(runs: list[dict]) -> list[dict]:
-    """Median per (client, compression, workers), with each one's per-repetition values and ratio to ProducerPerformance."""
+    """Median per (client, compression, workers) over its valid runs, with each one's per-repetition
+    values and its ratio to ProducerPerformance. Invalid runs (busy machine) are counted, not used."""
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault((run["client"], run["compression"], run["workers"]), []).append(run)
     medians = []
-    for (client, compression, workers), rs in groups.items():
-        p99s = [r["p99_ms"] for r in rs if r["p99_ms"] is not None]
+    for (client, compression, workers), all_runs in groups.items():
+        rs = [r for r in all_runs if r["valid"]]
         medians.append({
             "client": client, "workers": workers,
-            "msgs_per_sec": round(statistics.median(r["msgs_per_sec"] for r in rs), 1),
-            "mb_per_sec": round(statistics.median(r["mb_per_sec"] for r in rs), 2),
-            "p99_ms": statistics.median(p99s) if len(p99s) == len(rs) else None,
-            "compression": compression, "repetitions": len(rs),
+            "msgs_per_sec": round(statistics.median(r["msgs_per_sec"] for r in rs), 1) if rs else None,
+            "mb_per_sec": round(statistics.median(r["mb_per_sec"] for r in rs), 2) if rs else None,
+            "p50_ms": median_or_none([r["p50_ms"] for r in rs]),
+            "p99_ms": median_or_none([r["p99_ms"] for r in rs]),
+            "compression": compression, "repetitions": len(rs), "invalid_runs": len(all_runs) - len(rs),
             "per_repetition_msgs_per_sec": [r["msgs_per_sec"] for r in rs],
-            "messages_per_run": rs[0]["messages"], "latency_kind": rs[0].get("latency_kind"),
+            "messages_per_run": all_runs[0]["messages"], "latency_kind": all_runs[0].get("latency_kind"),
         })
     for m in medians:
         if m["client"] == "kafka-producer-perf-test":
             continue
-        # Ours / ProducerPerformance within each repetition (runs minutes apart see the same load), then the median.
+        # Ours / ProducerPerformance within each repetition (runs minutes apart see the same load), then
+        # the median; a repetition counts only when both runs in it are valid.
         per_rep = []
         for rep in sorted({r["repetition"] for r in runs}):
-            this = [r for r in runs if r["repetition"] == rep and (r["client"], r["compression"], r["workers"]) == (m["client"], m["compression"], m["workers"])]
-            peer = [r for r in runs if r["repetition"] == rep and r["client"] == "kafka-producer-perf-test" and r["compression"] == m["compression"]]
+            this = [r for r in runs if r["valid"] and r["repetition"] == rep and (r["client"], r["compression"], r["workers"]) == (m["client"], m["compression"], m["workers"])]
+            peer = [r for r in runs if r["valid"] and r["repetition"] == rep and r["client"] == "kafka-producer-perf-test" and r["compression"] == m["compression"]]
             if this and peer:
                 per_rep.append(this[0]["msgs_per_sec"] / peer[0]["msgs_per_sec"])
         m["ratio_to_producer_performance"] = round(statistics.median(per_rep), 3) if per_rep else None
-        if m["client"] == "flight-producer":
+        if m["client"] == "flight-producer" and m["msgs_per_sec"] is not None:
             m["share_of_333k_target"] = round(m["msgs_per_sec"] / TARGET_MSGS_PER_SEC, 3)
     order = {c: i for i, c in enumerate(CLIENTS)}
     medians.sort(key=lambda m: (m["compression"] != "none", m["compression"], order[m["client"]], m["workers"]))
     return medians
+
+
+def measured(run: dict, load_before: float, waited_s: float) -> dict:
+    """A run (or diagnostic) with the load before and after it and whether it counts (bench/load.py)."""
+    run["load_avg_1m_before"] = round(load_before, 2)
+    run["waited_for_quiet_s"] = waited_s
+    run["load_avg_1m_after"] = round(load_1m(), 2)
+    run["valid"], run["invalid_reason"] = run_validity(load_before, None)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,6 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.python_client:
         return python_client_main(args)
     _check_args(args)
+    quiet, load_at_start, waited_at_start_s = wait_for_quiet(args.wait_for_quiet_s)
+    if not quiet:
+        print(f"bench.producer_bench: the 1-minute load average is {load_at_start:.2f} after waiting {waited_at_start_s:.0f} s "
+              f"for it to drop below {QUIET_LOAD}: something else is using the CPU. Stop it (or wait), then run again; "
+              f"--wait-for-quiet-s={args.wait_for_quiet_s:g} sets how long to wait.", file=sys.stderr)
+        return 3
     started = dt.datetime.now(dt.timezone.utc)
     print("bundling the producer (node producer/build.mjs) ...", flush=True)
     build_producer_bundle()
@@ -407,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     kafka = EmbeddedKafka(work / "kafka", port=free_port(), controller_port=free_port(), heap_mb=1024)
     runs: list[dict] = []
     diagnostics: list[dict] = []
-    load_before = os.getloadavg()
+    load_avg_at_start = os.getloadavg()
     try:
         print(f"starting the embedded broker in {work} ...", flush=True)
         kafka.start(timeout_s=180)
@@ -423,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Rotate who goes first, so no client always runs on the warmer (or busier) machine.
                 shift = (rep - 1) % len(steps)
                 for client, workers in steps[shift:] + steps[:shift]:
-                    load_1m = os.getloadavg()[0]
+                    _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
                     if client == "flight-producer":
                         run = run_ours(kafka.bootstrap_servers, args, compression, workers)
                     elif client == "kafka-producer-perf-test":
@@ -431,17 +451,18 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         run = run_python(client, kafka.bootstrap_servers, payload, args, compression)
                     run["repetition"] = rep
-                    run["load_avg_1m_before"] = round(load_1m, 2)
-                    runs.append(run)
+                    runs.append(measured(run, load_before, waited_s))
                     print(f"  rep {rep} {run['client']:<26} {compression:<6} workers={run['workers']} "
-                          f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s  (load {load_1m:.1f})", flush=True)
+                          f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s  p50 {run['p50_ms']} p99 {run['p99_ms']} ms  "
+                          f"(load {load_before:.2f}{'' if run['valid'] else ', NOT VALID'})", flush=True)
                 if "flight-producer" in args.clients:
+                    _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
                     diagnostic = run_encode_only(args, compression)
                     diagnostic["repetition"] = rep
-                    diagnostic["load_avg_1m_before"] = round(os.getloadavg()[0], 2)
-                    diagnostics.append(diagnostic)
+                    diagnostics.append(measured(diagnostic, load_before, waited_s))
                     print(f"  rep {rep} {'(encode only, no Kafka)':<26} {compression:<6} {diagnostic['msgs_per_sec']:>20,.0f} msg/s "
-                          f"({diagnostic['cpu_us_per_event']} us CPU per event)", flush=True)
+                          f"({diagnostic['cpu_us_per_event']} us CPU per event, load {load_before:.2f}"
+                          f"{'' if diagnostic['valid'] else ', NOT VALID'})", flush=True)
     finally:
         kafka.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -464,11 +485,15 @@ def main(argv: list[str] | None = None) -> int:
                                 "runs": "the esbuild bundle producer/dist/producer.mjs (as in the image); generates its events while sending"},
             "kafka-producer-perf-test": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "jvm": "-Xmx512m -XX:+UseG1GC",
                                          "keys": "none (ProducerPerformance sends null keys)", "payload": "our events file"},
-            "kafka-python": {"batching": "client defaults (batch_size 16384, linger_ms 0), as a seed script leaves them",
+            "kafka-python": {"batching": "client defaults (batch_size 16384, linger_ms 0), as the origin project's script leaves them",
                              "keys": "flight_id", "serializer": "json.dumps(dict, separators=(',', ':')) per event"},
             "confluent-kafka": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "keys": "flight_id", "payload": "our events' bytes"},
         },
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_avg_before": [round(x, 2) for x in load_before],
+        "load_rule": f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, "
+                     f"then exits 3); waits the same way before each run; a run whose load before it was above {BUSY_LOAD} "
+                     "is valid false and left out of the medians and ratios (bench/load.py)",
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_avg_before": [round(x, 2) for x in load_avg_at_start],
+                    "load_avg_1m_at_start": round(load_at_start, 2), "waited_for_quiet_s_at_start": waited_at_start_s,
                     "load_avg_after": [round(x, 2) for x in os.getloadavg()],
                     "node": _version([str(NODE), "--version"]), "java": _version([kafka.java, "-version"]),
                     "python": platform.python_version(), "kafka": versions()["kafka"],
@@ -477,24 +502,39 @@ def main(argv: list[str] | None = None) -> int:
         "repetition_runs": runs,
         "diagnostics": {
             "encode_only": diagnostics,
-            "encode_only_median_msgs_per_sec": {c: statistics.median(d["msgs_per_sec"] for d in diagnostics if d["compression"] == c)
-                                                for c in args.compressions if any(d["compression"] == c for d in diagnostics)},
+            # Medians over the valid diagnostics only, per compression.
+            "encode_only_median": {c: {"msgs_per_sec": statistics.median(d["msgs_per_sec"] for d in valid),
+                                       "cpu_us_per_event": statistics.median(d["cpu_us_per_event"] for d in valid),
+                                       "runs": len(valid)}
+                                   for c in args.compressions
+                                   if (valid := [d for d in diagnostics if d["compression"] == c and d["valid"]])},
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
-    print(f"\nmedians of {args.repetitions} runs, records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
-    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p99 ms':>7} {'vs perf':>8} {'of 333k':>8}")
+    print(f"\nmedians of the valid runs (load before < {BUSY_LOAD}), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
+    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} "
+          f"{'of 333k':>8} {'valid':>6}")
+
+    def cell(value: float | None, spec: str = "") -> str:
+        return "n/a" if value is None else format(value, spec)
+
     for m in medians:
         ratio = m.get("ratio_to_producer_performance")
         share = m.get("share_of_333k_target")
-        print(f"{m['client']:<26} {m['compression']:<6} {m['workers']:>7} {m['msgs_per_sec']:>10,.0f} {m['mb_per_sec']:>7.1f} "
-              f"{'' if m['p99_ms'] is None else m['p99_ms']:>7} {'' if ratio is None else f'{ratio:.2f}x':>8} "
-              f"{'' if share is None else f'{share:.0%}':>8}")
-    print("(vs perf: median over repetitions of msg/s / ProducerPerformance's msg/s in the same repetition)")
-    for c, rate in report["diagnostics"]["encode_only_median_msgs_per_sec"].items():
-        print(f"diagnostic: our producer without Kafka ({c}): {rate:,.0f} msg/s (median), one thread")
+        print(f"{m['client']:<26} {m['compression']:<6} {m['workers']:>7} {cell(m['msgs_per_sec'], ',.0f'):>10} "
+              f"{cell(m['mb_per_sec'], '.1f'):>7} {cell(m['p50_ms']):>7} {cell(m['p99_ms']):>7} "
+              f"{'' if ratio is None else f'{ratio:.2f}x':>8} {'' if share is None else f'{share:.0%}':>8} "
+              f"{m['repetitions']}/{m['repetitions'] + m['invalid_runs']:>4}")
+    print("(vs perf: median over repetitions of msg/s / ProducerPerformance's msg/s in the same repetition; "
+          "p50/p99: ours per produce request, the others per record)")
+    for c, median in report["diagnostics"]["encode_only_median"].items():
+        print(f"diagnostic: our producer without Kafka ({c}): {median['msgs_per_sec']:,.0f} msg/s, "
+              f"{median['cpu_us_per_event']} us CPU per event (median of {median['runs']} valid), one thread")
+    for run in [*runs, *diagnostics]:
+        if not run["valid"]:
+            print(f"  not valid: rep {run['repetition']} {run.get('client', 'encode only')} {run['compression']}: {run['invalid_reason']}")
     print(f"\nwrote {args.out.relative_to(PROJECT_ROOT) if args.out.is_relative_to(PROJECT_ROOT) else args.out}")
     return 0
 

@@ -16,12 +16,10 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { COMPRESSIONS, type Compression } from './compression.ts';
 import { FLIGHT_SIMULATOR_DEFAULTS } from './flight-simulator.ts';
 import { DELIVERY_TIMEOUT_MS, type KafkaSenderOptions } from './kafka-sender.ts';
 import { SECURITY_MODES, type SecurityOptions } from './security.ts';
-
-export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 /** Options shared by both verbs: what to generate and how much. */
 export interface SimulationConfig {

@@ -6,12 +6,17 @@
  * flight's next event time keeps the emitted event_time non-decreasing per worker, which the
  * Spark job's event-time watermark relies on. Event time is simulated: it starts at `startTime`
  * and advances as fast as events are pulled, independent of the wall clock.
+ *
+ * step() is the hot path: it fills one reused EventFacts (encode.ts) with what changes from event
+ * to event, and points it at the flight's FlightFacts, made once per flight; FlightEventWriter turns
+ * that into JSON bytes without building an event object or its strings. next() is the same event
+ * as an object, decoded from those bytes.
  */
 
+import { type EventFacts, type EventType, type FlightFacts, FlightEventWriter, flightFacts } from './encode.ts';
 import { type FlightEvent } from './generated/flight-event.ts';
 import { distanceNm, type GeoPoint, GreatCircleRoute } from './great-circle.ts';
-import { type AircraftType, type Airline, type Airport, AIRCRAFT_TYPES, AIRLINES, AIRPORTS } from './reference-data.ts';
-import { isoUtc } from './iso-time.ts';
+import { type AircraftType, type Airport, AIRCRAFT_TYPES, AIRLINES, AIRPORTS } from './reference-data.ts';
 import { SeededRandom } from './seeded-random.ts';
 
 export interface FlightSimulatorOptions {
@@ -64,30 +69,19 @@ const DIVERSION_APPROACH_MS = 10 * MINUTE_MS;
 const DEPARTURE_DELAY_MIN_BOUNDS = [-60, 1440] as const;
 const ARRIVAL_DELAY_MIN_BOUNDS = [-120, 1440] as const;
 
-type EventType = FlightEvent['event_type'];
-type Position = NonNullable<FlightEvent['position']>;
-
 /** Everything about one flight, decided when it enters the simulation. */
 interface Flight {
   readonly serial: number;
-  readonly flightId: string;
-  readonly airline: Airline;
-  readonly flightNumber: string;
+  /** What its events say that never changes (ids, airline, airports, schedule, actual times, delays). */
+  readonly facts: FlightFacts;
   readonly origin: Airport;
   readonly destination: Airport;
   readonly aircraft: AircraftType;
   readonly route: GreatCircleRoute;
-  readonly scheduledDepartureIso: string;
-  readonly scheduledArrivalIso: string;
-  readonly scheduledArrivalMs: number;
-  /** actual_departure and actual_arrival, formatted once per flight rather than once per event. */
-  readonly departureIso: string;
-  readonly actualArrivalIso: string;
   /** Time of the 'cancelled' event, or -1 when the flight operates. */
   readonly cancelledAtMs: number;
   readonly boardingAtMs: number;
   readonly departureMs: number;
-  readonly departureDelayMin: number;
   /** >1 = slower than nominal (headwind), <1 = faster; scales every airborne duration. */
   readonly pace: number;
   readonly climbMs: number;
@@ -101,7 +95,6 @@ interface Flight {
   readonly divertedTo: Airport | null;
   /** Actual landing time (destination or diversion airport). */
   readonly actualArrivalMs: number;
-  readonly arrivalDelayMin: number;
   readonly arrivedAtMs: number;
 
   // Mutable emission state.
@@ -112,14 +105,6 @@ interface Flight {
   nextPositionIndex: number;
 }
 
-/**
- * True for the last event a flight sends: `arrived`, or `cancelled` (a diverted flight still lands
- * and arrives). No event of that flight follows it; the flight's slot goes to a new flight.
- */
-export function endsFlight(event: Pick<FlightEvent, 'event_type'>): boolean {
-  return event.event_type === 'arrived' || event.event_type === 'cancelled';
-}
-
 export class FlightSimulator implements Iterable<FlightEvent> {
   readonly #rng: SeededRandom;
   readonly #seed: number;
@@ -127,10 +112,34 @@ export class FlightSimulator implements Iterable<FlightEvent> {
   readonly #positionIntervalMs: number;
   readonly #cancelledShare: number;
   readonly #divertedShare: number;
-  /** Binary min-heap ordered by (nextTimeMs, serial); its size is the fleet size, constant. */
+  /**
+   * Binary min-heap of the flights ordered by (nextTimeMs, serial); its size is the fleet size,
+   * constant. The keys are kept beside it in two typed arrays, so a sift (~11 levels for 2,000
+   * flights) reads two compact arrays instead of a dozen flights' objects spread over the heap.
+   */
   readonly #heap: Flight[] = [];
+  readonly #heapTimes: Float64Array;
+  readonly #heapSerials: Float64Array;
   #nextSerial = 0;
   #emitted = 0;
+  /** The event step() returns, overwritten by the next step(). */
+  readonly #event: MutableEventFacts = {
+    flight: undefined as unknown as FlightFacts,
+    seq: 0,
+    type: 'scheduled',
+    timeMs: 0,
+    departed: false,
+    landed: false,
+    diverted: false,
+    hasPosition: false,
+    latE5: 0,
+    lonE5: 0,
+    altitudeFt: 0,
+    groundSpeedKt: 0,
+    headingE1: 0,
+  };
+  /** next()'s writer and buffer: the event's wire bytes, decoded. */
+  #decoding: { readonly writer: FlightEventWriter; buf: Buffer } | undefined;
 
   constructor(options: FlightSimulatorOptions) {
     const seed = options.seed;
@@ -154,11 +163,13 @@ export class FlightSimulator implements Iterable<FlightEvent> {
     this.#cancelledShare = cancelledShare;
     this.#divertedShare = divertedShare;
 
+    this.#heapTimes = new Float64Array(activeFlights);
+    this.#heapSerials = new Float64Array(activeFlights);
     for (let i = 0; i < activeFlights; i++) {
       const announcedAtMs = options.startTime + Math.floor(this.#rng.uniform(0, INITIAL_ANNOUNCE_SPREAD_MS));
-      this.#heap.push(this.#planFlight(announcedAtMs));
+      this.#place(i, this.#planFlight(announcedAtMs));
     }
-    for (let i = (this.#heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+    for (let i = (activeFlights >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   /** Number of events emitted so far. */
@@ -171,19 +182,31 @@ export class FlightSimulator implements Iterable<FlightEvent> {
     return this.#heap.length;
   }
 
-  /** The next event of the whole fleet; event_time never decreases from one call to the next. */
-  next(): FlightEvent {
+  /**
+   * The next event of the whole fleet; event_time never decreases from one call to the next.
+   * The returned object is reused: it holds this event until the next call.
+   */
+  step(): EventFacts {
     const flight = this.#heap[0] as Flight;
-    const event = this.#emit(flight);
+    this.#emit(flight);
     if (this.#advance(flight)) {
-      this.#siftDown(0);
+      this.#heapTimes[0] = flight.nextTimeMs;
     } else {
       // The flight is over: a new one takes its place so the fleet size stays constant.
-      this.#heap[0] = this.#planFlight(flight.nextTimeMs);
-      this.#siftDown(0);
+      this.#place(0, this.#planFlight(flight.nextTimeMs));
     }
+    this.#siftDown(0);
     this.#emitted++;
-    return event;
+    return this.#event;
+  }
+
+  /** The next event (as step()) as an object: its JSON bytes as sent to Kafka, parsed. */
+  next(): FlightEvent {
+    const decoding = (this.#decoding ??= { writer: new FlightEventWriter(), buf: Buffer.alloc(4096) });
+    const writer = decoding.writer.select(this.step());
+    if (decoding.buf.length < writer.maxBytes) decoding.buf = Buffer.alloc(2 * writer.maxBytes);
+    const end = writer.writeTo(decoding.buf, 0);
+    return JSON.parse(decoding.buf.toString('utf8', 0, end)) as FlightEvent;
   }
 
   /** The next `count` events. */
@@ -267,22 +290,28 @@ export class FlightSimulator implements Iterable<FlightEvent> {
     const flightId = `${flightNumber}-${yyyymmdd(scheduledDepartureMs)}-s${this.#seed}w${this.#workerId}n${serial}`;
     return {
       serial,
-      flightId,
-      airline,
-      flightNumber,
+      facts: flightFacts({
+        flightId,
+        airline: airline.iata,
+        flightNumber,
+        origin: origin.iata,
+        destination: destination.iata,
+        aircraftType: aircraft.icao,
+        scheduledDeparture: new Date(scheduledDepartureMs).toISOString(),
+        scheduledArrival: new Date(scheduledArrivalMs).toISOString(),
+        actualDeparture: new Date(departureMs).toISOString(),
+        actualArrival: new Date(actualArrivalMs).toISOString(),
+        departureDelayMin,
+        arrivalDelayMin,
+        divertedTo: divertedTo?.iata ?? null,
+      }),
       origin,
       destination,
       aircraft,
       route,
-      scheduledDepartureIso: new Date(scheduledDepartureMs).toISOString(),
-      scheduledArrivalIso: new Date(scheduledArrivalMs).toISOString(),
-      scheduledArrivalMs,
-      departureIso: new Date(departureMs).toISOString(),
-      actualArrivalIso: new Date(actualArrivalMs).toISOString(),
       cancelledAtMs,
       boardingAtMs,
       departureMs,
-      departureDelayMin,
       pace,
       climbMs,
       cruiseMs,
@@ -292,7 +321,6 @@ export class FlightSimulator implements Iterable<FlightEvent> {
       divertedAtMs,
       divertedTo,
       actualArrivalMs,
-      arrivalDelayMin,
       arrivedAtMs,
       seq: 0,
       nextType: 'scheduled',
@@ -303,48 +331,34 @@ export class FlightSimulator implements Iterable<FlightEvent> {
 
   // ---- emission ---------------------------------------------------------------------------
 
-  #emit(flight: Flight): FlightEvent {
+  /** Fills #event with the flight's next event. */
+  #emit(flight: Flight): void {
+    const event = this.#event;
     const type = flight.nextType;
     const timeMs = flight.nextTimeMs;
-    const seq = flight.seq++;
-    const departed = type !== 'scheduled' && type !== 'boarding' && type !== 'cancelled';
-    const landed = type === 'landed' || type === 'arrived';
-    const diverted = flight.divertedTo !== null && (type === 'diverted' || landed);
-    return {
-      schema_version: 1,
-      event_id: `${flight.flightId}-${seq}`,
-      flight_id: flight.flightId,
-      seq,
-      event_type: type,
-      event_time: isoUtc(timeMs),
-      airline: flight.airline.iata,
-      flight_number: flight.flightNumber,
-      origin: flight.origin.iata,
-      destination: flight.destination.iata,
-      aircraft_type: flight.aircraft.icao,
-      scheduled_departure: flight.scheduledDepartureIso,
-      scheduled_arrival: flight.scheduledArrivalIso,
-      actual_departure: departed ? flight.departureIso : null,
-      actual_arrival: landed ? flight.actualArrivalIso : null,
-      departure_delay_min: departed ? flight.departureDelayMin : null,
-      arrival_delay_min: landed ? flight.arrivalDelayMin : null,
-      diverted_to: diverted ? (flight.divertedTo as Airport).iata : null,
-      position: this.#positionOf(flight, type, timeMs),
-    };
+    event.flight = flight.facts;
+    event.seq = flight.seq++;
+    event.type = type;
+    event.timeMs = timeMs;
+    event.departed = type !== 'scheduled' && type !== 'boarding' && type !== 'cancelled';
+    event.landed = type === 'landed' || type === 'arrived';
+    event.diverted = flight.divertedTo !== null && (type === 'diverted' || event.landed);
+    event.hasPosition = this.#position(flight, type, timeMs);
   }
 
-  #positionOf(flight: Flight, type: EventType, timeMs: number): Position | null {
+  /** Sets #event's position for an event of this type and time; false when the type has none. */
+  #position(flight: Flight, type: EventType, timeMs: number): boolean {
     const pace = flight.pace;
     switch (type) {
       case 'departed':
-        return position(flight.origin, 0, TAKEOFF_SPEED_KT / pace, flight.route.trackAt(0));
+        return this.#setPosition(flight.origin, 0, TAKEOFF_SPEED_KT / pace, flight.route.trackAt(0));
       case 'position':
       case 'diverted': {
         const elapsedMs = timeMs - flight.departureMs;
         const { climbMs, cruiseMs, descentMs } = flight;
         const cruiseKt = flight.aircraft.cruiseSpeedKt;
         const fraction = distanceFlownNm(elapsedMs, climbMs, cruiseMs, descentMs, cruiseKt, pace) / flight.route.distanceNm;
-        const point = flight.route.pointAt(fraction);
+        const point = flight.route.pointAndTrackAt(fraction);
         let altitudeFt: number;
         let speedKt: number;
         if (elapsedMs <= climbMs) {
@@ -358,23 +372,34 @@ export class FlightSimulator implements Iterable<FlightEvent> {
           altitudeFt = flight.peakAltitudeFt * (1 - intoDescentMs / descentMs);
           speedKt = cruiseKt - ((cruiseKt - LANDING_SPEED_KT) * intoDescentMs) / descentMs;
         }
-        const headingDeg =
-          type === 'diverted'
-            ? new GreatCircleRoute(point, flight.divertedTo as Airport).trackAt(0)
-            : flight.route.trackAt(fraction);
-        return position(point, altitudeFt, speedKt / pace, headingDeg);
+        const headingDeg = type === 'diverted' ? new GreatCircleRoute(point, flight.divertedTo as Airport).trackAt(0) : point.trackDeg;
+        return this.#setPosition(point, altitudeFt, speedKt / pace, headingDeg);
       }
       case 'landed': {
         if (flight.divertedTo !== null) {
-          const divertPoint = this.#positionOf(flight, 'diverted', flight.divertedAtMs) as Position;
-          const leg = new GreatCircleRoute({ latDeg: divertPoint.lat_deg, lonDeg: divertPoint.lon_deg }, flight.divertedTo);
-          return position(flight.divertedTo, 0, LANDING_SPEED_KT / pace, leg.trackAt(1));
+          // The last leg starts where the 'diverted' event placed the flight (its rounded position).
+          this.#position(flight, 'diverted', flight.divertedAtMs);
+          const divertPoint = { latDeg: this.#event.latE5 / 1e5, lonDeg: this.#event.lonE5 / 1e5 };
+          const leg = new GreatCircleRoute(divertPoint, flight.divertedTo);
+          return this.#setPosition(flight.divertedTo, 0, LANDING_SPEED_KT / pace, leg.trackAt(1));
         }
-        return position(flight.destination, 0, LANDING_SPEED_KT / pace, flight.route.trackAt(1));
+        return this.#setPosition(flight.destination, 0, LANDING_SPEED_KT / pace, flight.route.trackAt(1));
       }
       default:
-        return null;
+        return false;
     }
+  }
+
+  /** #event's position, rounded as the events carry it: 1e-5 degrees, 100 ft, 1 kt, 0.1 degree. */
+  #setPosition(point: GeoPoint, altitudeFt: number, speedKt: number, headingDeg: number): true {
+    const event = this.#event;
+    const headingE1 = Math.round(headingDeg * 10);
+    event.latE5 = Math.round(point.latDeg * 1e5);
+    event.lonE5 = Math.round(point.lonDeg * 1e5);
+    event.altitudeFt = Math.round(altitudeFt / 100) * 100;
+    event.groundSpeedKt = Math.round(speedKt);
+    event.headingE1 = headingE1 >= 3600 ? 0 : headingE1;
+    return true;
   }
 
   /** Moves the flight to its next event; false when the flight has no more events. */
@@ -401,32 +426,50 @@ export class FlightSimulator implements Iterable<FlightEvent> {
         return setNext(flight, 'arrived', flight.arrivedAtMs);
       case 'arrived':
       case 'cancelled':
-        return false; // endsFlight(event) says the same of these two; a test holds them together
+        return false;
     }
   }
 
   // ---- heap -------------------------------------------------------------------------------
 
+  #place(i: number, flight: Flight): void {
+    this.#heap[i] = flight;
+    this.#heapTimes[i] = flight.nextTimeMs;
+    this.#heapSerials[i] = flight.serial;
+  }
+
   #siftDown(start: number): void {
     const heap = this.#heap;
+    const times = this.#heapTimes;
+    const serials = this.#heapSerials;
     const n = heap.length;
     let i = start;
     const item = heap[i] as Flight;
+    const itemTime = times[i] as number;
+    const itemSerial = serials[i] as number;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && before(heap[right] as Flight, heap[left] as Flight)) child = right;
-      if (!before(heap[child] as Flight, item)) break;
+      if (right < n && before(times[right] as number, serials[right] as number, times[left] as number, serials[left] as number)) child = right;
+      const childTime = times[child] as number;
+      const childSerial = serials[child] as number;
+      if (!before(childTime, childSerial, itemTime, itemSerial)) break;
       heap[i] = heap[child] as Flight;
+      times[i] = childTime;
+      serials[i] = childSerial;
       i = child;
     }
     heap[i] = item;
+    times[i] = itemTime;
+    serials[i] = itemSerial;
   }
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
+
+type MutableEventFacts = { -readonly [K in keyof EventFacts]: EventFacts[K] };
 
 function setNext(flight: Flight, type: EventType, timeMs: number): true {
   flight.nextType = type;
@@ -434,8 +477,9 @@ function setNext(flight: Flight, type: EventType, timeMs: number): true {
   return true;
 }
 
-function before(a: Flight, b: Flight): boolean {
-  return a.nextTimeMs < b.nextTimeMs || (a.nextTimeMs === b.nextTimeMs && a.serial < b.serial);
+/** (timeA, serialA) orders before (timeB, serialB). */
+function before(timeA: number, serialA: number, timeB: number, serialB: number): boolean {
+  return timeA < timeB || (timeA === timeB && serialA < serialB);
 }
 
 /** Nautical miles covered at a constant speed over a duration. */
@@ -464,17 +508,6 @@ function distanceFlownNm(
   const cruiseNm = nmAt(cruiseKt, cruiseMs) / pace;
   const u = Math.min(descentMs, t - climbMs - cruiseMs);
   return climbNm + cruiseNm + nmAt(cruiseKt - ((cruiseKt - LANDING_SPEED_KT) * u) / (2 * descentMs), u) / pace;
-}
-
-function position(point: GeoPoint, altitudeFt: number, speedKt: number, headingDeg: number): Position {
-  const heading = Math.round(headingDeg * 10) / 10;
-  return {
-    lat_deg: Math.round(point.latDeg * 1e5) / 1e5,
-    lon_deg: Math.round(point.lonDeg * 1e5) / 1e5,
-    altitude_ft: Math.round(altitudeFt / 100) * 100,
-    ground_speed_kt: Math.round(speedKt),
-    heading_deg: heading >= 360 ? 0 : heading,
-  };
 }
 
 function ceilToMinute(ms: number): number {

@@ -42,8 +42,8 @@ import {
   Producer,
   Writer,
 } from '@platformatic/kafka';
-import { type Compression } from './config.ts';
-import { RecordBatchBuilder } from './record-batch.ts';
+import { type Compression } from './compression.ts';
+import { RecordBatchBuilder, type ValueWriter } from './record-batch.ts';
 import { connectionSecurity, type SecurityOptions } from './security.ts';
 
 /** Most in-flight batches per partition for which Kafka guarantees de-duplication of an idempotent producer. */
@@ -254,14 +254,15 @@ export class KafkaSender {
   }
 
   /**
-   * Queues one message: `value` is written into the partition's batch as UTF-8 (a string needs no
-   * Buffer of its own). `partitionHash` (murmur2(key) & 0x7fffffff, see flight-keys.ts) saves
-   * hashing the key; the partition is hash % partitions, as the Java client's default partitioner.
+   * Queues one message: `value`'s bytes go into the partition's batch (a ValueWriter, such as the
+   * event writer, writes them there itself). `partitionHash` (murmur2(key) & 0x7fffffff, see
+   * encode.ts) saves hashing the key; the partition is hash % partitions, as the Java
+   * client's default partitioner.
    * Returns undefined when the caller may go on, or a promise to await when the in-flight cap is
    * reached (backpressure).
    * @throws KafkaSendError once any earlier send has failed.
    */
-  add(key: Buffer, value: string | Buffer, partitionHash?: number): Promise<void> | undefined {
+  add(key: Buffer, value: Buffer | ValueWriter, partitionHash?: number): Promise<void> | undefined {
     const builder = this.#builderFor(key, partitionHash);
     builder.append(key, value);
     return this.#added(builder);

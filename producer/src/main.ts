@@ -18,12 +18,14 @@ import { createLog, type Log } from './log.ts';
 import { ProducerMetrics, serveMetrics } from './metrics.ts';
 import { formatProgressLine, LiveLine, progressLineEnabled } from './progress.ts';
 import { createTopic } from './topics.ts';
-import { encodeFlightEvent } from './encode.ts';
+import { FlightEventWriter } from './encode.ts';
 import { type KafkaSenderStats } from './kafka-sender.ts';
 import { type ProduceOutcome, type ProduceProgress, quantile, runProduceLoop, simulatorFor } from './produce-loop.ts';
 import { type ProduceWorkerData, type RunningWorker, splitAcrossWorkers, startProduceWorker, sumStats, type WorkerMessage } from './workers.ts';
 
 const PROGRESS_INTERVAL_MS = 1000;
+/** `generate` writes its output in chunks of about this size. */
+const GENERATE_CHUNK_BYTES = 1 << 20;
 
 let log: Log = createLog('text');
 
@@ -193,14 +195,14 @@ async function generate(config: GenerateConfig): Promise<number> {
   out.on('error', (error: Error) => {
     outputError ??= error;
   });
-  const newline = Buffer.from('\n');
-  const chunks: Buffer[] = [];
+  const writer = new FlightEventWriter();
+  let chunk = Buffer.allocUnsafe(GENERATE_CHUNK_BYTES);
   let chunkBytes = 0;
   let bytes = 0;
   const flushChunk = async (): Promise<void> => {
-    if (chunks.length === 0) return;
-    const ok = out.write(Buffer.concat(chunks, chunkBytes));
-    chunks.length = 0;
+    if (chunkBytes === 0) return;
+    const ok = out.write(chunk.subarray(0, chunkBytes));
+    chunk = Buffer.allocUnsafe(GENERATE_CHUNK_BYTES); // the stream may still hold the last one
     chunkBytes = 0;
     // once() rejects when the stream emits 'error' while we wait for 'drain'
     if (!ok && !outputError) await once(out, 'drain').catch((error: Error) => (outputError ??= error));
@@ -209,12 +211,13 @@ async function generate(config: GenerateConfig): Promise<number> {
   for (const share of splitAcrossWorkers(config)) {
     const simulator = simulatorFor(share);
     for (let i = 0; i < share.count && !outputError; i++) {
-      // The exact bytes `produce` sends as the Kafka value, one event per line.
-      const line = encodeFlightEvent(simulator.next());
-      chunks.push(line, newline);
-      chunkBytes += line.length + 1;
-      bytes += line.length + 1;
-      if (chunkBytes >= 1 << 20) await flushChunk();
+      // The exact bytes `produce` sends as the Kafka value (the same writer), one event per line.
+      const record = writer.select(simulator.step());
+      if (chunkBytes + record.maxBytes + 1 > chunk.length) await flushChunk();
+      const end = record.writeTo(chunk, chunkBytes);
+      chunk[end] = 0x0a;
+      bytes += end + 1 - chunkBytes;
+      chunkBytes = end + 1;
     }
   }
   await flushChunk();

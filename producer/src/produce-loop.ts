@@ -7,9 +7,8 @@
 
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { type ProduceConfig, type SimulationConfig } from './config.ts';
-import { encodeFlightEventJson } from './encode.ts';
-import { FlightKeys } from './flight-keys.ts';
-import { endsFlight, FlightSimulator } from './flight-simulator.ts';
+import { FlightEventWriter } from './encode.ts';
+import { FlightSimulator } from './flight-simulator.ts';
 import { describeKafkaError, KafkaSender, type KafkaSenderStats } from './kafka-sender.ts';
 import { LatencyReservoir } from './latency-reservoir.ts';
 
@@ -74,8 +73,7 @@ export interface ProduceControl {
 export async function runProduceLoop(config: ProduceConfig, control: ProduceControl): Promise<ProduceOutcome> {
   const simulator = simulatorFor(config);
   const sender = new KafkaSender(config);
-  // Finished flights are forgotten, so the cache holds about the active fleet; the bound is a safety net.
-  const keys = new FlightKeys(Math.max(50_000, 4 * config.activeFlights));
+  const writer = new FlightEventWriter();
   const progress: ProduceProgress = control.progress ?? { generated: 0, stats: sender.stats, inFlight: 0 };
   const { log } = control;
   let exitCode: 0 | 1 = 0;
@@ -131,11 +129,9 @@ export async function runProduceLoop(config: ProduceConfig, control: ProduceCont
           if (stopReason !== undefined) break;
         }
       }
-      const event = simulator.next();
-      const flightKey = keys.of(event.flight_id);
-      // The JSON string is written as UTF-8 straight into the partition's record batch (no Buffer per event).
-      const mustWait = sender.add(flightKey.key, encodeFlightEventJson(event), flightKey.partitionHash);
-      if (endsFlight(event)) keys.forget(event.flight_id);
+      // The writer writes the event's JSON straight into its partition's record batch (no string, no Buffer).
+      const record = writer.select(simulator.step());
+      const mustWait = sender.add(record.key, record, record.partitionHash);
       generated++;
       if (mustWait) await mustWait;
     }

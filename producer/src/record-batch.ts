@@ -4,8 +4,9 @@
  * Why not the client's encoder: @platformatic/kafka builds every record with its own Writer and
  * DynamicBuffer, BigInt timestamps and two header Maps, then concatenates the batch twice (for the
  * CRC and for the socket). Profiled at about two thirds of a produce run's CPU (docs/producer.md).
- * Here a record costs a few varint bytes and one UTF-8 write of the event's JSON into the batch,
- * the CRC32C is computed once over the finished batch, and nothing per record is allocated.
+ * Here a record costs a few varint bytes, and the event writer (encode.ts) writes the event's JSON
+ * bytes straight into the batch; the CRC32C is computed once over the finished batch, and nothing
+ * per record is allocated.
  *
  * Layout (https://kafka.apache.org/documentation/#recordbatch), all integers big-endian:
  *   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (2) | crc uint32 |
@@ -17,8 +18,8 @@
  */
 
 import { createRequire } from 'node:module';
-import { compressionsAlgorithms, crc32c as clientCrc32c } from '@platformatic/kafka';
-import { type Compression } from './config.ts';
+import { crc32c as clientCrc32c } from '@platformatic/kafka';
+import { codecFor, type Compression } from './compression.ts';
 
 /** Bytes before the first record. */
 export const RECORD_BATCH_HEADER_BYTES = 61;
@@ -58,12 +59,23 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
+/**
+ * A record value that writes its own bytes into the batch, so no string or Buffer is made for it
+ * (encode.ts's FlightEventWriter is one).
+ */
+export interface ValueWriter {
+  /** At least as many bytes as writeTo() will write. */
+  readonly maxBytes: number;
+  /** Writes the value at `pos` of `buf`, which has room for maxBytes; returns the position after it. */
+  writeTo(buf: Buffer, pos: number): number;
+}
+
 /** The records of one partition's next batch, appended in place; `finish()` turns them into a batch. */
 export class RecordBatchBuilder {
   #buf: Buffer;
   #pos = RECORD_BATCH_HEADER_BYTES;
   #count = 0;
-  /** Value bytes appended (UTF-8). */
+  /** Value bytes appended. */
   #valueBytes = 0;
 
   readonly #spare: Buffer[] = [];
@@ -93,46 +105,77 @@ export class RecordBatchBuilder {
     return this.#pos;
   }
 
-  /** UTF-8 bytes of the values appended since the last finish(). */
+  /** Bytes of the values appended since the last finish(). */
   get valueBytes(): number {
     return this.#valueBytes;
   }
 
   /**
-   * Appends one record: `key` as is and `value` as UTF-8 (a string is written straight into the
-   * batch, so the caller needs no Buffer per event). Returns the value's UTF-8 byte length.
+   * Appends one record: `key` and `value` as they are, or the bytes a ValueWriter writes straight
+   * into the batch. Returns the value's byte length.
    */
-  append(key: Buffer, value: string | Buffer): number {
+  append(key: Buffer, value: Buffer | ValueWriter): number {
+    if (value instanceof Uint8Array) return this.#appendBytes(key, value);
     const keyLength = key.length;
-    // A string's UTF-8 length is its length when it is ASCII (our JSON nearly always is); the
-    // rare other case is detected after writing and redone with the exact length.
+    const offsetDelta = this.#count;
+    // Bytes between the record's length and the value's length: attributes, timestampDelta
+    // (every record carries the batch's timestamp), offsetDelta, the key and its length.
+    const keyPart = 2 + varintBytes(offsetDelta) + varintBytes(keyLength) + keyLength;
+    // The value's length is known once it is written, and it decides the size of the two varints
+    // before it; they are sized for maxBytes, and the value moves back in the rare case it was
+    // short enough to need a shorter varint (an event is ~600 bytes: 2-byte varints either way).
+    const maxValue = value.maxBytes;
+    const guessedLengths = varintBytes(keyPart + varintBytes(maxValue) + maxValue + 1) + varintBytes(maxValue);
+    const room = guessedLengths + keyPart + maxValue + 1;
+    if (this.#pos + room > this.#buf.length) this.#grow(this.#pos + room);
+    const buf = this.#buf;
+    const guessedStart = this.#pos + guessedLengths + keyPart;
+    const guessedEnd = value.writeTo(buf, guessedStart);
+    const valueLength = guessedEnd - guessedStart;
+    const bodyLength = keyPart + varintBytes(valueLength) + valueLength + 1;
+    const valueStart = this.#pos + varintBytes(bodyLength) + keyPart + varintBytes(valueLength);
+    if (valueStart !== guessedStart) buf.copyWithin(valueStart, guessedStart, guessedEnd);
+    let pos = writeVarint(buf, this.#pos, bodyLength);
+    pos = this.#writeKey(pos, key, offsetDelta);
+    pos = writeVarint(buf, pos, valueLength) + valueLength;
+    buf[pos++] = 0; // no headers
+    this.#appended(pos, valueLength);
+    return valueLength;
+  }
+
+  #appendBytes(key: Buffer, value: Uint8Array): number {
+    const keyLength = key.length;
     const valueLength = value.length;
     const offsetDelta = this.#count;
-    const bodyLength =
-      1 + 1 + varintBytes(offsetDelta) + varintBytes(keyLength) + keyLength + varintBytes(valueLength) + valueLength + 1;
-    const worstCase = 5 + bodyLength + (typeof value === 'string' ? 2 * valueLength : 0);
-    if (this.#pos + worstCase > this.#buf.length) this.#grow(this.#pos + worstCase);
+    const bodyLength = 2 + varintBytes(offsetDelta) + varintBytes(keyLength) + keyLength + varintBytes(valueLength) + valueLength + 1;
+    const room = 5 + bodyLength;
+    if (this.#pos + room > this.#buf.length) this.#grow(this.#pos + room);
     const buf = this.#buf;
     let pos = writeVarint(buf, this.#pos, bodyLength);
+    pos = this.#writeKey(pos, key, offsetDelta);
+    pos = writeVarint(buf, pos, valueLength);
+    buf.set(value, pos);
+    pos += valueLength;
+    buf[pos++] = 0; // no headers
+    this.#appended(pos, valueLength);
+    return valueLength;
+  }
+
+  /** attributes, timestampDelta, offsetDelta, key length and key, from `pos`; returns the position after them. */
+  #writeKey(pos: number, key: Buffer, offsetDelta: number): number {
+    const buf = this.#buf;
     buf[pos++] = 0; // attributes
     buf[pos++] = 0; // timestampDelta: every record of a batch carries the batch's timestamp
     pos = writeVarint(buf, pos, offsetDelta);
-    pos = writeVarint(buf, pos, keyLength);
-    key.copy(buf, pos);
-    pos += keyLength;
-    pos = writeVarint(buf, pos, valueLength);
-    if (typeof value === 'string') {
-      const written = buf.write(value, pos, 'utf8');
-      if (written !== valueLength) return this.append(key, Buffer.from(value, 'utf8'));
-    } else {
-      value.copy(buf, pos);
-    }
-    pos += valueLength;
-    buf[pos++] = 0; // no headers
-    this.#pos = pos;
+    pos = writeVarint(buf, pos, key.length);
+    buf.set(key, pos);
+    return pos + key.length;
+  }
+
+  #appended(end: number, valueLength: number): void {
+    this.#pos = end;
     this.#count++;
     this.#valueBytes += valueLength;
-    return valueLength;
   }
 
   /**
@@ -150,12 +193,12 @@ export class RecordBatchBuilder {
     let batch = this.#buf.subarray(0, this.#pos);
     let attributes = 0;
     if (options.compression !== 'none') {
-      const algorithm = compressionsAlgorithms[options.compression];
-      const compressed = algorithm.compressSync(batch.subarray(RECORD_BATCH_HEADER_BYTES)) as Buffer;
+      const codec = codecFor(options.compression);
+      const compressed = codec.compress(batch.subarray(RECORD_BATCH_HEADER_BYTES));
       const out = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + compressed.length);
-      compressed.copy(out, RECORD_BATCH_HEADER_BYTES);
+      out.set(compressed, RECORD_BATCH_HEADER_BYTES);
       batch = out;
-      attributes = algorithm.bitmask;
+      attributes = codec.attributes;
       // The uncompressed records stay in this builder's buffer, which is reused for the next batch.
       this.#pos = RECORD_BATCH_HEADER_BYTES;
     } else {

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import { schemaPath } from '../../schema/generate-types.ts';
 import { type FlightEvent, FLIGHT_EVENT_TYPES } from '../../producer/src/generated/flight-event.ts';
-import { endsFlight, FlightSimulator, type FlightSimulatorOptions } from '../../producer/src/flight-simulator.ts';
+import { FlightSimulator, type FlightSimulatorOptions } from '../../producer/src/flight-simulator.ts';
 import { distanceNm, EARTH_RADIUS_NM, initialBearingDeg } from '../../producer/src/great-circle.ts';
 import { AIRCRAFT_TYPES, AIRPORTS } from '../../producer/src/reference-data.ts';
 
@@ -389,27 +389,3 @@ describe('FlightSimulator output against the event schema', () => {
     }
   });
 });
-
-describe('endsFlight', () => {
-  it('is true exactly for the event types the lifecycle has no successor for', () => {
-    // GIVEN every event type WHEN asked THEN it agrees with the lifecycle table
-    for (const type of FLIGHT_EVENT_TYPES) expect([type, endsFlight({ event_type: type })]).toStrictEqual([type, NEXT_TYPES[type].length === 0]);
-  });
-
-  it("marks each finished flight's last event and no other, so a cache may drop the flight there", () => {
-    // GIVEN a long stream with cancellations and diversions
-    let ended = 0;
-    for (const [flightId, events] of eventfulFlights) {
-      // WHEN its events are checked in order
-      const endings = events.map((e, i) => (endsFlight(e) ? i : -1)).filter((i) => i >= 0);
-      // THEN at most one event ends the flight, and it is the flight's last one
-      expect([flightId, endings.length <= 1]).toStrictEqual([flightId, true]);
-      if (endings.length === 1) {
-        expect([flightId, endings[0]]).toStrictEqual([flightId, events.length - 1]);
-        ended++;
-      }
-    }
-    expect(ended).toBeGreaterThan(300); // more flights ended than the fleet of 300 holds at once
-  });
-});
-

@@ -34,4 +34,28 @@ describe('great-circle geometry', () => {
     expect(heading).toBeGreaterThanOrEqual(0);
     expect(heading).toBeLessThan(360);
   });
+
+  it('gives a point and its track at once that agree with pointAt and trackAt, also across the antimeridian and near a pole', () => {
+    // GIVEN routes east, west, over the antimeridian and close to the North Pole
+    const routes = [
+      new GreatCircleRoute(LHR, JFK),
+      new GreatCircleRoute(JFK, LHR),
+      new GreatCircleRoute({ latDeg: 35.5494, lonDeg: 139.7798 }, { latDeg: 37.6213, lonDeg: -122.379 }),
+      new GreatCircleRoute({ latDeg: 61.17, lonDeg: -150.0 }, { latDeg: 60.0, lonDeg: 30.0 }),
+      new GreatCircleRoute({ latDeg: -33.9461, lonDeg: 151.1772 }, { latDeg: -37.6733, lonDeg: 144.8433 }),
+    ];
+    for (const route of routes) {
+      for (const fraction of [-0.1, 0, 1e-9, 0.001, 0.25, 0.5, 0.75, 0.999, 1, 1.1]) {
+        // WHEN asked for both
+        const both = route.pointAndTrackAt(fraction);
+        const point = route.pointAt(fraction);
+        // THEN the point is pointAt's exactly, and the track trackAt's within 1e-9 degrees (modulo 360)
+        expect({ latDeg: both.latDeg, lonDeg: both.lonDeg }).toStrictEqual({ latDeg: point.latDeg, lonDeg: point.lonDeg });
+        const diff = Math.abs(both.trackDeg - route.trackAt(fraction));
+        expect(Math.min(diff, 360 - diff)).toBeLessThan(1e-9);
+        expect(both.trackDeg).toBeGreaterThanOrEqual(0);
+        expect(both.trackDeg).toBeLessThan(360);
+      }
+    }
+  });
 });
