@@ -1,5 +1,5 @@
-"""Spark on this machine: the Kafka connector jars, the flight event validator's jar, and a small
-local SparkSession.
+"""Spark on this machine: the Kafka connector jars, the flight event validator's jar, S3A's jars
+when a session writes s3a://, and a small local SparkSession.
 
 The versions come from versions.json only. The pyspark installed in the venv must be the Spark
 of versions.json, because the connector is built for exactly one Spark version; a mismatch fails
@@ -8,6 +8,7 @@ checked first here.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from local.validator import validator_jar
 from local.versions import PROJECT_ROOT, versions
 
 CONNECTOR_POM = PROJECT_ROOT / "local" / "spark" / "pom.xml"
+S3A_POM = PROJECT_ROOT / "local" / "spark-s3a" / "pom.xml"
 
-LISTING_THRESHOLD_KEY = "spark.sql.sources.parallelPartitionDiscovery.threshold"
-SPARK_DEFAULT_LISTING_THRESHOLD = 32
-"""Above this many folders at one level, Spark lists them with a job of one task per folder."""
+S3A_CONF_PREFIX = "spark.hadoop.fs.s3a."
+"""A session whose conf has a key under it writes s3a:// (the job's spark_conf adds one for an s3a://
+checkpoint), so it gets S3A's jars (s3a_jars)."""
+
+LOCAL_FILE_SYSTEM_KEY = "spark.hadoop.fs.file.impl"
 
 LOCAL_CHECKPOINT_FILE_MANAGER = "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
 
@@ -35,12 +39,6 @@ DEFAULT_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
-    # The analytics stream events/, one batch_id=<n> folder per batch. Past 32 folders Spark lists
-    # them with a job of one task per folder, every trigger of each query; in local mode those tasks
-    # only share the driver's cores, and the driver's status store keeps them (1,000 stages, ever
-    # larger). The driver lists them itself: no listing tasks, and 0.13 s instead of 1.5 s per
-    # trigger at 300 folders (docs/spark-job.md, "Parse once"). A cluster keeps Spark's parallel listing.
-    LISTING_THRESHOLD_KEY: "1000000",
     "spark.ui.showConsoleProgress": "false",
     # Local checkpoints and outputs (file://). Without Hadoop's native library, every file the local
     # FileSystem creates, renames or resolves runs a subprocess (chmod, readlink), and the default
@@ -50,7 +48,7 @@ DEFAULT_CONF = {
     # local file system (no .crc files) leave 1,318, and took that run from 101 s to 87 s.
     # A cluster writes s3a:// with the abortable manager (settings.py) and is not affected.
     "spark.sql.streaming.checkpointFileManagerClass": LOCAL_CHECKPOINT_FILE_MANAGER,
-    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    LOCAL_FILE_SYSTEM_KEY: "org.apache.hadoop.fs.RawLocalFileSystem",
 }
 
 
@@ -98,18 +96,63 @@ def connector_jars() -> list[Path]:
     return jars
 
 
+def pyspark_hadoop_version() -> str:
+    """The Hadoop client pyspark ships (jars/hadoop-client-api-<version>.jar): hadoop-aws must be the
+    same release, as the image build takes it from the base image's jar of the same name."""
+    import pyspark
+
+    jars_dir = Path(pyspark.__file__).parent / "jars"
+    found = sorted(jars_dir.glob("hadoop-client-api-*.jar"))
+    if len(found) != 1:
+        raise RuntimeError(
+            f"expected one hadoop-client-api-<version>.jar in {jars_dir}, found {[j.name for j in found]}; "
+            "reinstall pyspark: .venv/bin/pip install --force-reinstall -r spark-jobs/requirements.txt"
+        )
+    return found[0].name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+
+
+def s3a_jars() -> list[Path]:
+    """hadoop-aws (with its AWS SDK bundle) and spark-hadoop-cloud, as the Spark image has them
+    (local/spark-s3a/pom.xml), resolved from Maven Central on first use."""
+    v = versions()
+    spark, scala, hadoop = v["spark"], v["scalaBinary"], pyspark_hadoop_version()
+    jar_dir = resolve_jars(
+        S3A_POM,
+        {"spark.version": spark, "scala.binary": scala, "hadoop.version": hadoop},
+        f"spark-s3a-{spark}-{scala}-hadoop-{hadoop}",
+    )
+    return classpath(jar_dir)
+
+
+def uses_s3a(conf: dict[str, str]) -> bool:
+    """Whether a session with this conf writes s3a:// (see S3A_CONF_PREFIX)."""
+    return any(key.startswith(S3A_CONF_PREFIX) for key in conf)
+
+
 def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str, str] | None = None):
     """A SparkSession for this machine, with the Kafka connector and the flight event validator
-    (local.validator, compiled on first use) on its classpath.
+    (local.validator, compiled on first use) on its classpath, and S3A's jars if the conf configures
+    S3A (uses_s3a).
 
     `extra_conf` overrides DEFAULT_CONF. Settings that size the JVM (driver memory, jars) only take
-    effect if no SparkSession is running yet in this process.
+    effect if no SparkSession is running yet in this process. Settings the code does not know (an S3
+    endpoint, say) come from Spark's own spark-defaults.conf in $SPARK_CONF_DIR.
     """
     check_pyspark_version()
     from pyspark.sql import SparkSession
 
     jars = [*connector_jars(), validator_jar()]
     conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in jars), **(extra_conf or {})}
+    if uses_s3a(conf):
+        # S3A buffers each upload in a local file, and its LocalDirAllocator casts the file:// file
+        # system to Hadoop's checksummed LocalFileSystem: the raw one (a local-checkpoint speed-up,
+        # DEFAULT_CONF) fails every s3a:// write with a ClassCastException.
+        if LOCAL_FILE_SYSTEM_KEY not in (extra_conf or {}):
+            del conf[LOCAL_FILE_SYSTEM_KEY]
+        # On the JVM's own classpath, as in the image's /opt/spark/jars: spark.jars would copy the
+        # 641 MB SDK bundle into the session's userFiles folder on every start.
+        s3a_classpath = os.pathsep.join(str(j) for j in s3a_jars())
+        conf = {"spark.driver.extraClassPath": s3a_classpath, "spark.executor.extraClassPath": s3a_classpath, **conf}
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

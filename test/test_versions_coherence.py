@@ -74,7 +74,7 @@ def test_local_runner_puts_the_matching_connector_jar_on_the_classpath():
     assert clashing == []
 
 
-@pytest.mark.parametrize("pom", ["local/kafka/pom.xml", "local/spark/pom.xml"])
+@pytest.mark.parametrize("pom", ["local/kafka/pom.xml", "local/spark/pom.xml", "local/spark-s3a/pom.xml"])
 def test_poms_hold_no_version_literals_of_kafka_or_spark(pom):
     text = (PROJECT_ROOT / pom).read_text()
     for artifact in re.findall(r"<artifactId>((?:kafka|spark)[^<]*)</artifactId>\s*<version>([^<]*)</version>", text):

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +23,7 @@ SPARK_JOBS_DIR = PROJECT_ROOT / "spark-jobs"
 
 def job_command(bootstrap: str, topic: str, output_dir: Path, checkpoint_dir: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "flight_analytics", "--master", "local[2]", "--bootstrap", bootstrap, "--topic", topic,
+        sys.executable, "-m", "local.spark_job", "--master", "local[2]", "--bootstrap", bootstrap, "--topic", topic,
         "--output-dir", str(output_dir), "--checkpoint-dir", str(checkpoint_dir), "--starting-offsets", "earliest", *extra,
     ]
 
@@ -33,10 +35,13 @@ def job_env() -> dict[str, str]:
     return env
 
 
-def run_job(cmd: list[str], timeout_s: float = 600) -> tuple[int, dict | None, str]:
-    """Run the job to its end: (exit code, the SPARK_RESULT dict or None, stderr tail)."""
+def run_job(
+    cmd: list[str], timeout_s: float = 600, env: dict[str, str] | None = None, stderr_log: Path | None = None
+) -> tuple[int, dict | None, str]:
+    """Run the job to its end: (exit code, the SPARK_RESULT dict or None, stderr tail). Its whole
+    stderr goes to stderr_log (default: job-stderr.log next to a local --checkpoint-dir)."""
     process = subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=job_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        cmd, cwd=PROJECT_ROOT, env=env or job_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout_s)
@@ -45,7 +50,7 @@ def run_job(cmd: list[str], timeout_s: float = 600) -> tuple[int, dict | None, s
         stdout, stderr = process.communicate()
         raise AssertionError(f"the job did not finish within {timeout_s:g} s; stderr tail:\n{stderr[-3000:]}") from None
     done = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
-    Path(cmd[cmd.index("--checkpoint-dir") + 1]).parent.joinpath("job-stderr.log").write_text(done.stderr)
+    (stderr_log or Path(cmd[cmd.index("--checkpoint-dir") + 1]).parent / "job-stderr.log").write_text(done.stderr)
     result = None
     for line in done.stdout.splitlines():
         if line.startswith("SPARK_RESULT "):
@@ -55,14 +60,18 @@ def run_job(cmd: list[str], timeout_s: float = 600) -> tuple[int, dict | None, s
     return done.returncode, result, "\n".join(errors) + "\n" + done.stderr[-1500:]
 
 
+def batch_files(checkpoint: Path, folder: str) -> int:
+    """Micro-batch files (named by their batch number) in a query checkpoint's commits/ or offsets/."""
+    path = checkpoint / folder
+    return len([p for p in path.iterdir() if p.name.isdigit()]) if path.is_dir() else 0
+
+
 def committed_batches(checkpoint: Path) -> int:
-    commits = checkpoint / "commits"
-    return len([p for p in commits.iterdir() if p.name.isdigit()]) if commits.is_dir() else 0
+    return batch_files(checkpoint, "commits")
 
 
 def planned_batches(checkpoint: Path) -> int:
-    offsets = checkpoint / "offsets"
-    return len([p for p in offsets.iterdir() if p.name.isdigit()]) if offsets.is_dir() else 0
+    return batch_files(checkpoint, "offsets")
 
 
 @dataclass(frozen=True)
@@ -73,28 +82,42 @@ class Kill:
     """Queries (checkpoint folder names) that had planned a batch (offsets/<n>) and not committed it."""
 
 
-def run_job_and_kill(cmd: list[str], checkpoints: list[Path], after_batches: int, timeout_s: float = 300) -> Kill:
+def run_job_and_kill(
+    cmd: list[str],
+    checkpoints: list[Any],
+    after_batches: int,
+    timeout_s: float = 300,
+    env: dict[str, str] | None = None,
+    count_batches: Callable[[Any, str], int] = batch_files,
+    poll_s: float = 0.05,
+) -> Kill:
     """Start the job; SIGKILL its whole process group (Python driver and JVM) once every query in
     `checkpoints` has committed `after_batches` micro-batches and one of them is mid-batch (planned,
-    not committed), so that the restart has a batch to replay."""
+    not committed), so that the restart has a batch to replay. A checkpoint is a local folder, or
+    anything with a .name that count_batches(checkpoint, "commits" | "offsets") counts in."""
     process = subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=job_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        cmd, cwd=PROJECT_ROOT, env=env or job_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
+
+    def committed(checkpoint) -> int:
+        return count_batches(checkpoint, "commits")
+
+    def mid_batch(checkpoint) -> bool:
+        return count_batches(checkpoint, "offsets") > committed(checkpoint)
+
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if all(committed_batches(c) >= after_batches for c in checkpoints) and any(
-                planned_batches(c) > committed_batches(c) for c in checkpoints
-            ):
+            if all(committed(c) >= after_batches for c in checkpoints) and any(mid_batch(c) for c in checkpoints):
                 break
-            time.sleep(0.05)
+            time.sleep(poll_s)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
     return Kill(
-        committed=min(committed_batches(c) for c in checkpoints),
-        mid_batch=[c.name for c in checkpoints if planned_batches(c) > committed_batches(c)],
+        committed=min(committed(c) for c in checkpoints),
+        mid_batch=[c.name for c in checkpoints if mid_batch(c)],
     )
 
 
