@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .state/stamps
 
-# make demo EVENTS=200000 PARTITIONS=6 [TOPOLOGY=seed: 3 controllers + 3 brokers, Spark master + 3 workers]
+# make demo EVENTS=200000 PARTITIONS=6 [TOPOLOGY=multi-node: 3 controllers + 3 brokers, Spark master + 3 workers; "seed" is its old name]
 EVENTS ?= 1000000
 PARTITIONS ?= 6
 TOPOLOGY ?= single

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
-from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, _node_env, build_producer_bundle, producer_bundle_command,
+from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, node_env, build_producer_bundle, producer_bundle_command,
                             producer_image_node_args)
 from local.versions import STATE_DIR, versions
 
@@ -347,10 +347,10 @@ def batch_summary(batches: list[dict], run_s: float) -> dict:
                 round(second["median_ms"] / first["median_ms"], 2) if first.get("median_ms") and second.get("median_ms") else None
             ),
             "rows": sum(b["input_rows"] for b in mine),
-            # Rows in the query's state stores: bounded by the watermark, so they level off once the
+            # Bytes in the query's state stores: bounded by the watermark, so they level off once the
             # first watermark delay (10 minutes) has passed.
-            "state_rows_max": {
-                half: max((b["state_rows"] or 0 for b in mine if (b["t_s"] < run_s / 2) == (half == "first_half")), default=None)
+            "state_bytes_max": {
+                half: max((b["state_bytes"] or 0 for b in mine if (b["t_s"] < run_s / 2) == (half == "first_half")), default=None)
                 for half in ("first_half", "second_half")
             },
         }
@@ -399,7 +399,7 @@ def main(argv: list[str]) -> int:
         job_env["PYTHONPATH"] = os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), job_env.get("PYTHONPATH", "")])
         job_env.setdefault("PYSPARK_PYTHON", sys.executable)
         job = subprocess.Popen(
-            [sys.executable, "-m", "flight_analytics", "--master", "local[2]", "--bootstrap", broker.bootstrap_servers,
+            [sys.executable, "-m", "local.spark_job", "--master", "local[2]", "--bootstrap", broker.bootstrap_servers,
              "--topic", TOPIC, "--output-dir", str(args.work_dir / "output"),
              "--checkpoint-dir", str(args.work_dir / "checkpoints"), "--starting-offsets", "earliest",
              "--trigger", f"processing-time:{TRIGGER_S}s",
@@ -433,7 +433,7 @@ def main(argv: list[str]) -> int:
                                     "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
                                     "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port),
                                     node_args=(*producer_image_node_args(), "--trace-gc")),
-            cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=PROJECT_ROOT, env=node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         processes.append(producer)
         producer_out = LineWatch(producer.stdout, "PRODUCER_RESULT", args.work_dir / "producer-stdout.log")
@@ -515,7 +515,7 @@ def main(argv: list[str]) -> int:
         if "batch_duration_ms" in record:
             batches.append({"t_s": round(arrived_s - started_s, 1), "query": record["query"], "batch_id": record["batch_id"],
                             "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"],
-                            "state_rows": record.get("state_rows")})
+                            "state_bytes": record.get("state_bytes")})
     producing = [s for s in samples if s["t_s"] <= run_s]
     live_heap = [{"t_s": round(t - started_s, 1), "producer_live_heap_mib": mib} for t, mib in producer_out.live_heap_mib]
     summary = {

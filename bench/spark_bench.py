@@ -10,7 +10,7 @@ with our producer, then runs three jobs over the whole topic, each in its own pr
   plain-spark-reference  bench/spark_plain_reference.py: one batch read of the topic + from_json + the
                          per-airline 1-minute window aggregation, --plain-runs times in one session (the
                          plan varied by a literal each time); the last, warm run is the reference
-  flight-analytics       our job through its real command line (python -m flight_analytics), trigger
+  flight-analytics       our job through its real command line (python -m local.spark_job), trigger
                          available-now, --max-offsets-per-trigger = events / BATCHES_PER_QUERY
   naive-baseline         bench/spark_naive_job.py: from_json + per-airline windowed count with Spark's
                          defaults, the same maxOffsetsPerTrigger
@@ -70,12 +70,13 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.load import BUSY_LOAD, QUIET_LOAD, run_validity, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
 
@@ -99,13 +100,6 @@ WARMUP_BATCHES = 3
 MIN_BATCHES = 10
 """A query with fewer micro-batches in all gives no steady-state rate."""
 
-QUIET_LOAD = 1.0
-"""1-minute load average below which the machine counts as quiet (to start, and before each run)."""
-BUSY_LOAD = 3.0
-"""A run whose 1-minute load before it is above this is invalid: something else was running."""
-LOAD_POLL_S = 5.0
-"""Seconds between two reads of the load average while waiting for a quiet machine."""
-
 STAGE_TAGS: dict[str, tuple[str, ...]] = {
     "fa:events": ("events",),
     "fa:quarantine": ("quarantine",),
@@ -126,7 +120,7 @@ METHOD = {
     "jobs": (
         f"{PLAIN}: bench/spark_plain_reference.py, a batch read of the whole topic + from_json + the per-airline "
         "1-minute window aggregation (count, avg departure_delay_min), run several times in one SparkSession with a "
-        f"literal that changes the plan each run; the last run is reported. {OURS}: python -m flight_analytics, "
+        f"literal that changes the plan each run; the last run is reported. {OURS}: python -m local.spark_job, "
         f"trigger available-now. {NAIVE}: bench/spark_naive_job.py, from_json + per-airline windowed count, Spark "
         f"defaults. All local[{CORES}], one process each, fresh output and checkpoint folders."
     ),
@@ -341,35 +335,10 @@ def us_per_event(cpu_s: float | None, events: float) -> float | None:
 # --- Load, order, validity, summary (pure) -------------------------------------------------------
 
 
-def wait_for_quiet(max_wait_s: float, *, below: float = QUIET_LOAD, poll_s: float = LOAD_POLL_S,
-                   load: Callable[[], float] = lambda: os.getloadavg()[0],
-                   sleep: Callable[[float], None] = time.sleep) -> tuple[bool, float, float]:
-    """Wait until the 1-minute load average is below `below`, checking every poll_s s for at most
-    max_wait_s s. Returns (quiet, the last load read, seconds waited)."""
-    waited_s = 0.0
-    while True:
-        current = load()
-        if current < below:
-            return True, current, waited_s
-        if waited_s + poll_s > max_wait_s:
-            return False, current, waited_s
-        sleep(poll_s)
-        waited_s += poll_s
-
-
 def run_order(repeat: int) -> tuple[str, ...]:
     """JOBS rotated by one per repetition: plain, ours, naive; then ours, naive, plain; ..."""
     shift = repeat % len(JOBS)
     return JOBS[shift:] + JOBS[:shift]
-
-
-def run_validity(load_before: float, error: str | None) -> tuple[bool, str | None]:
-    """(valid, why not): a failed run, or one that started above BUSY_LOAD, is not used."""
-    if error:
-        return False, "the run failed (see error)"
-    if load_before > BUSY_LOAD:
-        return False, f"1-minute load {load_before:.2f} > {BUSY_LOAD} before the run: something else was running"
-    return True, None
 
 
 def usable(run: dict) -> bool:
@@ -750,7 +719,7 @@ def report(args: argparse.Namespace, runs: list[dict], produced, start_load: tup
         "repeats_completed": len({r["repeat"] for r in runs}),
         "stopped_early": stopped_early,
         "producer": {"acked": produced.acked, "bytes": produced.bytes, "msgs_per_sec": produced.msgs_per_sec},
-        # Read by the capacity plan (lib/plan/bench-rates.ts): our job's steady events/s per core (median).
+        # Taken into the capacity plan by `npm run plan -- --update-from` (deploy/plan/inputs.ts): our job's steady events/s per core (median).
         "events_per_sec_per_core": ours_per_core,
         "events_per_sec_per_core_basis": f"{OURS} steady-state events/s (median of usable runs) / {CORES} cores",
         "summary": summary,

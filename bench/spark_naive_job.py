@@ -1,4 +1,4 @@
-"""BASELINE, not our job: the seed's PySpark job shape, for bench.spark_bench to compare against.
+"""BASELINE, not our job: the origin project's PySpark job shape, for bench.spark_bench to compare against.
 
 Kafka -> from_json with the same explicit schema -> per-airline 1-minute windowed count -> Parquet,
 trigger(availableNow=True). No validation, no quarantine, no de-duplication, one query, and Spark's

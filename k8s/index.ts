@@ -1,20 +1,13 @@
 /**
- * The charts, for `k8s/main.ts` (`npx cdk8s synth`) and for the CDK stack, which embeds the same
+ * The charts, and the composition that picks them for a deployment (workload-charts.ts), for
+ * `k8s/main.ts` (`npx cdk8s synth`) and for the CDK stack (lib/workloads.ts), which embeds the same
  * charts with `cluster.addCdk8sChart(...)` and passes CDK tokens (bootstrap servers, bucket, image
  * URIs) as plain strings.
  */
-export {
-  FLIGHT_ANALYTICS_NAMESPACE,
-  FlightAnalyticsNamespace,
-  FlightAnalyticsNamespaceChart,
-  type FlightAnalyticsNamespaceChartProps,
-  NAMESPACE_CHART_NAME,
-  PRODUCER_SERVICE_ACCOUNT,
-  SPARK_SERVICE_ACCOUNT,
-} from './namespace.ts';
+export { FlightAnalyticsNamespace, FlightAnalyticsNamespaceChart, type FlightAnalyticsNamespaceChartProps, NAMESPACE_CHART_NAME } from './namespace.ts';
+export { KAFKA_SECURITY_KINDS, type KafkaSecurity } from './kafka-security.ts';
 export {
   DEFAULT_PRODUCER_IMAGE,
-  DEFAULT_TOPIC,
   POD_INDEX_LABEL,
   PRODUCER_METRICS_PORT,
   PRODUCER_CLIENT_TLS_FILES,
@@ -24,7 +17,6 @@ export {
   type ProducerChartProps,
   type ProducerImageKafkaProps,
   type ProducerResources,
-  type ProducerSecurity,
   producerKafkaEnvironment,
 } from './producer-chart.ts';
 export { TOPIC_JOB_NAME, TopicChart, type TopicChartProps } from './topic-chart.ts';
@@ -38,14 +30,14 @@ export {
   SparkJobChart,
   type SparkJobChartProps,
 } from './spark-job-chart.ts';
-export { KAFKA_NODE_GROUP_LABEL, NODE_GROUP_LABELS, WORKLOAD_LABEL_KEY } from './scheduling.ts';
+export { NODE_GROUP_LABELS } from './scheduling.ts';
 export {
   brokerResourcesForNode,
   CONTROLLER_RESOURCES,
-  DEFAULT_STRIMZI_BROKER_REPLICAS,
   KAFKA_STORAGE_CLASS,
   type KafkaPodResources,
   STRIMZI_CONTROLLER_REPLICAS,
+  STRIMZI_KAFKA_CHART_NAME,
   STRIMZI_KAFKA_CLUSTER_NAME,
   STRIMZI_TLS_LISTENER_PORT,
   StrimziKafkaChart,
@@ -55,3 +47,4 @@ export {
   strimziClientTls,
 } from './strimzi-kafka-chart.ts';
 export { productionSparkConf } from './spark-conf.ts';
+export { composeWorkloadCharts, type DeployTimeValues, kafkaSecurityFor, type WorkloadChart, type WorkloadChartRole, type WorkloadCharts } from './workload-charts.ts';

@@ -4,10 +4,8 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { versions } from '../lib/versions.ts';
-
-/** Name of the namespace the pipeline's workloads run in. */
-export const FLIGHT_ANALYTICS_NAMESPACE = 'flight-analytics';
+import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../deploy/names.ts';
+import { versions } from '../deploy/versions.ts';
 
 /**
  * A Namespace that enforces the Kubernetes "restricted" Pod Security Standard, so a pod that runs as
@@ -20,7 +18,7 @@ export class FlightAnalyticsNamespace extends kplus.Namespace {
     const policyVersion = `v${versions.kubernetes}`;
     super(scope, id, {
       metadata: {
-        name: FLIGHT_ANALYTICS_NAMESPACE,
+        name: WORKLOAD_NAMESPACE,
         labels: {
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': policyVersion,
@@ -34,11 +32,6 @@ export class FlightAnalyticsNamespace extends kplus.Namespace {
 
 /** Name of the chart (and of its manifest, dist/NNNN-flight-analytics-namespace.k8s.yaml). */
 export const NAMESPACE_CHART_NAME = 'flight-analytics-namespace';
-
-/** Service account of the producer pods and the topic Job (lib/identities.ts binds its IAM role). */
-export const PRODUCER_SERVICE_ACCOUNT = 'flight-producer';
-/** Service account of the Spark driver and executors (lib/identities.ts and the spark-operator's RBAC use it). */
-export const SPARK_SERVICE_ACCOUNT = 'flight-analytics-spark';
 
 /** Properties of a {@link FlightAnalyticsNamespaceChart}. */
 export interface FlightAnalyticsNamespaceChartProps extends ChartProps {
@@ -61,15 +54,15 @@ export class FlightAnalyticsNamespaceChart extends Chart {
   public constructor(scope: Construct, id: string, props: FlightAnalyticsNamespaceChartProps = {}) {
     super(scope, id, props);
     this.flightAnalyticsNamespace = new FlightAnalyticsNamespace(this, 'Namespace');
-    const labels = { 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const labels = { 'app.kubernetes.io/part-of': WORKLOAD_NAMESPACE };
     // The producer never calls the Kubernetes API: no token.
     this.producerServiceAccount = new kplus.ServiceAccount(this, 'ProducerServiceAccount', {
-      metadata: { name: props.producerServiceAccountName ?? PRODUCER_SERVICE_ACCOUNT, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
+      metadata: { name: props.producerServiceAccountName ?? PRODUCER_SERVICE_ACCOUNT, namespace: WORKLOAD_NAMESPACE, labels },
       automountToken: false,
     });
     // The Spark driver creates and watches its executor pods through the API: it needs the token.
     this.sparkServiceAccount = new kplus.ServiceAccount(this, 'SparkServiceAccount', {
-      metadata: { name: props.sparkServiceAccountName ?? SPARK_SERVICE_ACCOUNT, namespace: FLIGHT_ANALYTICS_NAMESPACE, labels },
+      metadata: { name: props.sparkServiceAccountName ?? SPARK_SERVICE_ACCOUNT, namespace: WORKLOAD_NAMESPACE, labels },
       automountToken: true,
     });
     this.producerServiceAccount.node.addDependency(this.flightAnalyticsNamespace);

@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
-import { FLIGHT_ANALYTICS_NAMESPACE, PRODUCER_SERVICE_ACCOUNT } from './namespace.ts';
+import { FLIGHT_EVENTS_TOPIC, PRODUCER_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../deploy/names.ts';
+import type { CapacityPlan } from '../deploy/plan/capacity-plan.ts';
+import { type KafkaSecurity, requireKafkaSecurity } from './kafka-security.ts';
 import { PRODUCER_UID, restrictedContainerSecurityContext } from './pod-security.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement, ZONE_TOPOLOGY_KEY } from './scheduling.ts';
 import { positiveInteger, requireText } from './validation.ts';
@@ -22,9 +23,6 @@ export const DEFAULT_PRODUCER_IMAGE = 'flight-producer:local';
 /** Port of the producer's /metrics, /healthz and /readyz (`--metrics-port`, PRODUCER_METRICS_PORT). */
 export const PRODUCER_METRICS_PORT = 9464;
 
-/** Topic the flight events go to, unless told otherwise. */
-export const DEFAULT_TOPIC = 'flight-events';
-
 /**
  * Label the StatefulSet controller puts on each pod with its ordinal (0..replicas-1); GA since
  * Kubernetes 1.32 (PodIndexLabel). The producer reads it as its worker id through the downward API.
@@ -37,9 +35,6 @@ export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
  * 30 s) and print its PRODUCER_RESULT line.
  */
 export const PRODUCER_TERMINATION_GRACE_SECONDS = 60;
-
-/** How the producer talks to Kafka (`--security`): MSK uses `msk-iam` (TLS + SASL OAUTHBEARER signed with the pod's IAM role). */
-export type ProducerSecurity = 'plaintext' | 'tls' | 'msk-iam';
 
 /** CPU and memory of one producer container. */
 export interface ProducerResources {
@@ -66,7 +61,7 @@ export interface ProducerResources {
 export interface ProducerImageKafkaProps extends ChartProps {
   /** Kafka bootstrap servers, `host:port[,host:port...]` (PRODUCER_BOOTSTRAP). */
   readonly bootstrapServers: string;
-  /** Kafka topic of the flight events (PRODUCER_TOPIC). @default 'flight-events' */
+  /** Kafka topic of the flight events (PRODUCER_TOPIC). @default FLIGHT_EVENTS_TOPIC ('flight-events') */
   readonly topic?: string;
   /**
    * Producer image reference. Pulled only if the node does not have it (`IfNotPresent`), so use an
@@ -83,10 +78,14 @@ export interface ProducerImageKafkaProps extends ChartProps {
   readonly serviceAccountName?: string;
   /** Namespace of every object (created by {@link FlightAnalyticsNamespaceChart}). @default 'flight-analytics' */
   readonly namespace?: string;
-  /** The capacity plan the sizes come from. @default computeCapacityPlan() (1.2 B events/hour) */
-  readonly plan?: CapacityPlan;
-  /** Kafka security (PRODUCER_SECURITY). @default 'plaintext' */
-  readonly security?: ProducerSecurity;
+  /** The deployment's capacity plan, which the sizes come from. */
+  readonly plan: CapacityPlan;
+  /**
+   * How the pods authenticate to Kafka: `msk-iam` (PRODUCER_SECURITY=msk-iam: TLS + SASL OAUTHBEARER
+   * signed with the pod's IAM role) or `mtls` (PRODUCER_SECURITY=tls with the client certificate of
+   * the Secrets, mounted read-only under /etc/kafka and named in PRODUCER_TLS_* variables).
+   */
+  readonly kafkaSecurity: KafkaSecurity;
   /** Region of the MSK cluster, for `msk-iam` (PRODUCER_AWS_REGION). @default - AWS_REGION in the pod */
   readonly awsRegion?: string;
   /** Label value of the node group the pods run on (`flight-analytics/workload`). @default 'producers' */
@@ -110,16 +109,9 @@ export interface ProducerChartProps extends ProducerImageKafkaProps {
   readonly eventsPerSecondPerPod?: number;
   /** CPU and memory of each producer container. @default - see {@link ProducerResources} */
   readonly resources?: ProducerResources;
-  /**
-   * Secrets with the cluster CA (`ca.crt`) and this client's certificate (`user.crt`, `user.key`), for a
-   * broker that requires TLS client authentication (Strimzi, see strimziClientTls). They are mounted
-   * read-only under /etc/kafka and named in PRODUCER_TLS_* variables; `security` must be 'tls'.
-   * @default - none
-   */
-  readonly clientTls?: { readonly clusterCaSecret: string; readonly userSecret: string };
 }
 
-/** Where the producer finds the cluster CA and its client certificate when given `clientTls`. */
+/** Where the producer finds the cluster CA and its client certificate with `mtls`. */
 export const PRODUCER_CLIENT_TLS_FILES = {
   PRODUCER_TLS_CA_FILE: '/etc/kafka/cluster-ca/ca.crt',
   PRODUCER_TLS_CERT_FILE: '/etc/kafka/user/user.crt',
@@ -149,10 +141,11 @@ export class ProducerChart extends Chart {
   public constructor(scope: Construct, id: string, props: ProducerChartProps) {
     super(scope, id, props);
     const chart = 'ProducerChart';
-    const plan = props.plan ?? computeCapacityPlan();
-    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
+    const { plan } = props;
+    const namespace = requireText(chart, 'namespace', props.namespace ?? WORKLOAD_NAMESPACE);
     const bootstrapServers = requireText(chart, 'bootstrapServers', props.bootstrapServers);
-    const topic = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
+    const topic = requireText(chart, 'topic', props.topic ?? FLIGHT_EVENTS_TOPIC);
+    const kafkaSecurity = requireKafkaSecurity(chart, props.kafkaSecurity);
     const image = requireText(chart, 'image', props.image ?? DEFAULT_PRODUCER_IMAGE);
     const serviceAccountName = requireText(chart, 'serviceAccountName', props.serviceAccountName ?? PRODUCER_SERVICE_ACCOUNT);
     const nodeGroup = requireText(chart, 'nodeGroup', props.nodeGroup ?? NODE_GROUP_LABELS.producers);
@@ -169,24 +162,21 @@ export class ProducerChart extends Chart {
       throw new Error(`${chart}: resources.cpuLimitMillis (${cpuLimitMillis}) must be >= resources.cpuRequestMillis (${cpuRequestMillis})`);
     }
 
-    const labels = { 'app.kubernetes.io/name': PRODUCER_NAME, 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const labels = { 'app.kubernetes.io/name': PRODUCER_NAME, 'app.kubernetes.io/part-of': WORKLOAD_NAMESPACE };
     const metadata = (name: string) => ({ name, namespace, labels });
 
     this.serviceAccount = kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', serviceAccountName);
 
-    if (props.clientTls !== undefined && props.security !== 'tls') {
-      throw new Error(`${chart}: clientTls needs security 'tls', got ${JSON.stringify(props.security ?? 'plaintext')}`);
-    }
     const clientTls =
-      props.clientTls === undefined
+      kafkaSecurity.kind !== 'mtls'
         ? undefined
         : {
-            clusterCaSecret: requireText(chart, 'clientTls.clusterCaSecret', props.clientTls.clusterCaSecret),
-            userSecret: requireText(chart, 'clientTls.userSecret', props.clientTls.userSecret),
+            clusterCaSecret: requireText(chart, 'kafkaSecurity.clusterCaSecret', kafkaSecurity.clusterCaSecret),
+            userSecret: requireText(chart, 'kafkaSecurity.userSecret', kafkaSecurity.userSecret),
           };
 
     const chartEnvironment: Record<string, string> = {
-      ...producerKafkaEnvironment(chart, bootstrapServers, topic, props.security, props.awsRegion),
+      ...producerKafkaEnvironment(chart, bootstrapServers, topic, kafkaSecurity, props.awsRegion),
       ...(clientTls === undefined ? {} : PRODUCER_CLIENT_TLS_FILES),
       PRODUCER_RATE: String(eventsPerSecondPerPod),
       PRODUCER_METRICS_PORT: String(PRODUCER_METRICS_PORT),
@@ -318,21 +308,21 @@ export class ProducerChart extends Chart {
   }
 }
 
-/** PRODUCER_* variables that say where Kafka is and how to reach it; shared by the fleet and the topic Job. */
+/**
+ * PRODUCER_* variables that say where Kafka is and how to reach it; shared by the fleet and the topic
+ * Job. `mtls` is the producer's `tls` security; the chart mounts the certificate files it names.
+ */
 export function producerKafkaEnvironment(
   chart: string,
   bootstrapServers: string,
   topic: string,
-  security: ProducerSecurity = 'plaintext',
+  kafkaSecurity: KafkaSecurity,
   awsRegion?: string,
 ): Record<string, string> {
-  if (!['plaintext', 'tls', 'msk-iam'].includes(security)) {
-    throw new Error(`${chart}: security must be one of plaintext, tls, msk-iam, got ${JSON.stringify(security)}`);
-  }
   return {
     PRODUCER_BOOTSTRAP: bootstrapServers,
     PRODUCER_TOPIC: topic,
-    PRODUCER_SECURITY: security,
+    PRODUCER_SECURITY: requireKafkaSecurity(chart, kafkaSecurity).kind === 'msk-iam' ? 'msk-iam' : 'tls',
     ...(awsRegion === undefined ? {} : { PRODUCER_AWS_REGION: requireText(chart, 'awsRegion', awsRegion) }),
   };
 }

@@ -2,24 +2,17 @@
  * Where pods run: each workload has its own EKS managed node group, labelled and tainted
  * `flight-analytics/workload=<group>` (NoSchedule) by the CDK stack (lib/cluster.ts). A pod selects
  * its group with a nodeSelector and tolerates that group's taint, so an executor can never take a
- * producer's CPU. test/k8s checks these values against lib/cluster.ts.
+ * producer's CPU. The label key and values come from deploy/names.ts, which lib/cluster.ts reads too.
  */
+import { KAFKA_NODE_GROUP_LABEL, NODE_GROUPS, WORKLOAD_LABEL_KEY } from '../deploy/names.ts';
 
-/** Node label key, and taint key, naming the workload a node is for. */
-export const WORKLOAD_LABEL_KEY = 'flight-analytics/workload';
-
-/** Label value of each workload node group. */
+/** Label value of each workload node group the charts place pods on (the Kafka groups: `-c kafka=strimzi` only). */
 export const NODE_GROUP_LABELS = {
-  producers: 'producers',
-  sparkDrivers: 'spark-drivers',
-  sparkExecutors: 'spark-executors',
+  producers: NODE_GROUPS.producers.label,
+  sparkDrivers: NODE_GROUPS.sparkDrivers.label,
+  sparkExecutors: NODE_GROUPS.sparkExecutors.label,
+  kafka: KAFKA_NODE_GROUP_LABEL,
 } as const;
-
-/**
- * Label value of the Kafka node groups (`-c kafka=strimzi` only): one group per zone, so a broker's
- * EBS volume and the node that replaces a failed one are always in the same zone.
- */
-export const KAFKA_NODE_GROUP_LABEL = 'kafka';
 
 /** Kubernetes's well-known zone label, used to spread pods across availability zones. */
 export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';

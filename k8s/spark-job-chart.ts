@@ -4,8 +4,9 @@
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
-import { versions } from '../lib/versions.ts';
+import { FLIGHT_EVENTS_TOPIC, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../deploy/names.ts';
+import type { CapacityPlan } from '../deploy/plan/capacity-plan.ts';
+import { versions } from '../deploy/versions.ts';
 import {
   SparkApplication,
   SparkApplicationSpecMode,
@@ -13,15 +14,13 @@ import {
   SparkApplicationSpecRestartPolicyType,
   SparkApplicationSpecType,
 } from './imports/sparkoperator.k8s.io.ts';
-import { FLIGHT_ANALYTICS_NAMESPACE, SPARK_SERVICE_ACCOUNT } from './namespace.ts';
-import { DEFAULT_TOPIC } from './producer-chart.ts';
+import { type KafkaSecurity, requireKafkaSecurity } from './kafka-security.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement } from './scheduling.ts';
 import { productionSparkConf } from './spark-conf.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
 /** Name of the SparkApplication (its driver pod is `flight-analytics-driver`). */
 export const SPARK_APPLICATION_NAME = 'flight-analytics';
-
 
 /** Image used when none is given: the one `make` builds for a local cluster. */
 export const DEFAULT_SPARK_JOB_IMAGE = 'flight-analytics-spark:local';
@@ -57,7 +56,7 @@ export const MSK_IAM_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
   'kafka.sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
 };
 
-/** Where the driver and executors mount the cluster CA and their client certificate when given `clientTls`. */
+/** Where the driver and executors mount the cluster CA and their client certificate with `mtls`. */
 export const SPARK_KAFKA_CLUSTER_CA_DIR = '/etc/kafka/cluster-ca';
 export const SPARK_KAFKA_CLIENT_CERT_DIR = '/etc/kafka/user';
 
@@ -82,7 +81,7 @@ export const CLIENT_TLS_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
 export interface SparkJobChartProps extends ChartProps {
   /** Kafka bootstrap servers, `host:port[,host:port...]` (`--bootstrap`). */
   readonly bootstrapServers: string;
-  /** Kafka topic of flight events (`--topic`). @default 'flight-events' */
+  /** Kafka topic of flight events (`--topic`). @default FLIGHT_EVENTS_TOPIC ('flight-events') */
   readonly topic?: string;
   /** S3 bucket for checkpoints (`s3a://<bucket>/checkpoints`) and output (`s3a://<bucket>/analytics`). */
   readonly bucketName: string;
@@ -97,17 +96,14 @@ export interface SparkJobChartProps extends ChartProps {
   readonly serviceAccountName?: string;
   /** @default 'flight-analytics' */
   readonly namespace?: string;
-  /** The capacity plan the sizes come from. @default computeCapacityPlan() */
-  readonly plan?: CapacityPlan;
-  /** Connect to MSK with IAM auth (SASL_SSL / AWS_MSK_IAM). @default false (plaintext, local clusters) */
-  readonly mskIamAuth?: boolean;
+  /** The deployment's capacity plan, which the sizes come from. */
+  readonly plan: CapacityPlan;
   /**
-   * Secrets with the cluster CA (`ca.crt`) and the job's client certificate (`user.crt`, `user.key`)
-   * for a broker that requires TLS client authentication (Strimzi, see strimziClientTls); mounted in
-   * the driver and every executor, used through {@link CLIENT_TLS_KAFKA_OPTIONS}. Not with `mskIamAuth`.
-   * @default - none
+   * How the driver and executors authenticate to Kafka: `msk-iam` ({@link MSK_IAM_KAFKA_OPTIONS}) or
+   * `mtls` (the Secrets are mounted in the driver and every executor and used through
+   * {@link CLIENT_TLS_KAFKA_OPTIONS}).
    */
-  readonly clientTls?: { readonly clusterCaSecret: string; readonly userSecret: string };
+  readonly kafkaSecurity: KafkaSecurity;
   /** Kafka consumer group id (`kafka.group.id`); the Spark IAM role may only use this group. @default - Spark's generated id */
   readonly consumerGroupId?: string;
   /** AWS region of the bucket, for S3A (Pod Identity does not set AWS_REGION). @default - the SDK's region chain */
@@ -123,26 +119,27 @@ export interface SparkJobChartProps extends ChartProps {
 }
 
 /**
- * A streaming SparkApplication: Python, cluster mode, image and sparkVersion from versions.json,
- * sized by the capacity plan, restarted on failure, on its own driver and executor node groups.
- */
-/**
  * --max-event-ahead for the simulated producer fleet: how far event_time may run ahead of the Kafka
  * timestamp before the job quarantines an event (spark-jobs/flight_analytics/plausibility.py).
  * With producers that report real events as they happen, drop it to keep the 1-hour default.
  */
 export const SIMULATED_FLEET_MAX_EVENT_AHEAD = '3650 days';
 
+/**
+ * A streaming SparkApplication: Python, cluster mode, image and sparkVersion from versions.json,
+ * sized by the capacity plan, restarted on failure, on its own driver and executor node groups.
+ */
 export class SparkJobChart extends Chart {
   public readonly sparkApplication: SparkApplication;
 
   public constructor(scope: Construct, id: string, props: SparkJobChartProps) {
     super(scope, id, props);
     const chart = 'SparkJobChart';
-    const plan = props.plan ?? computeCapacityPlan();
-    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
+    const { plan } = props;
+    const namespace = requireText(chart, 'namespace', props.namespace ?? WORKLOAD_NAMESPACE);
     const bootstrapServers = requireText(chart, 'bootstrapServers', props.bootstrapServers);
-    const topic = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
+    const topic = requireText(chart, 'topic', props.topic ?? FLIGHT_EVENTS_TOPIC);
+    const kafkaSecurity = requireKafkaSecurity(chart, props.kafkaSecurity);
     const bucketName = requireText(chart, 'bucketName', props.bucketName);
     const image = requireText(chart, 'image', props.image ?? DEFAULT_SPARK_JOB_IMAGE);
     const serviceAccount = requireText(chart, 'serviceAccountName', props.serviceAccountName ?? SPARK_SERVICE_ACCOUNT);
@@ -150,19 +147,15 @@ export class SparkJobChart extends Chart {
     const executorNodeGroup = requireText(chart, 'executorNodeGroup', props.executorNodeGroup ?? NODE_GROUP_LABELS.sparkExecutors);
     const executorInstances = positiveInteger(chart, 'plan.spark.executorInstances', plan.spark.executorInstances.value);
 
-    if (props.clientTls !== undefined && props.mskIamAuth) {
-      throw new Error(`${chart}: clientTls and mskIamAuth exclude each other (MSK IAM authenticates with the pod's role, not a certificate)`);
-    }
     const secrets =
-      props.clientTls === undefined
+      kafkaSecurity.kind !== 'mtls'
         ? undefined
         : [
-            { name: requireText(chart, 'clientTls.clusterCaSecret', props.clientTls.clusterCaSecret), path: SPARK_KAFKA_CLUSTER_CA_DIR, secretType: 'Generic' },
-            { name: requireText(chart, 'clientTls.userSecret', props.clientTls.userSecret), path: SPARK_KAFKA_CLIENT_CERT_DIR, secretType: 'Generic' },
+            { name: requireText(chart, 'kafkaSecurity.clusterCaSecret', kafkaSecurity.clusterCaSecret), path: SPARK_KAFKA_CLUSTER_CA_DIR, secretType: 'Generic' },
+            { name: requireText(chart, 'kafkaSecurity.userSecret', kafkaSecurity.userSecret), path: SPARK_KAFKA_CLIENT_CERT_DIR, secretType: 'Generic' },
           ];
     const kafkaOptions: Record<string, string> = {
-      ...(props.mskIamAuth ? MSK_IAM_KAFKA_OPTIONS : {}),
-      ...(secrets === undefined ? {} : CLIENT_TLS_KAFKA_OPTIONS),
+      ...(kafkaSecurity.kind === 'msk-iam' ? MSK_IAM_KAFKA_OPTIONS : CLIENT_TLS_KAFKA_OPTIONS),
       ...(props.consumerGroupId ? { 'kafka.group.id': requireText(chart, 'consumerGroupId', props.consumerGroupId) } : {}),
     };
     const jobArguments = [
@@ -182,7 +175,7 @@ export class SparkJobChart extends Chart {
       ...Object.entries(kafkaOptions).flatMap(([key, value]) => ['--kafka-option', `${key}=${value}`]),
     ];
 
-    const labels = { 'app.kubernetes.io/name': SPARK_APPLICATION_NAME, 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const labels = { 'app.kubernetes.io/name': SPARK_APPLICATION_NAME, 'app.kubernetes.io/part-of': WORKLOAD_NAMESPACE };
     // The "restricted" Pod Security Standard. The root filesystem stays writable: Spark writes its
     // work dir, Ivy cache and Python caches under /opt/spark and $HOME, and the standard does not
     // require a read-only root.

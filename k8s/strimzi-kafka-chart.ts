@@ -1,14 +1,23 @@
 /**
- * Kafka on the EKS cluster itself (`npx cdk synth -c kafka=strimzi`), the seed's production idea: a
- * KRaft cluster of controllers and brokers run by the Strimzi operator (kafka.strimzi.io/v1), its
- * events topic, and one mTLS identity per client.
+ * Kafka on the EKS cluster itself (`npx cdk synth -c kafka=strimzi`), the origin project's
+ * production idea: a KRaft cluster of controllers and brokers run by the Strimzi operator
+ * (kafka.strimzi.io/v1), its events topic, and one mTLS identity per client.
  */
 import { ApiObject, Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { KAFKA_SERVER_PROPERTIES } from '../lib/kafka-settings.ts';
-import { type CapacityPlan, computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
-import { mskBrokerType } from '../lib/plan/instance-types.ts';
-import { versions } from '../lib/versions.ts';
+import { KAFKA_SERVER_PROPERTIES } from '../deploy/kafka-settings.ts';
+import {
+  AVAILABILITY_ZONE_COUNT,
+  FLIGHT_EVENTS_TOPIC,
+  PRODUCER_SERVICE_ACCOUNT,
+  SPARK_CONSUMER_GROUP,
+  SPARK_SERVICE_ACCOUNT,
+  WORKLOAD_LABEL_KEY,
+  WORKLOAD_NAMESPACE,
+} from '../deploy/names.ts';
+import type { CapacityPlan } from '../deploy/plan/capacity-plan.ts';
+import { mskBrokerType } from '../deploy/plan/instance-types.ts';
+import { versions } from '../deploy/versions.ts';
 import {
   Kafka,
   KafkaNodePool,
@@ -30,24 +39,22 @@ import {
   type KafkaNodePoolSpecTemplatePod,
   type KafkaUserSpecAuthorizationAcls,
 } from './imports/kafka.strimzi.io.ts';
-import { FLIGHT_ANALYTICS_NAMESPACE, PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT } from './namespace.ts';
-import { DEFAULT_TOPIC } from './producer-chart.ts';
-import { KAFKA_NODE_GROUP_LABEL, nodeGroupPlacement, WORKLOAD_LABEL_KEY, ZONE_TOPOLOGY_KEY } from './scheduling.ts';
+import { NODE_GROUP_LABELS, nodeGroupPlacement, ZONE_TOPOLOGY_KEY } from './scheduling.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
 /** Name of the Kafka cluster; Strimzi derives its services and secrets from it. */
 export const STRIMZI_KAFKA_CLUSTER_NAME = 'flight-kafka';
+/** Name of the chart (its manifest: dist/NNNN-flight-kafka.k8s.yaml, or the stack's `Kafka` manifest). */
+export const STRIMZI_KAFKA_CHART_NAME = 'flight-kafka';
 /** Port of the TLS listener (mTLS client authentication); the only listener clients get. */
 export const STRIMZI_TLS_LISTENER_PORT = 9093;
-/** KRaft controllers: a quorum of three, one per zone, survives the loss of a zone. */
-export const STRIMZI_CONTROLLER_REPLICAS = 3;
-/** Brokers when none are given: the seed topology's three, one per zone. */
-export const DEFAULT_STRIMZI_BROKER_REPLICAS = 3;
+/** KRaft controllers: a quorum of one per zone survives the loss of a zone. */
+export const STRIMZI_CONTROLLER_REPLICAS = AVAILABILITY_ZONE_COUNT;
 /** StorageClass of the broker and controller volumes: encrypted gp3 EBS, bound in the pod's zone. */
 export const KAFKA_STORAGE_CLASS = 'flight-kafka-gp3';
 
 /** The in-cluster bootstrap address of the TLS listener. */
-export function strimziBootstrapServers(namespace: string = FLIGHT_ANALYTICS_NAMESPACE): string {
+export function strimziBootstrapServers(namespace: string = WORKLOAD_NAMESPACE): string {
   return `${STRIMZI_KAFKA_CLUSTER_NAME}-kafka-bootstrap.${namespace}.svc:${STRIMZI_TLS_LISTENER_PORT}`;
 }
 
@@ -95,11 +102,11 @@ export const CONTROLLER_VOLUME_GIB = 20;
 export interface StrimziKafkaChartProps extends ChartProps {
   /** Namespace of the cluster, its topic and users (created by the namespace chart). @default 'flight-analytics' */
   readonly namespace?: string;
-  /** The plan the topic (partitions, replication, retention) and the broker volumes come from. @default computeCapacityPlan() */
-  readonly plan?: CapacityPlan;
-  /** The events topic. @default 'flight-events' */
+  /** The deployment's capacity plan: the topic (partitions, replication, retention) and the brokers' defaults come from it. */
+  readonly plan: CapacityPlan;
+  /** The events topic. @default FLIGHT_EVENTS_TOPIC ('flight-events') */
   readonly topic?: string;
-  /** Brokers: a multiple of 3, spread evenly over the zones. @default 3 (the seed topology) */
+  /** Brokers: a multiple of the zone count, spread evenly over the zones. @default plan.msk.brokers */
   readonly brokerReplicas?: number;
   /** EBS volume per broker, GiB (1..16384, gp3's limit). @default plan.msk.storagePerBrokerGib */
   readonly brokerVolumeGiB?: number;
@@ -136,16 +143,16 @@ export class StrimziKafkaChart extends Chart {
   public readonly producerUser: KafkaUser;
   public readonly sparkUser: KafkaUser;
 
-  public constructor(scope: Construct, id: string, props: StrimziKafkaChartProps = {}) {
+  public constructor(scope: Construct, id: string, props: StrimziKafkaChartProps) {
     super(scope, id, props);
     const chart = 'StrimziKafkaChart';
-    const plan = props.plan ?? computeCapacityPlan();
-    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
-    const topicName = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
-    const nodeGroup = requireText(chart, 'nodeGroup', props.nodeGroup ?? KAFKA_NODE_GROUP_LABEL);
-    const brokerReplicas = positiveInteger(chart, 'brokerReplicas', props.brokerReplicas ?? DEFAULT_STRIMZI_BROKER_REPLICAS);
-    if (brokerReplicas % 3 !== 0) {
-      throw new Error(`${chart}: brokerReplicas must be a multiple of 3 (the same number in each zone), got ${brokerReplicas}`);
+    const { plan } = props;
+    const namespace = requireText(chart, 'namespace', props.namespace ?? WORKLOAD_NAMESPACE);
+    const topicName = requireText(chart, 'topic', props.topic ?? FLIGHT_EVENTS_TOPIC);
+    const nodeGroup = requireText(chart, 'nodeGroup', props.nodeGroup ?? NODE_GROUP_LABELS.kafka);
+    const brokerReplicas = positiveInteger(chart, 'brokerReplicas', props.brokerReplicas ?? plan.msk.brokers.value);
+    if (brokerReplicas % AVAILABILITY_ZONE_COUNT !== 0) {
+      throw new Error(`${chart}: brokerReplicas must be a multiple of ${AVAILABILITY_ZONE_COUNT} (the same number in each zone), got ${brokerReplicas}`);
     }
     const brokerVolumeGiB = positiveInteger(chart, 'brokerVolumeGiB', props.brokerVolumeGiB ?? plan.msk.storagePerBrokerGib.value);
     if (brokerVolumeGiB > 16_384) {
@@ -158,9 +165,9 @@ export class StrimziKafkaChart extends Chart {
     }
     const producerUser = requireText(chart, 'producerUser', props.producerUser ?? PRODUCER_SERVICE_ACCOUNT);
     const sparkUser = requireText(chart, 'sparkUser', props.sparkUser ?? SPARK_SERVICE_ACCOUNT);
-    const sparkConsumerGroup = requireText(chart, 'sparkConsumerGroup', props.sparkConsumerGroup ?? SPARK_SERVICE_ACCOUNT);
+    const sparkConsumerGroup = requireText(chart, 'sparkConsumerGroup', props.sparkConsumerGroup ?? SPARK_CONSUMER_GROUP);
     const clusterLabel = { 'strimzi.io/cluster': STRIMZI_KAFKA_CLUSTER_NAME };
-    const partOf = { 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const partOf = { 'app.kubernetes.io/part-of': WORKLOAD_NAMESPACE };
 
     new ApiObject(this, 'StorageClass', {
       apiVersion: 'storage.k8s.io/v1',

@@ -4,10 +4,10 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { computeCapacityPlan } from '../lib/plan/capacity-plan.ts';
-import { FLIGHT_ANALYTICS_NAMESPACE, PRODUCER_SERVICE_ACCOUNT } from './namespace.ts';
+import { FLIGHT_EVENTS_TOPIC, PRODUCER_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../deploy/names.ts';
+import { requireKafkaSecurity } from './kafka-security.ts';
 import { PRODUCER_UID, restrictedContainerSecurityContext } from './pod-security.ts';
-import { DEFAULT_PRODUCER_IMAGE, DEFAULT_TOPIC, type ProducerImageKafkaProps, producerKafkaEnvironment } from './producer-chart.ts';
+import { DEFAULT_PRODUCER_IMAGE, type ProducerImageKafkaProps, producerKafkaEnvironment } from './producer-chart.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement } from './scheduling.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
@@ -16,7 +16,8 @@ export const TOPIC_JOB_NAME = 'flight-events-topic';
 
 /**
  * Properties of a {@link TopicChart}: the producer image's Kafka settings; `topic` is the one created,
- * and `plan` sizes its partitions, replication and retention.
+ * and `plan` sizes its partitions, replication and retention. `kafkaSecurity` is `msk-iam`: on
+ * Strimzi the StrimziKafkaChart's KafkaTopic creates the topic instead of this Job.
  */
 export type TopicChartProps = ProducerImageKafkaProps;
 
@@ -32,17 +33,20 @@ export class TopicChart extends Chart {
   public constructor(scope: Construct, id: string, props: TopicChartProps) {
     super(scope, id, props);
     const chart = 'TopicChart';
-    const plan = props.plan ?? computeCapacityPlan();
-    const namespace = requireText(chart, 'namespace', props.namespace ?? FLIGHT_ANALYTICS_NAMESPACE);
+    const { plan } = props;
+    if (requireKafkaSecurity(chart, props.kafkaSecurity).kind !== 'msk-iam') {
+      throw new Error(`${chart}: kafkaSecurity must be {kind: "msk-iam"}, got ${JSON.stringify(props.kafkaSecurity)}; on Strimzi the StrimziKafkaChart's KafkaTopic creates the topic`);
+    }
+    const namespace = requireText(chart, 'namespace', props.namespace ?? WORKLOAD_NAMESPACE);
     const bootstrapServers = requireText(chart, 'bootstrapServers', props.bootstrapServers);
-    const topic = requireText(chart, 'topic', props.topic ?? DEFAULT_TOPIC);
+    const topic = requireText(chart, 'topic', props.topic ?? FLIGHT_EVENTS_TOPIC);
     const image = requireText(chart, 'image', props.image ?? DEFAULT_PRODUCER_IMAGE);
     const serviceAccountName = requireText(chart, 'serviceAccountName', props.serviceAccountName ?? PRODUCER_SERVICE_ACCOUNT);
     const nodeGroup = requireText(chart, 'nodeGroup', props.nodeGroup ?? NODE_GROUP_LABELS.producers);
     const partitions = positiveInteger(chart, 'plan.topic.partitions', plan.topic.partitions.value);
     const retentionMs = Math.round(plan.topic.retentionHours * 3_600_000);
 
-    const labels = { 'app.kubernetes.io/name': TOPIC_JOB_NAME, 'app.kubernetes.io/part-of': FLIGHT_ANALYTICS_NAMESPACE };
+    const labels = { 'app.kubernetes.io/name': TOPIC_JOB_NAME, 'app.kubernetes.io/part-of': WORKLOAD_NAMESPACE };
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
     this.job = new kplus.Job(this, 'Job', {
       metadata: { name: TOPIC_JOB_NAME, namespace, labels },
@@ -68,7 +72,7 @@ export class TopicChart extends Chart {
           envVariables: Object.fromEntries(
             Object.entries({
               ...props.extraEnvironment,
-              ...producerKafkaEnvironment(chart, bootstrapServers, topic, props.security, props.awsRegion),
+              ...producerKafkaEnvironment(chart, bootstrapServers, topic, props.kafkaSecurity, props.awsRegion),
               PRODUCER_LOG_FORMAT: 'json',
             }).map(
               ([name, value]) => [name, kplus.EnvValue.fromValue(value)],

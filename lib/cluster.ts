@@ -10,25 +10,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Construct } from 'constructs';
-import type { NodeGroupName, NodeGroupSizing } from './config.ts';
+import type { NodeGroupSizing } from '../deploy/config.ts';
+import { AVAILABILITY_ZONE_COUNT, KAFKA_NODE_GROUP_LABEL, NODE_GROUPS, type NodeGroupName, WORKLOAD_LABEL_KEY } from '../deploy/names.ts';
+import { versions } from '../deploy/versions.ts';
 import { acknowledgeCheckovFindings, acknowledgeFindings, CUSTOM_RESOURCE_HANDLER_CHECKOV_FINDINGS, managedPolicyFinding } from './nag-acknowledgements.ts';
-import { versions } from './versions.ts';
-
-/** Node label (and taint key) that says which workload a node is for. Pods select it with a nodeSelector. */
-export const WORKLOAD_LABEL_KEY = 'flight-analytics/workload';
-
-/**
- * How each node group is labelled, and whether it is tainted. Every group but `system` carries a
- * NoSchedule taint `flight-analytics/workload=<value>`, so only pods that tolerate it land there and
- * an executor can never starve a producer of CPU. `system` stays untainted for CoreDNS, the
- * spark-operator, metrics-server and the other add-ons.
- */
-export const NODE_GROUP_WORKLOADS: Readonly<Record<NodeGroupName, { readonly labelValue: string; readonly tainted: boolean }>> = {
-  system: { labelValue: 'system', tainted: false },
-  producers: { labelValue: 'producers', tainted: true },
-  sparkDrivers: { labelValue: 'spark-drivers', tainted: true },
-  sparkExecutors: { labelValue: 'spark-executors', tainted: true },
-};
 
 /** Properties of a {@link FlightCluster}. */
 export interface FlightClusterProps {
@@ -44,8 +29,8 @@ export interface FlightClusterProps {
   readonly adminRoleArn?: string;
   /**
    * Nodes for Kafka brokers and controllers (`-c kafka=strimzi`): one on-demand node group per
-   * Availability Zone, labelled and tainted `flight-analytics/workload=kafka`, and the EBS CSI driver
-   * for their volumes.
+   * Availability Zone, labelled and tainted `flight-analytics/workload=kafka` (the label names are
+   * deploy/names.ts's, which the charts' placement reads too), and the EBS CSI driver for their volumes.
    * @default - none (Kafka is Amazon MSK)
    */
   readonly kafkaNodes?: KafkaNodeSizing;
@@ -55,12 +40,9 @@ export interface FlightClusterProps {
 export interface KafkaNodeSizing {
   /** EC2 instance type, e.g. `m7g.2xlarge` (Graviton types get the arm64 AMI). */
   readonly instanceType: string;
-  /** Nodes in each of the three zones (>= 1): a broker per node, and a controller beside one of them. */
+  /** Nodes in each zone (>= 1): a broker per node, and a controller beside one of them. */
   readonly nodesPerZone: number;
 }
-
-/** Label value (and taint value) of the Kafka node groups; the same string as k8s/scheduling.ts. */
-export const KAFKA_NODE_GROUP_WORKLOAD = 'kafka';
 
 /** Graviton instance families (m7g, c7gn, r8g, ...) run arm64. */
 export function isGravitonInstanceType(instanceType: string): boolean {
@@ -127,10 +109,10 @@ export class FlightCluster extends Construct {
     }
 
     const nodegroups = {} as Record<NodeGroupName, eks.Nodegroup>;
-    for (const [name, workload] of Object.entries(NODE_GROUP_WORKLOADS) as [NodeGroupName, (typeof NODE_GROUP_WORKLOADS)[NodeGroupName]][]) {
+    for (const [name, workload] of Object.entries(NODE_GROUPS) as [NodeGroupName, (typeof NODE_GROUPS)[NodeGroupName]][]) {
       const sizing = props.nodeGroups[name];
       nodegroups[name] = this.cluster.addNodegroupCapacity(name, {
-        nodegroupName: workload.labelValue,
+        nodegroupName: workload.label,
         capacityType: eks.CapacityType.ON_DEMAND,
         amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
         instanceTypes: [new ec2.InstanceType(sizing.instanceType)],
@@ -138,8 +120,8 @@ export class FlightCluster extends Construct {
         desiredSize: sizing.desiredSize,
         maxSize: sizing.maxSize,
         subnets: props.nodeSubnets,
-        labels: { [WORKLOAD_LABEL_KEY]: workload.labelValue },
-        ...(workload.tainted ? { taints: [{ key: WORKLOAD_LABEL_KEY, value: workload.labelValue, effect: eks.TaintEffect.NO_SCHEDULE }] } : {}),
+        labels: { [WORKLOAD_LABEL_KEY]: workload.label },
+        ...(workload.tainted ? { taints: [{ key: WORKLOAD_LABEL_KEY, value: workload.label, effect: eks.TaintEffect.NO_SCHEDULE }] } : {}),
       });
     }
     this.nodegroups = nodegroups;
@@ -166,12 +148,12 @@ export class FlightCluster extends Construct {
       throw new Error(`FlightCluster: kafkaNodes.nodesPerZone must be a whole number >= 1, got ${sizing.nodesPerZone}`);
     }
     const zoneSubnets = vpc.selectSubnets(subnets).subnets;
-    if (zoneSubnets.length !== 3) {
-      throw new Error(`FlightCluster: kafkaNodes need one node subnet in each of 3 zones, got ${zoneSubnets.length} subnets`);
+    if (zoneSubnets.length !== AVAILABILITY_ZONE_COUNT) {
+      throw new Error(`FlightCluster: kafkaNodes need one node subnet in each of ${AVAILABILITY_ZONE_COUNT} zones, got ${zoneSubnets.length} subnets`);
     }
     return zoneSubnets.map((subnet, index) =>
       this.cluster.addNodegroupCapacity(`kafka${index + 1}`, {
-        nodegroupName: `${KAFKA_NODE_GROUP_WORKLOAD}-${index + 1}`,
+        nodegroupName: `${KAFKA_NODE_GROUP_LABEL}-${index + 1}`,
         capacityType: eks.CapacityType.ON_DEMAND,
         amiType: isGravitonInstanceType(sizing.instanceType) ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
         instanceTypes: [new ec2.InstanceType(sizing.instanceType)],
@@ -180,8 +162,8 @@ export class FlightCluster extends Construct {
         desiredSize: sizing.nodesPerZone,
         maxSize: sizing.nodesPerZone,
         subnets: { subnets: [subnet] },
-        labels: { [WORKLOAD_LABEL_KEY]: KAFKA_NODE_GROUP_WORKLOAD },
-        taints: [{ key: WORKLOAD_LABEL_KEY, value: KAFKA_NODE_GROUP_WORKLOAD, effect: eks.TaintEffect.NO_SCHEDULE }],
+        labels: { [WORKLOAD_LABEL_KEY]: KAFKA_NODE_GROUP_LABEL },
+        taints: [{ key: WORKLOAD_LABEL_KEY, value: KAFKA_NODE_GROUP_LABEL, effect: eks.TaintEffect.NO_SCHEDULE }],
       }),
     );
   }

@@ -4,8 +4,12 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type { Construct } from 'constructs';
+import type { FlightAnalyticsConfig, KafkaChoice } from '../deploy/config.ts';
+import type { Deployment } from '../deploy/deployment.ts';
+import { AVAILABILITY_ZONE_COUNT } from '../deploy/names.ts';
+import type { CapacityPlan } from '../deploy/plan/capacity-plan.ts';
+import { strimziBootstrapServers } from '../k8s/index.ts';
 import { FlightCluster } from './cluster.ts';
-import type { FlightAnalyticsConfig, KafkaChoice } from './config.ts';
 import { WorkloadImages, type WorkloadImagesProps } from './images.ts';
 import { WorkloadIdentities } from './identities.ts';
 import { KafkaCluster } from './kafka.ts';
@@ -13,10 +17,7 @@ import { LogEncryption } from './log-encryption.ts';
 import { acknowledgeStackNagFindings } from './nag-acknowledgements.ts';
 import { Network } from './network.ts';
 import { SparkOperator } from './spark-operator.ts';
-import { computeCapacityPlan } from './plan/capacity-plan.ts';
-import { mskBrokerType } from './plan/instance-types.ts';
 import { StrimziOperator } from './strimzi-operator.ts';
-import { brokerResourcesForNode, strimziBootstrapServers } from '../k8s/index.ts';
 import { AnalyticsBucket } from './storage.ts';
 import { Workloads } from './workloads.ts';
 
@@ -25,14 +26,13 @@ export const PROJECT_TAG_VALUE = 'flight-data-analytics';
 
 /** Properties of a {@link FlightAnalyticsStack}. */
 export interface FlightAnalyticsStackProps extends StackProps {
-  /** The validated deployment configuration (from `parseFlightAnalyticsConfig`). */
-  readonly config: FlightAnalyticsConfig;
   /**
-   * Where Kafka runs: Amazon MSK, or a KRaft cluster on dedicated EKS node groups run by Strimzi
-   * (sized by the same `config.kafka`: brokers, the EC2 twin of the MSK broker type, volume size).
-   * @default 'msk'
+   * What to deploy (deploy/deployment.ts `loadDeployment`): the capacity plan, which sizes the
+   * workloads; the validated configuration, whose node group and Kafka sizes are the plan's unless
+   * overridden; and where Kafka runs: Amazon MSK, or a KRaft cluster on dedicated EKS node groups run
+   * by Strimzi (sized by the same `config.kafka`: brokers, the EC2 twin of the MSK broker type, volume size).
    */
-  readonly kafkaChoice?: KafkaChoice;
+  readonly deployment: Deployment;
   /**
    * Where the images are built from.
    * @default - producer/ and spark-jobs/ of this repository
@@ -57,6 +57,8 @@ export interface FlightAnalyticsStackProps extends StackProps {
  */
 export class FlightAnalyticsStack extends Stack {
   public readonly config: FlightAnalyticsConfig;
+  /** The capacity plan the workloads are sized by. */
+  public readonly plan: CapacityPlan;
   /** The KMS key of every CloudWatch Logs group in the stack. */
   public readonly logEncryption: LogEncryption;
   public readonly network: Network;
@@ -75,13 +77,15 @@ export class FlightAnalyticsStack extends Stack {
   public readonly workloads: Workloads;
 
   public constructor(scope: Construct, id: string, props: FlightAnalyticsStackProps) {
-    const { config, imageBuildContexts, kafkaChoice = 'msk', ...stackProps } = props;
+    const { deployment, imageBuildContexts, ...stackProps } = props;
+    const { config, plan, kafkaChoice } = deployment;
     super(scope, id, {
       description: `Flight Data Analytics (${config.envName}): flight events -> Kafka -> Spark Structured Streaming -> S3`,
       ...stackProps,
       tags: { Project: PROJECT_TAG_VALUE, Environment: config.envName, ...stackProps.tags },
     });
     this.config = config;
+    this.plan = plan;
     this.kafkaChoice = kafkaChoice;
     const brokerNodeType = config.kafka.brokerInstanceType.replace(/^kafka\./, '');
 
@@ -98,7 +102,7 @@ export class FlightAnalyticsStack extends Stack {
       vpc: this.network.vpc,
       nodeSubnets: this.network.privateSubnets,
       nodeGroups: config.nodeGroups,
-      ...(kafkaChoice === 'strimzi' ? { kafkaNodes: { instanceType: brokerNodeType, nodesPerZone: config.kafka.brokerCount / 3 } } : {}),
+      ...(kafkaChoice === 'strimzi' ? { kafkaNodes: { instanceType: brokerNodeType, nodesPerZone: config.kafka.brokerCount / AVAILABILITY_ZONE_COUNT } } : {}),
       ...(config.adminRoleArn === undefined ? {} : { adminRoleArn: config.adminRoleArn }),
     });
 
@@ -139,28 +143,20 @@ export class FlightAnalyticsStack extends Stack {
 
     this.workloads = new Workloads(this, 'Workloads', {
       cluster: this.cluster,
-      kafka:
-        this.kafka !== undefined
-          ? { kind: 'msk', bootstrapServers: this.kafka.bootstrapBrokersSaslIam }
-          : {
-              kind: 'strimzi',
-              operator: this.strimziOperator!.chart,
-              prerequisites: [...this.flightCluster.kafkaNodegroups, this.flightCluster.ebsCsiDriver!],
-              brokerReplicas: config.kafka.brokerCount,
-              brokerVolumeGiB: config.kafka.brokerVolumeGiB,
-              // A broker node is the EC2 twin of the MSK broker type (kafka.m7g.2xlarge -> m7g.2xlarge).
-              brokerResources: brokerResourcesForNode(mskBrokerType('flightAnalytics.kafka.brokerInstanceType', config.kafka.brokerInstanceType).vcpus),
-            },
-      topic: config.topicName,
-      sparkConsumerGroup: config.sparkConsumerGroup,
-      bucketName: this.analyticsBucket.bucket.bucketName,
-      producerImage: this.images.producerImageUri,
-      sparkJobImage: this.images.sparkJobImageUri,
-      awsRegion: this.region,
-      // The same plan that sized the node groups (lib/config.ts), so the pods fit the nodes.
-      plan: computeCapacityPlan({ targetEventsPerHour: config.targetEventsPerHour }),
+      // The same plan that sized the node groups, so the pods fit the nodes.
+      deployment,
+      deployTime: {
+        ...(this.kafka === undefined ? {} : { mskBootstrapServers: this.kafka.bootstrapBrokersSaslIam }),
+        bucketName: this.analyticsBucket.bucket.bucketName,
+        producerImage: this.images.producerImageUri,
+        sparkJobImage: this.images.sparkJobImageUri,
+        awsRegion: this.region,
+      },
       workloadPrerequisites: [...Object.values(this.flightCluster.nodegroups), this.identities],
       sparkOperator: this.sparkOperator.chart,
+      ...(this.strimziOperator === undefined
+        ? {}
+        : { strimzi: { operator: this.strimziOperator.chart, prerequisites: [...this.flightCluster.kafkaNodegroups, this.flightCluster.ebsCsiDriver!] } }),
     });
     // The operator binds its roles in the workload namespace, so the namespace comes first.
     this.strimziOperator?.chart.node.addDependency(this.workloads.namespaceManifest);

@@ -7,16 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../deploy/names.ts';
 import type { KafkaCluster } from './kafka.ts';
 import { acknowledgeFindings } from './nag-acknowledgements.ts';
 import { AnalyticsBucket } from './storage.ts';
-
-/** Kubernetes namespace the producers and the Spark job run in (the k8s charts create it). */
-export const WORKLOAD_NAMESPACE = 'flight-analytics';
-/** Service account of the producer pods. */
-export const PRODUCER_SERVICE_ACCOUNT = 'flight-producer';
-/** Service account of the Spark driver *and* executor pods: both read Kafka and write to S3. */
-export const SPARK_SERVICE_ACCOUNT = 'flight-analytics-spark';
 
 /** The bucket prefixes the Spark job reads and writes. */
 const SPARK_BUCKET_PREFIXES = [AnalyticsBucket.CHECKPOINTS_PREFIX, AnalyticsBucket.ANALYTICS_PREFIX, AnalyticsBucket.QUARANTINE_PREFIX];

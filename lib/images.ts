@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { IgnoreMode } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
-import { versions } from './versions.ts';
+import { versions } from '../deploy/versions.ts';
 
 /** The repository root: the images are built with it as their Docker build context. */
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));

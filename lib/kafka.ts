@@ -9,16 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { KafkaSizing } from './config.ts';
-import { KAFKA_SERVER_PROPERTIES } from './kafka-settings.ts';
-import { AVAILABILITY_ZONE_COUNT } from './network.ts';
-import { versions } from './versions.ts';
+import type { KafkaSizing } from '../deploy/config.ts';
+import { KAFKA_SERVER_PROPERTIES } from '../deploy/kafka-settings.ts';
+import { AVAILABILITY_ZONE_COUNT } from '../deploy/names.ts';
+import { versions } from '../deploy/versions.ts';
 
 /** Port of the brokers' SASL/IAM over TLS listener inside the VPC. */
 export const MSK_SASL_IAM_PORT = 9098;
-
-/** Broker settings that differ from Kafka's defaults (shared with Strimzi, see lib/kafka-settings.ts). */
-export { KAFKA_SERVER_PROPERTIES };
 
 /** Properties of a {@link KafkaCluster}. */
 export interface KafkaClusterProps {

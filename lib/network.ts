@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AVAILABILITY_ZONE_COUNT } from '../deploy/names.ts';
 
 /** Properties of a {@link Network}. */
 export interface NetworkProps {
@@ -23,9 +24,6 @@ export interface NetworkProps {
 
 /** Address range of the VPC. */
 export const VPC_CIDR = '10.40.0.0/16';
-
-/** Availability Zones the VPC spans; MSK brokers are spread evenly over them. */
-export const AVAILABILITY_ZONE_COUNT = 3;
 
 /**
  * A VPC over three AZs with

@@ -4,9 +4,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { NODE_GROUP_WORKLOADS, WORKLOAD_LABEL_KEY } from './cluster.ts';
-import { SPARK_SERVICE_ACCOUNT } from './identities.ts';
-import { versions } from './versions.ts';
+import { NODE_GROUPS, SPARK_SERVICE_ACCOUNT, WORKLOAD_LABEL_KEY } from '../deploy/names.ts';
+import { versions } from '../deploy/versions.ts';
 
 /** Helm repository of the kubeflow spark-operator chart. */
 export const SPARK_OPERATOR_REPOSITORY = 'https://kubeflow.github.io/spark-operator';
@@ -33,7 +32,7 @@ export class SparkOperator extends Construct {
     if (props.jobNamespaces.length === 0) {
       throw new Error('SparkOperator: jobNamespaces must name at least one namespace');
     }
-    const onSystemNodes = { nodeSelector: { [WORKLOAD_LABEL_KEY]: NODE_GROUP_WORKLOADS.system.labelValue } };
+    const onSystemNodes = { nodeSelector: { [WORKLOAD_LABEL_KEY]: NODE_GROUPS.system.label } };
     this.chart = new eksv2.HelmChart(this, 'Chart', {
       cluster: props.cluster,
       chart: 'spark-operator',

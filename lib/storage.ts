@@ -6,7 +6,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DEFAULT_QUARANTINE_EXPIRATION_DAYS } from './config.ts';
+import { DEFAULT_QUARANTINE_EXPIRATION_DAYS } from '../deploy/config.ts';
 import { acknowledgeCheckovFindings } from './nag-acknowledgements.ts';
 
 /** Properties of an {@link AnalyticsBucket}. */

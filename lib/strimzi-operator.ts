@@ -5,8 +5,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { NODE_GROUP_WORKLOADS, WORKLOAD_LABEL_KEY } from './cluster.ts';
-import { versions } from './versions.ts';
+import { NODE_GROUPS, WORKLOAD_LABEL_KEY } from '../deploy/names.ts';
+import { versions } from '../deploy/versions.ts';
 
 /** Helm repository of the Strimzi charts. */
 export const STRIMZI_REPOSITORY = 'https://strimzi.io/charts/';
@@ -46,7 +46,7 @@ export class StrimziOperator extends Construct {
       timeout: Duration.minutes(10),
       values: {
         watchNamespaces: [...props.watchNamespaces],
-        nodeSelector: { [WORKLOAD_LABEL_KEY]: NODE_GROUP_WORKLOADS.system.labelValue },
+        nodeSelector: { [WORKLOAD_LABEL_KEY]: NODE_GROUPS.system.label },
         extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
       },
     });

@@ -5,9 +5,9 @@ embedded Kafka (KRaft, 127.0.0.1) -> TypeScript producer (N seeded events, acks=
 topic flight-aggregates -> report. Everything is stopped at the end.
 
 --topology single (default): one combined broker+controller and Spark in local[2].
---topology seed: the users' seed topology (local/seed_topology.py, docs/topology.md): 3 KRaft
+--topology multi-node: the users' multi-node topology (local/multi_node.py, docs/topology.md): 3 KRaft
 controllers + 3 brokers, a topic with 3 replicas and min.insync.replicas=2, and the job on a Spark
-standalone master + 3 workers.
+standalone master + 3 workers. (`seed`, its old name, still selects it.)
 The last line is machine-readable:
 SUMMARY produced=<n> processed=<n> quarantined=<n> late_dropped=<n> windows=<n> aggregates=<n> producer_msgs_per_sec=<x> spark_events_per_sec=<y>
 """
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import PipelineStepError, produce, run_spark_job
-from local.seed_topology import SeedTopology
+from local.multi_node import MultiNodeTopology
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events"
 AGGREGATES_TOPIC = "flight-aggregates"
 """The job's --output-topic: one JSON record per closed window, keyed by window (compacted)."""
 DEMO_MAX_OFFSETS_PER_TRIGGER = 250_000
-SEED_DRIVER_ENV = ("SPARK_CONF_DIR", "SPARK_LOCAL_IP")
+STANDALONE_DRIVER_ENV = ("SPARK_CONF_DIR", "SPARK_LOCAL_IP")
 
 
 def positive_int(text: str) -> int:
@@ -49,9 +49,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="producer seed; same seed, same events")
     parser.add_argument("--start-time", default="2026-01-01T06:00:00.000Z", help="simulation clock start (ISO-8601 UTC)")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR / "demo", help="broker data, Spark output, logs")
-    parser.add_argument("--topology", choices=("single", "seed"), default="single",
-                        help="single: one Kafka node + Spark local[2]; seed: 3 controllers + 3 brokers + Spark master + 3 workers")
-    return parser.parse_args(argv)
+    parser.add_argument("--topology", choices=("single", "multi-node", "seed"), default="single",
+                        help="single: one Kafka node + Spark local[2]; multi-node: 3 controllers + 3 brokers + Spark master + 3 workers "
+                             "(seed: its old name)")
+    args = parser.parse_args(argv)
+    if args.topology == "seed":
+        print("note: --topology seed is now called multi-node (seed means only the producer's random seed)", file=sys.stderr)
+        args.topology = "multi-node"
+    return args
 
 
 def airline_report(windows_dir: Path) -> tuple[str, int]:
@@ -92,14 +97,14 @@ def main(argv: list[str]) -> int:
     args.state_dir.mkdir(parents=True)
     print(f"== Flight Data Analytics demo: Kafka {v['kafka']} (KRaft), Spark {v['spark']}, Node {v['node']}", flush=True)
 
-    if args.topology == "seed":
-        cluster = SeedTopology(args.state_dir / "seed")
+    if args.topology == "multi-node":
+        cluster = MultiNodeTopology(args.state_dir / "multi-node")
         broker = cluster.kafka
         master = cluster.spark.master_url
     else:
         cluster = broker = EmbeddedKafka(args.state_dir / "kafka", port=free_port(), controller_port=free_port())
         master = "local[2]"
-    saved_env = {k: os.environ[k] for k in SEED_DRIVER_ENV if k in os.environ}
+    saved_env = {k: os.environ[k] for k in STANDALONE_DRIVER_ENV if k in os.environ}
     started_s = time.monotonic()
     try:
         cluster.start()
@@ -107,13 +112,13 @@ def main(argv: list[str]) -> int:
               f"({time.monotonic() - started_s:.1f} s)", flush=True)
         broker.create_topic(TOPIC, partitions=args.partitions)
         broker.create_topic(AGGREGATES_TOPIC, partitions=args.partitions, configs={"cleanup.policy": "compact"})
-        if args.topology == "seed":
+        if args.topology == "multi-node":
             described = broker.describe_topic(TOPIC)
             print(f"   topic '{TOPIC}': replication factor {described['replication_factor']}, "
                   f"min.insync.replicas {described['configs'].get('min.insync.replicas')}", flush=True)
             # The driver joins the standalone cluster with its secret and executor sizes (spark-defaults.conf);
             # restored in `finally`, so a caller in the same process keeps its environment.
-            os.environ.update({k: cluster.spark.job_env()[k] for k in SEED_DRIVER_ENV})
+            os.environ.update({k: cluster.spark.job_env()[k] for k in STANDALONE_DRIVER_ENV})
 
         print(f"== producing {args.events:,} events to '{TOPIC}' ({args.partitions} partitions)", flush=True)
         produced = produce(
@@ -142,7 +147,7 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         cluster.stop()
-        for key in SEED_DRIVER_ENV:
+        for key in STANDALONE_DRIVER_ENV:
             if key in saved_env:
                 os.environ[key] = saved_env[key]
             else:

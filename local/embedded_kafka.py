@@ -6,7 +6,7 @@ same broker code MSK runs, so the local pipeline and the tests talk to real Kafk
 
 The same class runs one node of a bigger cluster: `roles="controller"` or `roles="broker"`, a
 `node_id`, the static `controller_quorum` {node id: controller port} and a shared `cluster_id`
-(local/seed_topology.py starts 3 controllers + 3 brokers that way).
+(local/multi_node.py starts 3 controllers + 3 brokers that way).
 
     with EmbeddedKafka(Path(".state/kafka")) as kafka:
         kafka.create_topic("flight-events", partitions=6)

@@ -48,7 +48,8 @@ class SparkRun:
     late_dropped_by_query: dict = field(default_factory=dict)
 
 
-def _node_env() -> dict[str, str]:
+def node_env() -> dict[str, str]:
+    """This environment with the project's Node 24 (node_modules/.bin) first on PATH, for the producer's CLI."""
     env = dict(os.environ)
     env["PATH"] = f"{NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -85,7 +86,7 @@ def producer_command(subcommand: str, *args: str) -> list[str]:
 
 def build_producer_bundle(timeout_s: float = 300) -> Path:
     """Bundle the producer with esbuild (producer/build.mjs) into the one file the image runs."""
-    subprocess.run([str(NODE_BIN / "node"), str(PRODUCER_BUILD)], check=True, timeout=timeout_s, cwd=PROJECT_ROOT, env=_node_env())
+    subprocess.run([str(NODE_BIN / "node"), str(PRODUCER_BUILD)], check=True, timeout=timeout_s, cwd=PROJECT_ROOT, env=node_env())
     return PRODUCER_BUNDLE
 
 
@@ -120,7 +121,7 @@ def produce(
         "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", str(count),
         "--seed", str(seed), "--start-time", start_time, *extra_args,
     )
-    return ProducerRun(**_run(cmd, "PRODUCER_RESULT", _node_env(), timeout_s, echo))
+    return ProducerRun(**_run(cmd, "PRODUCER_RESULT", node_env(), timeout_s, echo))
 
 
 def generate_events_file(out: Path, count: int, *, seed: int, start_time: str, extra_args: tuple[str, ...] = ()) -> Path:
@@ -128,7 +129,7 @@ def generate_events_file(out: Path, count: int, *, seed: int, start_time: str, e
     cmd = producer_command(
         "generate", "--count", str(count), "--seed", str(seed), "--start-time", start_time, "--out", str(out), *extra_args
     )
-    done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=_node_env(), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, cwd=PROJECT_ROOT, env=node_env(), capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise PipelineStepError(f"producer generate exited {done.returncode}: {done.stderr[-2000:]}")
     return out
@@ -150,7 +151,7 @@ def run_spark_job(
     env["PYTHONPATH"] = os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
     env.setdefault("PYSPARK_PYTHON", sys.executable)
     cmd = [
-        sys.executable, "-m", "flight_analytics",
+        sys.executable, "-m", "local.spark_job",
         "--master", master, "--bootstrap", bootstrap, "--topic", topic,
         "--output-dir", str(output_dir), "--checkpoint-dir", str(checkpoint_dir),
         "--starting-offsets", "earliest", "--trigger", "available-now", *extra_args,

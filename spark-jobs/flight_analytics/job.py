@@ -34,7 +34,6 @@ from flight_analytics.preflight import EXIT_CODE as PREFLIGHT_EXIT_CODE
 from flight_analytics.preflight import PreflightError, check_kafka, check_writable
 from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
 from flight_analytics.schema import load_flight_event_schema
-from flight_analytics.settings import spark_conf
 from flight_analytics.sinks import EventsWriter, KafkaOutput, WindowsWriter
 from flight_analytics.transforms import (
     ANALYTICS_COLUMNS,
@@ -46,19 +45,13 @@ from flight_analytics.transforms import (
 
 POLL_INTERVAL_S = 0.5
 
-def build_session(config: JobConfig) -> SparkSession:
-    if config.master:
-        # Local run: the connector jars come from Maven Central through local/ (not shipped in the image).
-        try:
-            from local.spark_runtime import local_session
-        except ImportError as err:
-            raise SystemExit(
-                f"flight_analytics: --master needs the project's local/ package ({err}); "
-                "run from the project root with PYTHONPATH=.:spark-jobs"
-            ) from err
+SessionFactory = Callable[[JobConfig], SparkSession]
+"""Builds the job's SparkSession from its configuration. The job never builds a local one itself:
+the local runner (local/spark_job.py) passes one that brings the Kafka connector jars."""
 
-        return local_session("flight-analytics", master=config.master, extra_conf=spark_conf(config.checkpoint_dir))
-    # On a cluster the image carries the connector jars and the SparkApplication sets the conf.
+
+def cluster_session(config: JobConfig) -> SparkSession:
+    """On a cluster the image carries the connector jars and the SparkApplication sets the conf."""
     return SparkSession.builder.appName("flight-analytics").getOrCreate()
 
 
@@ -153,13 +146,20 @@ def kafka_source(spark: SparkSession, config: JobConfig) -> DataFrame:
     return source.load()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, session_factory: SessionFactory | None = None) -> int:
     # 1. Arguments (bad ones exit 2 here, before Spark starts).
     config = parse_args(argv)
     schema = load_flight_event_schema()
+    if config.master and session_factory is None:
+        print(
+            f"flight_analytics: error: --master {config.master} runs the job on this machine, which needs the Kafka "
+            "connector jars the image would carry: start it with python -m local.spark_job (PYTHONPATH=.:spark-jobs)",
+            file=sys.stderr,
+        )
+        return 2
 
-    # 2. Session, progress listeners, and the metrics endpoint.
-    spark = build_session(config)
+    # 2. Session (the caller's, or the cluster's), progress listeners, and the metrics endpoint.
+    spark = (session_factory or cluster_session)(config)
     # Bad settings fail here in seconds, with one line, instead of as a failed query minutes later.
     try:
         check_writable(spark, config)

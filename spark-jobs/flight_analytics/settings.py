@@ -1,5 +1,6 @@
-"""Production Spark settings, in one place: the job's local session and the SparkApplication
-manifest (k8s/) both read them from here.
+"""Production Spark settings, written once in spark-settings.json next to this file: the job's own
+session reads them through spark_conf, and the SparkApplication manifest (k8s/spark-conf.ts) reads
+the same file.
 
     from flight_analytics.settings import spark_conf
     spark_conf(checkpoint_dir="s3a://bucket/checkpoints", shuffle_partitions=24)  # -> {"spark....": "..."}
@@ -9,27 +10,49 @@ Why each one:
   JVM heap, and each micro-batch uploads only the changed keys instead of a full snapshot.
 - spark.sql.shuffle.partitions: the number of state-store partitions of every stateful query. It
   is fixed by the first checkpoint and cannot change later, so size it before the first run
-  (about 2-3x the executor cores of the cluster; the local default is 4 for 2 cores).
+  (about 2-3x the executor cores of the cluster, which the capacity plan does; the local default is
+  4 for 2 cores).
+- spark.sql.session.timeZone=UTC: windows and dates mean the same thing on every machine.
+- spark.sql.streaming.metricsEnabled: streaming query metrics (input rate, processing rate,
+  latency) on the Spark metrics system (the Prometheus exporter on a cluster).
+- spark.sql.codegen.hugeMethodLimit=8000: HotSpot never JIT-compiles a method over 8000 bytes of
+  bytecode; it interprets it. Under whole-stage codegen a wide stage can generate such a method, and
+  Spark's default limit (65535) then leaves it interpreted; at 8000 Spark falls back to
+  per-expression code that is JIT-compiled. Measured when validation was 57 Spark expressions
+  (parse+validate ~40% less CPU); validation is one Java UDF now, and the limit still guards the
+  other stages.
+- spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows=false: to count its rows, the
+  RocksDB store reads every key before it writes or deletes it; the de-duplication writes one key per
+  event and deletes it later, so that was two of its three reads per event (its task CPU per event
+  fell by a third without them, make bench-spark). Spark then reports 0 state rows: the job reports
+  state bytes instead (progress.py).
+- spark.sql.objectHashAggregate.sortBased.fallbackThreshold=65536: the windows' aggregation holds a
+  percentile sketch, so Spark runs it as an object hash aggregate, which by default gives up on
+  hashing past 128 groups per task and sorts every input row instead (a twentieth of the job's task
+  CPU in a profile). A batch has thousands of (family, key, window) groups; 65,536 keeps them hashed
+  (a few KB each).
 - On s3a:// checkpoints, a rename is a copy (SPARK-40039): the abortable stream-based checkpoint
-  file manager (spark-hadoop-cloud, with hadoop-aws) writes each checkpoint file in place.
-- spark.sql.codegen.hugeMethodLimit=8000: see spark_conf.
-- The trigger interval: how often a micro-batch starts on a cluster (the job's --trigger default
-  there); maxOffsetsPerTrigger should be about 1.5-2x (input rate x interval).
+  file manager (spark-hadoop-cloud, with hadoop-aws) writes each checkpoint file in place, and S3A
+  takes its credentials from the pod's identity (EKS Pod Identity), never from keys in the conf.
+- On the cluster only (k8s/spark-conf.ts): S3A as the s3a:// file system, and no dynamic
+  allocation, which is not streaming-aware (it scales on task backlog, not Kafka lag, and moves
+  RocksDB state when it removes an executor).
+The micro-batch trigger on the cluster comes from the capacity plan (k8s/spark-job-chart.ts).
 """
 from __future__ import annotations
 
-STATE_STORE_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
-ABORTABLE_CHECKPOINT_FILE_MANAGER = "org.apache.spark.internal.io.cloud.AbortableStreamBasedCheckpointFileManager"
+import json
+from pathlib import Path
+
+SETTINGS_FILE = Path(__file__).with_name("spark-settings.json")
+"""The data file; the Spark image carries it with the package."""
+
+_SETTINGS: dict[str, dict[str, str]] = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
+
+ABORTABLE_CHECKPOINT_FILE_MANAGER = _SETTINGS["s3aCheckpoints"]["spark.sql.streaming.checkpointFileManagerClass"]
 
 DEFAULT_SHUFFLE_PARTITIONS = 4
 """For local[2]; a cluster passes its own (see the module docstring)."""
-
-HUGE_METHOD_LIMIT_KEY = "spark.sql.codegen.hugeMethodLimit"
-JIT_HUGE_METHOD_LIMIT_BYTES = 8000
-"""HotSpot's -XX:-DontCompileHugeMethods threshold: generated methods above it are never JIT-compiled."""
-
-PRODUCTION_TRIGGER = "processing-time:10s"
-"""The trigger a long-running job uses on a cluster (the job's --trigger value)."""
 
 
 def spark_conf(checkpoint_dir: str | None = None, shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS) -> dict[str, str]:
@@ -40,26 +63,7 @@ def spark_conf(checkpoint_dir: str | None = None, shuffle_partitions: int = DEFA
     """
     if shuffle_partitions < 1:
         raise ValueError(f"shuffle_partitions={shuffle_partitions}: expected an integer >= 1 (about 2-3x the executor cores)")
-    conf = {
-        "spark.sql.streaming.stateStore.providerClass": STATE_STORE_PROVIDER,
-        "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
-        "spark.sql.shuffle.partitions": str(shuffle_partitions),
-        "spark.sql.session.timeZone": "UTC",
-        # Streaming metrics on the Spark metrics system (Prometheus servlet on a cluster).
-        "spark.sql.streaming.metricsEnabled": "true",
-        # HotSpot never JIT-compiles a method over 8000 bytes of bytecode; it interprets it. Under
-        # whole-stage codegen a wide stage can generate such a method, and Spark's default limit
-        # (65535) then leaves it interpreted; at 8000 Spark falls back to per-expression code that
-        # is JIT-compiled. Measured when validation was 57 Spark expressions (parse+validate ~40%
-        # less CPU); validation is one Java UDF now, and the limit still guards the other stages.
-        HUGE_METHOD_LIMIT_KEY: str(JIT_HUGE_METHOD_LIMIT_BYTES),
-    }
+    conf = {**_SETTINGS["everywhere"], "spark.sql.shuffle.partitions": str(shuffle_partitions)}
     if checkpoint_dir is not None and checkpoint_dir.startswith("s3a://"):
-        conf.update(
-            {
-                "spark.sql.streaming.checkpointFileManagerClass": ABORTABLE_CHECKPOINT_FILE_MANAGER,
-                # Credentials from the pod's identity (EKS Pod Identity / IRSA), never from keys in conf.
-                "spark.hadoop.fs.s3a.aws.credentials.provider": "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
-            }
-        )
+        conf.update(_SETTINGS["s3aCheckpoints"])
     return conf

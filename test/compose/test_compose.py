@@ -1,4 +1,4 @@
-"""docker-compose.yml, checked without Docker: the seed topology, ports, versions and the job's connector.
+"""docker-compose.yml, checked without Docker: the multi-node topology, ports, versions and the job's connector.
 
 No Docker engine runs here, so the file is parsed (PyYAML, with its anchors and merge keys
 resolved as Compose does) and held to versions.json and to what the Kafka and Spark images read.
@@ -12,7 +12,7 @@ import shlex
 import pytest
 import yaml
 
-from local.seed_topology import BROKERS, CONTROLLERS, FIRST_BROKER_ID, SPARK_WORKERS, TOPIC_MIN_INSYNC_REPLICAS, TOPIC_REPLICATION_FACTOR
+from local.multi_node import BROKERS, CONTROLLERS, FIRST_BROKER_ID, SPARK_WORKERS, TOPIC_MIN_INSYNC_REPLICAS, TOPIC_REPLICATION_FACTOR
 from local.versions import PROJECT_ROOT, spark_kafka_connector_coordinates, versions
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -53,7 +53,7 @@ def test_topology_is_3_controllers_3_brokers_1_master_3_workers(services):
     workers = spark_daemons(services, "org.apache.spark.deploy.worker.Worker")
 
     assert (len(controllers), len(brokers), len(masters), len(workers)) == (3, 3, 1, 3)
-    # The embedded twin (make demo TOPOLOGY=seed) has the same shape.
+    # The embedded twin (make demo TOPOLOGY=multi-node) has the same shape.
     assert (CONTROLLERS, BROKERS, SPARK_WORKERS) == (3, 3, 3)
 
 

@@ -1,7 +1,7 @@
 """The broker-kill scenario, shared by test_faults_broker.py (in make test) and
 loop_broker_kill.py (run by hand, N times in a row, not in CI).
 
-3 KRaft controllers + 3 brokers (local/seed_topology.py), the TypeScript producer's CLI (acks=all,
+3 KRaft controllers + 3 brokers (local/multi_node.py), the TypeScript producer's CLI (acks=all,
 idempotent) at a fixed rate, one broker killed with SIGKILL a quarter into the run and restarted a
 few seconds later; then Kafka's own console consumer reads everything back.
 """
@@ -15,8 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
-from local.pipeline import PROJECT_ROOT, _node_env, generate_events_file, producer_command
-from local.seed_topology import SeedKafka
+from local.pipeline import PROJECT_ROOT, node_env, generate_events_file, producer_command
+from local.multi_node import MultiNodeKafka
 from streaming_job import delivery_counts
 
 SEED = 707
@@ -24,7 +24,7 @@ START_TIME = "2026-03-03T00:00:00.000Z"
 EVENT_COUNT = 45_000
 RATE_PER_S = 3_000  # ~15 s of producing: the kill and the restart both land mid-run
 PARTITIONS = 3
-KILLED_BROKER = 1  # index into SeedKafka.brokers: node 5
+KILLED_BROKER = 1  # index into MultiNodeKafka.brokers: node 5
 KILL_AFTER_CONNECTED_S = 2.5  # about a quarter of the run
 RESTART_AFTER_S = 4.0
 # The producer's own limits: 120 s delivery timeout per batch (as Java's delivery.timeout.ms),
@@ -54,12 +54,12 @@ class ProducerWatch:
         self._thread.join(timeout_s)
 
 
-def records_so_far(kafka: SeedKafka, topic: str) -> int:
+def records_so_far(kafka: MultiNodeKafka, topic: str) -> int:
     """Records on the topic now (sum of the partitions' end offsets), read from the brokers still up."""
     return sum(kafka.tool_node().topic_end_offsets(topic).values())
 
 
-def read_all_values(kafka: SeedKafka, topic: str, records: int, timeout_s: float = 120) -> list[str]:
+def read_all_values(kafka: MultiNodeKafka, topic: str, records: int, timeout_s: float = 120) -> list[str]:
     """Every record value on the topic, from the beginning, with Kafka's console consumer.
 
     It stops after `records` records (the sum of the end offsets), or after CONSUMER_IDLE_TIMEOUT_MS
@@ -81,7 +81,7 @@ def run_broker_kill(workdir: Path) -> dict:
     truth_file = generate_events_file(workdir / "truth.jsonl", EVENT_COUNT, seed=SEED, start_time=START_TIME)
     truth_ids = [json.loads(line)["event_id"] for line in truth_file.read_text().splitlines()]
 
-    kafka = SeedKafka(workdir / "kafka")
+    kafka = MultiNodeKafka(workdir / "kafka")
     kafka.start()
     try:
         kafka.create_topic(topic, partitions=PARTITIONS)
@@ -92,7 +92,7 @@ def run_broker_kill(workdir: Path) -> dict:
             "produce", "--bootstrap", kafka.bootstrap_servers, "--topic", topic, "--count", str(EVENT_COUNT),
             "--seed", str(SEED), "--start-time", START_TIME, "--rate", str(RATE_PER_S), "--max-in-flight", "5",
         )
-        producer = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=_node_env(), stdout=subprocess.PIPE,
+        producer = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=node_env(), stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
         watch = ProducerWatch(producer)
         timeline = {}

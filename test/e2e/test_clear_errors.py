@@ -1,7 +1,7 @@
 """A setting the job cannot run with fails within seconds, with one line that says what to fix.
 
-Each case runs the job's real command line (python -m flight_analytics, as spark-submit runs
-spark-jobs/main.py) with one thing wrong: a bootstrap with nothing listening, a topic that does not
+Each case runs the job's real command line (through the local runner, python -m local.spark_job,
+as spark-submit runs spark-jobs/main.py on a cluster) with one thing wrong: a bootstrap with nothing listening, a topic that does not
 exist on the session's real broker, an --output-dir and a --checkpoint-dir that cannot be written.
 Each must exit non-zero within seconds (the issue: 3 min 15 s and 400 lines of Java stack traces
 and a query plan, for an unreachable broker), with exactly one `flight_analytics: error:` line that
@@ -55,7 +55,7 @@ class FailedRun:
 def run_job(workdir: Path, bootstrap: str, topic: str, output_dir: Path, checkpoint_dir: Path) -> FailedRun:
     """The job's command line, as a subprocess in its own process group (driver and JVM)."""
     cmd = [
-        sys.executable, "-m", "flight_analytics", "--master", "local[1]",
+        sys.executable, "-m", "local.spark_job", "--master", "local[1]",
         "--bootstrap", bootstrap, "--topic", topic,
         "--output-dir", str(output_dir), "--checkpoint-dir", str(checkpoint_dir),
         "--starting-offsets", "earliest", "--trigger", "available-now",

@@ -1,4 +1,4 @@
-"""Broker failure on the seed topology: kill -9 one of three brokers while the producer runs, restart
+"""Broker failure on the multi-node topology: kill -9 one of three brokers while the producer runs, restart
 it later; the producer acknowledges every event, exits 0, and every event is on the topic once.
 
 The scenario itself is in broker_kill.py (loop_broker_kill.py runs it many times in a row, by hand).

@@ -1,4 +1,4 @@
-"""Spark worker failure: the job runs on a standalone master + 3 workers (local/seed_topology.py);
+"""Spark worker failure: the job runs on a standalone master + 3 workers (local/multi_node.py);
 one worker and its executor are killed (SIGKILL) mid-stream. The job must finish on the other two
 and its aggregates must equal an independent recomputation: no event lost, none counted twice.
 
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from local.pipeline import generate_events_file, produce
-from local.seed_topology import SparkStandalone
+from local.multi_node import SparkStandalone
 from streaming_job import PROJECT_ROOT, committed_batches, delivery_counts, job_command, job_env, read_batches
 from test_pipeline import comparable, expected_airline_minutes
 

@@ -6,6 +6,8 @@ import { Lazy, Token } from 'aws-cdk-lib';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { FlightAnalyticsNamespaceChart, ProducerChart, SparkJobChart, TopicChart } from '../../k8s/index.ts';
+import { testPlan } from '../deploy/fixtures.ts';
+import { MSK_IAM } from './fixtures.ts';
 
 describe('charts with CDK tokens for their strings', () => {
   it('accept unresolved tokens and carry them into the manifests', () => {
@@ -18,9 +20,10 @@ describe('charts with CDK tokens for their strings', () => {
     // WHEN the charts are built with them
     const app = Testing.app();
     new FlightAnalyticsNamespaceChart(app, 'ns');
-    const topic = new TopicChart(app, 'topic', { bootstrapServers, image });
-    const producer = new ProducerChart(app, 'producer', { bootstrapServers, image });
-    const spark = new SparkJobChart(app, 'spark', { bootstrapServers, bucketName, image });
+    const common = { bootstrapServers, image, plan: testPlan(), kafkaSecurity: MSK_IAM };
+    const topic = new TopicChart(app, 'topic', common);
+    const producer = new ProducerChart(app, 'producer', common);
+    const spark = new SparkJobChart(app, 'spark', { ...common, bucketName });
     // THEN no prop check rejects them, and each token string lands where the plain value would
     expect(JSON.stringify(Testing.synth(topic))).toContain(bootstrapServers);
     expect(JSON.stringify(Testing.synth(producer))).toContain(image);

@@ -15,8 +15,9 @@ describe('npx cdk8s synth', () => {
       const startedAtMs = Date.now();
       // WHEN the real cdk8s CLI synthesises the app from the project root
       const result = await runNpx(['cdk8s', 'synth'], credentialFreeEnv({ CDK8S_CHECK_UPGRADE: 'false' }));
-      // THEN it succeeds
+      // THEN it succeeds, and says which plan it used, as cdk synth does
       expect(result.exitCode, result.stderr).toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toMatch(/capacity plan: .* \(deploy\/plan-inputs\.json\); Kafka: msk/);
       // AND it has just written a *.k8s.yaml per chart to dist/ (cdk8s.yaml's output dir)
       const outdir = join(projectRoot, 'dist');
       // (numbered, because the charts depend on each other: namespace and service accounts first)
@@ -57,6 +58,20 @@ describe('npx cdk8s synth', () => {
       } finally {
         rmSync(outdir, { recursive: true, force: true });
       }
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'fails naming KAFKA and its value when it is neither msk nor strimzi',
+    async () => {
+      const outdir = mkdtempSync(join(tmpdir(), 'cdk8s-invalid-kafka-'));
+      const result = await runNpx(['cdk8s', 'synth', '--output', outdir], credentialFreeEnv({ CDK8S_CHECK_UPGRADE: 'false', KAFKA: 'kafak' })).finally(() =>
+        rmSync(outdir, { recursive: true, force: true }),
+      );
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain('KAFKA: expected "msk" (Amazon MSK, the default) or "strimzi"');
+      expect(result.stderr).toContain('got "kafak" (a string)');
     },
     CLI_TIMEOUT_MS,
   );

@@ -1,11 +1,12 @@
 /**
- * Test fixtures for k8s/: every chart of the cdk8s app, synthesised in memory the way k8s/main.ts
- * wires them, plus helpers to find objects and the pod specs inside them.
+ * Test fixtures for k8s/: every chart of an MSK deployment, composed in memory the way k8s/main.ts
+ * and lib/workloads.ts compose them, plus helpers to find objects and the pod specs inside them.
  */
 import { Testing } from 'cdk8s';
 import type { Chart } from 'cdk8s';
-import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
-import { FlightAnalyticsNamespaceChart, ProducerChart, SparkJobChart, TopicChart } from '../../k8s/index.ts';
+import type { Deployment } from '../../deploy/deployment.ts';
+import { composeWorkloadCharts, type KafkaSecurity } from '../../k8s/index.ts';
+import { projectDeployment } from '../deploy/fixtures.ts';
 
 // Manifests are plain JSON-like objects; `any` keeps the assertions readable.
 export type Manifest = any;
@@ -15,22 +16,20 @@ export const TEST_PRODUCER_IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com
 export const TEST_SPARK_IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/flight-spark@sha256:def';
 export const TEST_BUCKET = 'flight-analytics-test-bucket';
 
-/** Each chart of the app with the default (1.2 B/h) plan and the test values, keyed by chart name. */
-export function appCharts(): Record<string, Chart> {
-  const app = Testing.app();
-  const plan = computeCapacityPlan();
-  return {
-    'flight-analytics-namespace': new FlightAnalyticsNamespaceChart(app, 'flight-analytics-namespace'),
-    'flight-events-topic': new TopicChart(app, 'flight-events-topic', { bootstrapServers: TEST_BOOTSTRAP, image: TEST_PRODUCER_IMAGE, plan }),
-    'flight-producer': new ProducerChart(app, 'flight-producer', { bootstrapServers: TEST_BOOTSTRAP, image: TEST_PRODUCER_IMAGE, plan }),
-    'flight-analytics': new SparkJobChart(app, 'flight-analytics', {
-      bootstrapServers: TEST_BOOTSTRAP,
-      bucketName: TEST_BUCKET,
-      image: TEST_SPARK_IMAGE,
-      mskIamAuth: true,
-      plan,
-    }),
-  };
+export const TEST_REGION = 'eu-west-1';
+/** What an MSK deployment's workloads authenticate with. */
+export const MSK_IAM: KafkaSecurity = { kind: 'msk-iam' };
+
+/** Each chart of a deployment (MSK unless told otherwise, sized by the test plan) with the test values, keyed by chart name. */
+export function appCharts(deployment: Deployment = projectDeployment('msk')): Record<string, Chart> {
+  const { charts } = composeWorkloadCharts(Testing.app(), deployment, {
+    mskBootstrapServers: TEST_BOOTSTRAP,
+    bucketName: TEST_BUCKET,
+    producerImage: TEST_PRODUCER_IMAGE,
+    sparkJobImage: TEST_SPARK_IMAGE,
+    awsRegion: TEST_REGION,
+  });
+  return Object.fromEntries(charts.map(({ chart }) => [chart.node.id, chart]));
 }
 
 export function manifestsOf(chart: Chart): Manifest[] {

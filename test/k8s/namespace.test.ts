@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { FlightAnalyticsNamespaceChart } from '../../k8s/namespace.ts';
 import { manifestOfKind } from './fixtures.ts';
 

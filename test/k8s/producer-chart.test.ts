@@ -1,11 +1,11 @@
 import { Lazy } from 'aws-cdk-lib';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
 import { DEFAULT_PRODUCER_IMAGE, POD_INDEX_LABEL, ProducerChart, type ProducerChartProps } from '../../k8s/producer-chart.ts';
-import { type Manifest, manifestOfKind, TEST_BOOTSTRAP } from './fixtures.ts';
+import { testPlan } from '../deploy/fixtures.ts';
+import { type Manifest, manifestOfKind, MSK_IAM, TEST_BOOTSTRAP } from './fixtures.ts';
 
-const requiredProps: ProducerChartProps = { bootstrapServers: TEST_BOOTSTRAP };
+const requiredProps: ProducerChartProps = { bootstrapServers: TEST_BOOTSTRAP, plan: testPlan(), kafkaSecurity: MSK_IAM };
 
 function synthChart(props: Partial<ProducerChartProps> = {}): Manifest[] {
   return Testing.synth(new ProducerChart(Testing.app(), 'flight-producer', { ...requiredProps, ...props }));
@@ -27,7 +27,7 @@ describe('ProducerChart', () => {
 
   it('runs the plan\'s replicas, which together send at least the target rate', () => {
     // GIVEN the 1.2 B/h plan
-    const plan = computeCapacityPlan();
+    const plan = testPlan();
     // WHEN the chart is synthesised from it
     const manifests = synthChart({ plan });
     const replicas = manifestOfKind(manifests, 'StatefulSet').spec.replicas;
@@ -48,7 +48,7 @@ describe('ProducerChart', () => {
   });
 
   it('configures the producer through PRODUCER_* variables from its ConfigMap', () => {
-    const manifests = synthChart({ topic: 'events-v2', security: 'msk-iam', awsRegion: 'eu-west-1', extraEnvironment: { PRODUCER_COMPRESSION: 'zstd' } });
+    const manifests = synthChart({ topic: 'events-v2', awsRegion: 'eu-west-1', extraEnvironment: { PRODUCER_COMPRESSION: 'zstd' } });
     expect(manifestOfKind(manifests, 'ConfigMap').data).toStrictEqual({
       PRODUCER_AWS_REGION: 'eu-west-1',
       PRODUCER_BOOTSTRAP: TEST_BOOTSTRAP,
@@ -154,7 +154,7 @@ describe('ProducerChart', () => {
     ['CPU limit below request', { resources: { cpuRequestMillis: 2000, cpuLimitMillis: 500 } }, 'ProducerChart: resources.cpuLimitMillis (500) must be >= resources.cpuRequestMillis (2000)'],
     ['a chart-owned variable in extraEnvironment', { extraEnvironment: { PRODUCER_WORKER_ID: '1' } }, 'ProducerChart: extraEnvironment must not set PRODUCER_WORKER_ID'],
     ['more workers per pod', { extraEnvironment: { PRODUCER_WORKERS: '4' } }, 'ProducerChart: extraEnvironment must not set PRODUCER_WORKERS'],
-    ['unknown security', { security: 'sasl' as never }, 'ProducerChart: security must be one of plaintext, tls, msk-iam, got "sasl"'],
+    ['unknown security', { kafkaSecurity: { kind: 'plaintext' } as never }, 'ProducerChart: kafkaSecurity must be {kind: "msk-iam" | "mtls"}, got {"kind":"plaintext"}'],
   ])('throws naming the prop and value for %s', (_case, props, message) => {
     expect(() => synthChart(props)).toThrow(message);
   });

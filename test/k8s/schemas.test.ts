@@ -13,7 +13,7 @@ import { Yaml } from 'cdk8s';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { projectRoot } from '../lib/fixtures.ts';
 import { appCharts, manifestsOf, manifestOfKind, withoutUnknownFields } from './fixtures.ts';
 

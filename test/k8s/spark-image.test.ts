@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { JMX_EXPORTER_JAR, MAIN_APPLICATION_FILE } from '../../k8s/index.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 
 // No Docker engine here: the Dockerfile is checked as text against what the SparkApplication expects.
 const dockerfile = readFileSync(new URL('../../spark-jobs/Dockerfile', import.meta.url), 'utf8');

@@ -1,11 +1,11 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { MAIN_APPLICATION_FILE, SPARK_JOB_METRICS_PORT, SparkJobChart, type SparkJobChartProps } from '../../k8s/spark-job-chart.ts';
-import { type Manifest, manifestOfKind, TEST_BOOTSTRAP, TEST_BUCKET, TEST_SPARK_IMAGE } from './fixtures.ts';
+import { testPlan } from '../deploy/fixtures.ts';
+import { type Manifest, manifestOfKind, MSK_IAM, TEST_BOOTSTRAP, TEST_BUCKET, TEST_SPARK_IMAGE } from './fixtures.ts';
 
-const requiredProps: SparkJobChartProps = { bootstrapServers: TEST_BOOTSTRAP, bucketName: TEST_BUCKET, image: TEST_SPARK_IMAGE };
+const requiredProps: SparkJobChartProps = { bootstrapServers: TEST_BOOTSTRAP, bucketName: TEST_BUCKET, image: TEST_SPARK_IMAGE, plan: testPlan(), kafkaSecurity: MSK_IAM };
 
 function sparkApplication(props: Partial<SparkJobChartProps> = {}): Manifest {
   return manifestOfKind(Testing.synth(new SparkJobChart(Testing.app(), 'flight-analytics', { ...requiredProps, ...props })), 'SparkApplication');
@@ -25,7 +25,7 @@ describe('SparkJobChart', () => {
   });
 
   it('sizes driver, executors, shuffle partitions and micro-batches from the plan', () => {
-    const plan = computeCapacityPlan();
+    const plan = testPlan();
     const spec = sparkApplication({ plan }).spec;
     expect(spec.executor).toMatchObject({ instances: 32, cores: 4, memory: '12288m', memoryOverhead: '4096m' });
     expect(spec.executor.instances).toBe(plan.spark.executorInstances.value);
@@ -61,8 +61,8 @@ describe('SparkJobChart', () => {
     });
   });
 
-  it('reads and writes under the bucket, and talks IAM to MSK when asked', () => {
-    const args: string[] = sparkApplication({ mskIamAuth: true, consumerGroupId: 'flight-analytics' }).spec.arguments;
+  it('reads and writes under the bucket, and authenticates to Kafka as kafkaSecurity says', () => {
+    const args: string[] = sparkApplication({ kafkaSecurity: MSK_IAM, consumerGroupId: 'flight-analytics' }).spec.arguments;
     expect(args).toEqual(expect.arrayContaining([
       '--output-dir', `s3a://${TEST_BUCKET}/analytics`,
       '--checkpoint-dir', `s3a://${TEST_BUCKET}/checkpoints`,
@@ -70,7 +70,9 @@ describe('SparkJobChart', () => {
     expect(args).toContain('kafka.security.protocol=SASL_SSL');
     expect(args).toContain('kafka.sasl.mechanism=AWS_MSK_IAM');
     expect(args).toContain('kafka.group.id=flight-analytics');
-    expect(sparkApplication().spec.arguments.join(' ')).not.toContain('SASL_SSL');
+    const mtls = sparkApplication({ kafkaSecurity: { kind: 'mtls', clusterCaSecret: 'ca', userSecret: 'user' } }).spec.arguments.join(' ');
+    expect(mtls).not.toContain('SASL_SSL');
+    expect(mtls).toContain('kafka.security.protocol=SSL');
   });
 
   it('puts the driver and executors on their node groups, as the Spark service account, with Prometheus metrics', () => {

@@ -12,27 +12,25 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Testing, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { computeCapacityPlan } from '../../lib/plan/capacity-plan.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { parseProducerConfig } from '../../producer/src/config.ts';
 import {
   CLIENT_TLS_KAFKA_OPTIONS,
   KAFKA_STORAGE_CLASS,
   PRODUCER_CLIENT_TLS_FILES,
-  ProducerChart,
-  SparkJobChart,
   StrimziKafkaChart,
+  type StrimziKafkaChartProps,
   strimziBootstrapServers,
-  strimziClientTls,
 } from '../../k8s/index.ts';
+import { projectDeployment, testPlan } from '../deploy/fixtures.ts';
 import { projectRoot } from '../lib/fixtures.ts';
-import { type Manifest, manifestOfKind, manifestsOf, podSpecs, TEST_BUCKET, TEST_PRODUCER_IMAGE, TEST_SPARK_IMAGE, withoutUnknownFields } from './fixtures.ts';
+import { appCharts, type Manifest, manifestOfKind, manifestsOf, podSpecs, withoutUnknownFields } from './fixtures.ts';
 
 const CRD_DIR = join(projectRoot, 'k8s', 'imports', 'crds');
 const KUBERNETES_VALIDATE = join(projectRoot, '.venv', 'bin', 'kubernetes-validate');
 
-function strimziManifests(props: ConstructorParameters<typeof StrimziKafkaChart>[2] = {}): Manifest[] {
-  return manifestsOf(new StrimziKafkaChart(Testing.app(), 'flight-kafka', props));
+function strimziManifests(props: Partial<StrimziKafkaChartProps> = {}): Manifest[] {
+  return manifestsOf(new StrimziKafkaChart(Testing.app(), 'flight-kafka', { plan: testPlan(), ...props }));
 }
 
 function ofKind(manifests: Manifest[], kind: string): Manifest[] {
@@ -54,8 +52,8 @@ function crdValidators(): Map<string, (object: unknown) => string[]> {
 }
 
 describe('StrimziKafkaChart', () => {
-  it('runs 3 KRaft controllers and 3 brokers by default, as node pools of one Kafka at the Kafka version of versions.json', () => {
-    // GIVEN the chart with its defaults WHEN it is synthesised
+  it('runs 3 KRaft controllers and the plan\'s brokers by default, as node pools of one Kafka at the Kafka version of versions.json', () => {
+    // GIVEN the chart with the 1.2 B/h plan (6 brokers) and its defaults WHEN it is synthesised
     const manifests = strimziManifests();
     const kafka = manifestOfKind(manifests, 'Kafka');
     const pools: Record<string, Manifest> = Object.fromEntries(ofKind(manifests, 'KafkaNodePool').map((pool) => [pool.metadata.name, pool]));
@@ -64,7 +62,7 @@ describe('StrimziKafkaChart', () => {
     expect(kafka.spec.kafka.version).toBe(versions.kafka);
     expect(Object.keys(pools).sort()).toStrictEqual(['brokers', 'controllers']);
     expect(pools['controllers'].spec).toMatchObject({ replicas: 3, roles: ['controller'] });
-    expect(pools['brokers'].spec).toMatchObject({ replicas: 3, roles: ['broker'] });
+    expect(pools['brokers'].spec).toMatchObject({ replicas: 6, roles: ['broker'] });
     for (const pool of Object.values(pools)) expect(pool.metadata.labels['strimzi.io/cluster']).toBe(kafka.metadata.name);
   });
 
@@ -101,7 +99,7 @@ describe('StrimziKafkaChart', () => {
   });
 
   it('creates the events topic with the plan\'s partitions and retention, replication 3 and min.insync.replicas 2', () => {
-    const plan = computeCapacityPlan();
+    const plan = testPlan();
     const topic = manifestOfKind(strimziManifests({ plan }), 'KafkaTopic');
     expect(topic.metadata.name).toBe('flight-events');
     expect(topic.spec).toStrictEqual({
@@ -131,7 +129,7 @@ describe('StrimziKafkaChart', () => {
   });
 
   it('sizes brokers from the plan: volume, and CPU and memory that leave room for a controller on the node', () => {
-    const plan = computeCapacityPlan();
+    const plan = testPlan();
     const brokers = ofKind(strimziManifests({ plan, brokerReplicas: 6 }), 'KafkaNodePool').find((pool) => pool.metadata.name === 'brokers');
     // kafka.m7g.2xlarge at the default rate: 8 vCPUs, 32 GiB
     expect(plan.msk.brokerType.value).toBe('kafka.m7g.2xlarge');
@@ -181,13 +179,9 @@ describe('StrimziKafkaChart', () => {
   }, 60_000);
 });
 
-function strimziProducerChart(): ProducerChart {
-  return new ProducerChart(Testing.app(), 'flight-producer', {
-    bootstrapServers: strimziBootstrapServers(),
-    image: TEST_PRODUCER_IMAGE,
-    security: 'tls',
-    clientTls: strimziClientTls('flight-producer'),
-  });
+/** The producer chart of a Strimzi deployment, as the chart composition builds it. */
+function strimziProducerChart() {
+  return appCharts(projectDeployment('strimzi'))['flight-producer']!;
 }
 
 /** The environment with each PRODUCER_TLS_* file re-created (as a placeholder PEM) under `root`. */
@@ -203,14 +197,9 @@ function mountedAt(root: string, environment: Record<string, string>): Record<st
   return result;
 }
 
-function strimziSparkChart(): SparkJobChart {
-  return new SparkJobChart(Testing.app(), 'flight-analytics', {
-    bootstrapServers: strimziBootstrapServers(),
-    bucketName: TEST_BUCKET,
-    image: TEST_SPARK_IMAGE,
-    consumerGroupId: 'flight-analytics-spark',
-    clientTls: strimziClientTls('flight-analytics-spark'),
-  });
+/** The Spark chart of a Strimzi deployment, as the chart composition builds it. */
+function strimziSparkChart() {
+  return appCharts(projectDeployment('strimzi'))['flight-analytics']!;
 }
 
 describe('producer and Spark on Strimzi', () => {
@@ -273,19 +262,6 @@ describe('producer and Spark on Strimzi', () => {
     const validate = new Ajv({ strict: false, validateFormats: false, logger: false }).compile(withoutUnknownFields(schema));
     expect(validate(app), JSON.stringify(validate.errors)).toBe(true);
     for (const pod of podSpecs([app])) expect(pod.podSecurityContext.runAsNonRoot).toBe(true);
-  });
-
-  it('Spark refuses clientTls together with MSK IAM auth', () => {
-    expect(
-      () =>
-        new SparkJobChart(Testing.app(), 'x', { bootstrapServers: 'b:9093', bucketName: TEST_BUCKET, mskIamAuth: true, clientTls: strimziClientTls('s') }),
-    ).toThrow('SparkJobChart: clientTls and mskIamAuth exclude each other');
-  });
-
-  it('the producer refuses clientTls without security tls', () => {
-    expect(() => new ProducerChart(Testing.app(), 'x', { bootstrapServers: 'b:9093', clientTls: strimziClientTls('p') })).toThrow(
-      "ProducerChart: clientTls needs security 'tls', got \"plaintext\"",
-    );
   });
 
   it('matches the snapshot', () => {

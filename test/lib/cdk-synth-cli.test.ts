@@ -15,8 +15,9 @@ describe('npx cdk synth', () => {
       const startedAtMs = Date.now();
       // WHEN the real CDK CLI synthesises the app from the project root
       const result = await runNpx(['cdk', 'synth', '--quiet'], credentialFreeEnv());
-      // THEN it succeeds
+      // THEN it succeeds, and says which plan it sized the stack by
       expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/capacity plan: .* \(deploy\/plan-inputs\.json\); Kafka: msk/);
       // AND it has just written a FlightAnalytics template to cdk.out (cdk.json's output dir)
       const outdir = join(projectRoot, 'cdk.out');
       const templates = readdirSync(outdir).filter((name) => /^FlightAnalytics.*\.template\.json$/.test(name));
@@ -30,7 +31,7 @@ describe('npx cdk synth', () => {
     'fails with a message naming the context key and value when the configuration is invalid',
     async () => {
       // GIVEN an invalid configuration on the command line
-      const badContext = 'flightAnalytics={"envName":"dev","targetEventsPerHour":-1}';
+      const badContext = 'flightAnalytics={"envName":"dev","quarantineExpirationDays":0}';
       // WHEN the CLI synthesises with it (into a throwaway dir, so cdk.out is left alone)
       const outdir = mkdtempSync(join(tmpdir(), 'cdk-invalid-context-'));
       const result = await runNpx(['cdk', 'synth', '--quiet', '--output', outdir, '-c', badContext], credentialFreeEnv()).finally(() =>
@@ -38,7 +39,7 @@ describe('npx cdk synth', () => {
       );
       // THEN it fails, and says what is wrong without a stack trace
       expect(result.exitCode).not.toBe(0);
-      expect(result.stderr).toContain('flightAnalytics.targetEventsPerHour: expected a number > 0, got -1');
+      expect(result.stderr).toContain('flightAnalytics.quarantineExpirationDays: expected a whole number of days >= 1, got 0');
       expect(result.stderr).not.toMatch(/^\s+at /m);
     },
     CLI_TIMEOUT_MS,

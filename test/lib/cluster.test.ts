@@ -1,13 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FlightCluster, NODE_GROUP_WORKLOADS, WORKLOAD_LABEL_KEY } from '../../lib/cluster.ts';
-import { type NodeGroupName, plannedSizing } from '../../lib/config.ts';
-
-const DEFAULT_NODE_GROUPS = plannedSizing(1.2e9).nodeGroups;
+import { plannedSizing } from '../../deploy/config.ts';
+import { NODE_GROUPS, type NodeGroupName, WORKLOAD_LABEL_KEY } from '../../deploy/names.ts';
+import { FlightCluster } from '../../lib/cluster.ts';
 import { Network } from '../../lib/network.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
+import { testPlan } from '../deploy/fixtures.ts';
 import { projectApp, TEST_ADMIN_ROLE_ARN } from './fixtures.ts';
+
+const DEFAULT_NODE_GROUPS = plannedSizing(testPlan()).nodeGroups;
 
 describe('FlightCluster', () => {
   let template: Template;
@@ -42,19 +44,19 @@ describe('FlightCluster', () => {
     expect(cluster['Properties'].ComputeConfig?.Enabled ?? false).toBe(false);
   });
 
-  it.each(Object.entries(NODE_GROUP_WORKLOADS) as [NodeGroupName, (typeof NODE_GROUP_WORKLOADS)[NodeGroupName]][])(
+  it.each(Object.entries(NODE_GROUPS) as [NodeGroupName, (typeof NODE_GROUPS)[NodeGroupName]][])(
     'creates the %s node group on demand, on AL2023, labelled and tainted for its workload',
     (name, workload) => {
       const sizing = name === 'sparkExecutors' ? { instanceType: 'r7i.4xlarge', desiredSize: 5, maxSize: 8 } : DEFAULT_NODE_GROUPS[name];
       template.hasResourceProperties('AWS::EKS::Nodegroup', {
-        NodegroupName: workload.labelValue,
+        NodegroupName: workload.label,
         CapacityType: 'ON_DEMAND',
         AmiType: 'AL2023_x86_64_STANDARD',
         InstanceTypes: [sizing.instanceType],
         ScalingConfig: { MinSize: sizing.desiredSize, DesiredSize: sizing.desiredSize, MaxSize: sizing.maxSize },
-        Labels: { [WORKLOAD_LABEL_KEY]: workload.labelValue },
+        Labels: { [WORKLOAD_LABEL_KEY]: workload.label },
         ...(workload.tainted
-          ? { Taints: [{ Key: WORKLOAD_LABEL_KEY, Value: workload.labelValue, Effect: 'NO_SCHEDULE' }] }
+          ? { Taints: [{ Key: WORKLOAD_LABEL_KEY, Value: workload.label, Effect: 'NO_SCHEDULE' }] }
           : { Taints: Match.absent() }),
       });
     },

@@ -2,34 +2,24 @@
  * Test fixtures for lib/: an App that sees the same context (feature flags and configuration) as
  * `npx cdk synth`, so what the tests assert is what the CLI synthesises.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type FlightAnalyticsConfig, type KafkaChoice, parseFlightAnalyticsConfig } from '../../lib/config.ts';
+import type { KafkaChoice } from '../../deploy/config.ts';
 import { FlightAnalyticsStack } from '../../lib/flight-analytics-stack.ts';
+import { projectContext, projectDeployment } from '../deploy/fixtures.ts';
+
+export { projectContext, projectDeployment } from '../deploy/fixtures.ts';
 
 /** Absolute path of the project root (where cdk.json and cdk8s.yaml live). */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The `context` block of the project's cdk.json. */
-export function projectContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  };
-  return cdkJson.context;
-}
-
 /** A fresh App with cdk.json's context. */
 export function projectApp(): App {
   return new App({ context: projectContext() });
-}
-
-/** The configuration in cdk.json, with `overrides` applied. */
-export function projectConfig(overrides: Partial<FlightAnalyticsConfig> = {}): FlightAnalyticsConfig {
-  return parseFlightAnalyticsConfig({ ...(projectContext()['flightAnalytics'] as object), ...overrides });
 }
 
 /**
@@ -75,8 +65,7 @@ export function synthesizedProject(kafkaChoice: KafkaChoice = 'msk'): Synthesize
   if (project === undefined) {
     const app = projectApp();
     const stack = new FlightAnalyticsStack(app, 'FlightAnalytics-test', {
-      config: projectConfig({ envName: 'qa', quarantineExpirationDays: 14, adminRoleArn: TEST_ADMIN_ROLE_ARN }),
-      kafkaChoice,
+      deployment: projectDeployment(kafkaChoice, { envName: 'qa', quarantineExpirationDays: 14, adminRoleArn: TEST_ADMIN_ROLE_ARN }),
       imageBuildContexts: stubImageBuildContexts(),
     });
     const template = Template.fromStack(stack);

@@ -4,8 +4,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_TAG_VALUE } from '../../lib/flight-analytics-stack.ts';
-import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../../lib/identities.ts';
-import { versions } from '../../lib/versions.ts';
+import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT, WORKLOAD_NAMESPACE } from '../../deploy/names.ts';
+import { versions } from '../../deploy/versions.ts';
 import { maskAssetHashes, synthesizedProject } from './fixtures.ts';
 
 /** CloudFormation's limit on a template uploaded through S3, in bytes. */

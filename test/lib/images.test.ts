@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CfnOutput, CfnResource, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dockerignorePatterns, WorkloadImages } from '../../lib/images.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { projectApp } from './fixtures.ts';
 
 interface DockerImageSource {

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KafkaCluster, provisionedThroughput } from '../../lib/kafka.ts';
 import { Network } from '../../lib/network.ts';
-import { versions } from '../../lib/versions.ts';
+import { versions } from '../../deploy/versions.ts';
 import { projectApp } from './fixtures.ts';
 
 function newKafka(stack: Stack, brokerCount = 6, network = new Network(stack, 'Network')): KafkaCluster {

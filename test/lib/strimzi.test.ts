@@ -7,7 +7,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { KubernetesManifest } from 'aws-cdk-lib/aws-eks-v2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { versions } from '../../lib/versions.ts';
+import { AVAILABILITY_ZONE_COUNT } from '../../deploy/names.ts';
+import { versions } from '../../deploy/versions.ts';
 import { maskAssetHashes, synthesizedProject } from './fixtures.ts';
 
 /** Lambda payload limit of the kubectl provider (aws-cdk #19165). */
@@ -56,7 +57,7 @@ describe('FlightAnalyticsStack with kafka=strimzi', () => {
     const { stack, template } = synthesizedProject('strimzi');
     const kafkaGroups = Object.values(template.findResources('AWS::EKS::Nodegroup')).filter((group) => String(group['Properties'].NodegroupName).startsWith('kafka-'));
     expect(kafkaGroups).toHaveLength(3);
-    const nodesPerZone = stack.config.kafka.brokerCount / 3;
+    const nodesPerZone = stack.config.kafka.brokerCount / AVAILABILITY_ZONE_COUNT;
     const subnets = new Set<string>();
     for (const group of kafkaGroups) {
       const properties = group['Properties'];

@@ -1,9 +1,20 @@
 """settings.spark_conf: the production sparkConf, the same for the local session and the cluster."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from flight_analytics.settings import ABORTABLE_CHECKPOINT_FILE_MANAGER, spark_conf
+from flight_analytics.settings import ABORTABLE_CHECKPOINT_FILE_MANAGER, SETTINGS_FILE, spark_conf
+
+
+def test_every_setting_comes_from_the_data_file_the_chart_reads_too():
+    # GIVEN spark-settings.json, which k8s/spark-conf.ts reads for the SparkApplication
+    settings = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
+    # WHEN the job builds its conf for an s3a:// checkpoint
+    conf = spark_conf("s3a://bucket/checkpoints", shuffle_partitions=24)
+    # THEN it is the file's session-wide and s3a groups, plus the shuffle partitions asked for
+    assert conf == {**settings["everywhere"], **settings["s3aCheckpoints"], "spark.sql.shuffle.partitions": "24"}
 
 
 def test_rocksdb_with_changelog_checkpointing_and_the_shuffle_partitions_asked_for():

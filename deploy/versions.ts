@@ -1,6 +1,6 @@
 /**
  * Typed view of versions.json, the one source of truth for every version in the project.
- * Everything in lib/ and k8s/ imports versions from here; nothing hard-codes one.
+ * Everything in deploy/, lib/ and k8s/ imports versions from here; nothing hard-codes one.
  */
 import { readFileSync } from 'node:fs';
 
@@ -43,11 +43,8 @@ export interface Versions {
   };
 }
 
-export const versionsPath = new URL('../versions.json', import.meta.url);
+/** versions.json at the repository root (deploy/ and the bundled CDK app in cdk.out/ both sit one level below it). */
+const versionsPath = new URL('../versions.json', import.meta.url);
 
 export const versions: Versions = JSON.parse(readFileSync(versionsPath, 'utf8'));
 
-/** Maven coordinates of the Structured Streaming Kafka connector that matches `versions.spark` exactly. */
-export function sparkKafkaConnectorCoordinates(v: Versions = versions): string {
-  return `org.apache.spark:spark-sql-kafka-0-10_${v.scalaBinary}:${v.spark}`;
-}

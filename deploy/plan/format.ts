@@ -1,5 +1,7 @@
 /**
- * Text form of a capacity plan: one row per decision, with the limit that bound it.
+ * Text forms of a capacity plan: the table `npm run plan` prints (one row per decision, with the
+ * limit that bound it), the one line `cdk synth` and `cdk8s synth` print, and the sizes compared
+ * when `npm run plan -- --update-from` changes the inputs.
  */
 import type { CapacityPlan, NodeGroupPlan } from './capacity-plan.ts';
 
@@ -49,4 +51,30 @@ function n(value: number): string {
 
 function mib(bytesPerSecond: number): string {
   return n(bytesPerSecond / (1024 * 1024));
+}
+
+/** One line with the sizes a reviewer checks first; `cdk synth` and `cdk8s synth` print it. */
+export function planSummary(plan: CapacityPlan): string {
+  return (
+    `capacity plan: ${n(plan.input.targetEventsPerHour)} events/h -> ${plan.producer.replicas.value} producer pods, ` +
+    `${plan.spark.executorInstances.value} Spark executors x ${plan.spark.executorCores} cores, ${plan.topic.partitions.value} partitions, ` +
+    `${plan.msk.brokers.value} x ${plan.msk.brokerType.value} brokers`
+  );
+}
+
+/** The plan's sizes by name, as text, for comparing two plans. */
+export function planSizes(plan: CapacityPlan): Record<string, string> {
+  const group = (g: NodeGroupPlan) => `${g.desiredSize} x ${g.instanceType} (max ${g.maxSize})`;
+  return {
+    'topic partitions': n(plan.topic.partitions.value),
+    'producer replicas': n(plan.producer.replicas.value),
+    'spark executors': `${plan.spark.executorInstances.value} x ${plan.spark.executorCores} cores`,
+    'spark.sql.shuffle.partitions': n(plan.spark.shufflePartitions.value),
+    maxOffsetsPerTrigger: n(plan.spark.maxOffsetsPerTrigger.value),
+    'MSK brokers': `${plan.msk.brokers.value} x ${plan.msk.brokerType.value}`,
+    'MSK storage per broker': `${n(plan.msk.storagePerBrokerGib.value)} GiB`,
+    'nodes: producers': group(plan.nodeGroups.producers),
+    'nodes: spark drivers': group(plan.nodeGroups.sparkDrivers),
+    'nodes: spark executors': group(plan.nodeGroups.sparkExecutors),
+  };
 }

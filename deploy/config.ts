@@ -1,9 +1,12 @@
 /**
- * The deployment's configuration, read from the CDK context key `flightAnalytics` (see cdk.json).
+ * The deployment's configuration, read from the CDK context key `flightAnalytics` (see cdk.json),
+ * and where Kafka runs (the context key `kafka`).
  *
- * Only bin/ calls `parseFlightAnalyticsConfig`; constructs receive the parsed, typed values as props.
+ * Only the entry points (bin/app.ts, k8s/main.ts, through ./deployment.ts) parse it; constructs and
+ * charts receive the parsed, typed values as props.
  */
-import { computeCapacityPlan } from './plan/capacity-plan.ts';
+import { AVAILABILITY_ZONE_COUNT, FLIGHT_EVENTS_TOPIC, NODE_GROUP_NAMES, type NodeGroupName, SPARK_CONSUMER_GROUP } from './names.ts';
+import type { CapacityPlan } from './plan/capacity-plan.ts';
 
 /** The CDK context key that holds the configuration object. */
 export const CONFIG_CONTEXT_KEY = 'flightAnalytics';
@@ -16,11 +19,16 @@ export const KAFKA_CHOICE_CONTEXT_KEY = 'kafka';
 export const KAFKA_CHOICES = ['msk', 'strimzi'] as const;
 export type KafkaChoice = (typeof KAFKA_CHOICES)[number];
 
+/** How to set the `kafka` choice for `cdk synth`; k8s/main.ts names its KAFKA variable instead. */
+const SET_KAFKA_CHOICE_IN_CDK = `Set it with -c ${KAFKA_CHOICE_CONTEXT_KEY}=strimzi or under "context" in cdk.json`;
+
 /**
  * Validates the `kafka` context value; a missing value means `msk`.
- * @throws Error naming the context key, the value and the choices.
+ * @param setting the name the user set it under, for the error
+ * @param howToSet a sentence saying where to set it, for the error
+ * @throws Error naming the setting, the value and the choices.
  */
-export function parseKafkaChoice(raw: unknown): KafkaChoice {
+export function parseKafkaChoice(raw: unknown, setting: string = KAFKA_CHOICE_CONTEXT_KEY, howToSet: string = SET_KAFKA_CHOICE_IN_CDK): KafkaChoice {
   if (raw === undefined) {
     return 'msk';
   }
@@ -28,8 +36,8 @@ export function parseKafkaChoice(raw: unknown): KafkaChoice {
     return raw as KafkaChoice;
   }
   throw new Error(
-    `${KAFKA_CHOICE_CONTEXT_KEY}: expected "msk" (Amazon MSK, the default) or "strimzi" (Kafka on the EKS nodes with the Strimzi operator), ` +
-      `got ${describe(raw)}. Set it with -c ${KAFKA_CHOICE_CONTEXT_KEY}=strimzi or under "context" in cdk.json`,
+    `${setting}: expected "msk" (Amazon MSK, the default) or "strimzi" (Kafka on the EKS nodes with the Strimzi operator), ` +
+      `got ${describe(raw)}. ${howToSet}`,
   );
 }
 
@@ -44,11 +52,6 @@ export interface FlightAnalyticsConfig {
    * starts with a letter, and is at most 20 characters long.
    */
   readonly envName: string;
-  /**
-   * The sustained ingest rate the deployment is sized for, in flight events per hour (> 0).
-   * 1,200,000,000 per hour is about 333,000 events per second.
-   */
-  readonly targetEventsPerHour: number;
   /**
    * Days S3 keeps events the Spark job could not parse (under `quarantine/`) before deleting them.
    * A whole number >= 1.
@@ -67,19 +70,15 @@ export interface FlightAnalyticsConfig {
   readonly sparkConsumerGroup: string;
   /**
    * Instance type and size of each on-demand EKS managed node group.
-   * @default - what the capacity plan computes for `targetEventsPerHour` (system: 2-3 x m7i.large)
+   * @default - the capacity plan's (system: 2-3 x m7i.large)
    */
   readonly nodeGroups: Readonly<Record<NodeGroupName, NodeGroupSizing>>;
   /**
-   * Size of the Amazon MSK cluster.
-   * @default - what the capacity plan computes for `targetEventsPerHour`
+   * Size of the Kafka cluster: Amazon MSK, or the Strimzi brokers and their nodes.
+   * @default - the capacity plan's
    */
   readonly kafka: KafkaSizing;
 }
-
-/** The EKS managed node groups, one per kind of workload. */
-export const NODE_GROUP_NAMES = ['system', 'producers', 'sparkDrivers', 'sparkExecutors'] as const;
-export type NodeGroupName = (typeof NODE_GROUP_NAMES)[number];
 
 /** Size of one managed node group. */
 export interface NodeGroupSizing {
@@ -95,7 +94,7 @@ export interface NodeGroupSizing {
 export interface KafkaSizing {
   /** MSK broker instance type, e.g. `kafka.m7g.xlarge`. */
   readonly brokerInstanceType: string;
-  /** Number of brokers: a multiple of 3, since they are spread evenly over three Availability Zones. */
+  /** Number of brokers: a multiple of AVAILABILITY_ZONE_COUNT (3), since they are spread evenly over the zones. */
   readonly brokerCount: number;
   /** EBS volume per broker, in GiB (1..16384). */
   readonly brokerVolumeGiB: number;
@@ -115,14 +114,13 @@ export interface KafkaSizing {
 export const DEFAULT_SYSTEM_NODE_GROUP: NodeGroupSizing = { instanceType: 'm7i.large', desiredSize: 2, maxSize: 3 };
 
 /**
- * The sizes the capacity plan (lib/plan/capacity-plan.ts) computes for `targetEventsPerHour`:
- * the defaults that `nodeGroups` and `kafka` in the context override, field by field.
+ * The sizes of the capacity plan (./plan/capacity-plan.ts): the defaults that `nodeGroups` and
+ * `kafka` in the context override, field by field.
  */
-export function plannedSizing(targetEventsPerHour: number): {
+export function plannedSizing(plan: CapacityPlan): {
   nodeGroups: Record<NodeGroupName, NodeGroupSizing>;
   kafka: KafkaSizing;
 } {
-  const plan = computeCapacityPlan({ targetEventsPerHour });
   const sizing = ({ instanceType, desiredSize, maxSize }: NodeGroupSizing): NodeGroupSizing => ({ instanceType, desiredSize, maxSize });
   return {
     nodeGroups: {
@@ -142,13 +140,9 @@ export function plannedSizing(targetEventsPerHour: number): {
   };
 }
 
-export const DEFAULT_TOPIC_NAME = 'flight-events';
-export const DEFAULT_SPARK_CONSUMER_GROUP = 'flight-analytics-spark';
-
 const ENV_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'envName',
-  'targetEventsPerHour',
   'quarantineExpirationDays',
   'adminRoleArn',
   'topicName',
@@ -162,17 +156,27 @@ const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 const EC2_INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const MSK_INSTANCE_TYPE_PATTERN = /^kafka\.[a-z0-9]+\.[a-z0-9]+$/;
 
+/** Keys that used to be configured here, and where they are set now. */
+const MOVED_KEYS: Readonly<Record<string, string>> = {
+  targetEventsPerHour: 'the target rate is a capacity plan input: set it in deploy/plan-inputs.json, which npm run plan, cdk synth and cdk8s synth all read',
+};
+
 /**
- * Validates the raw context value and returns a typed configuration.
+ * Validates the raw context value and returns a typed configuration, with the sizes `plan` gives
+ * wherever the context does not override them.
  *
  * `raw` is what `app.node.tryGetContext('flightAnalytics')` returns: normally the object from cdk.json,
  * or a JSON string when given on the command line (`cdk synth -c flightAnalytics='{"envName":"prod",...}'`).
  *
  * @throws Error naming the context key, the bad value and what was expected.
  */
-export function parseFlightAnalyticsConfig(raw: unknown): FlightAnalyticsConfig {
+export function parseFlightAnalyticsConfig(raw: unknown, plan: CapacityPlan): FlightAnalyticsConfig {
   const record = asRecord(raw);
 
+  const moved = Object.keys(record).find((key) => MOVED_KEYS[key] !== undefined);
+  if (moved !== undefined) {
+    throw new Error(`${CONFIG_CONTEXT_KEY}.${moved}: no longer configured here; ${MOVED_KEYS[moved]}`);
+  }
   const unknownKeys = Object.keys(record).filter((key) => !KNOWN_KEYS.has(key));
   if (unknownKeys.length > 0) {
     throw new Error(
@@ -190,11 +194,6 @@ export function parseFlightAnalyticsConfig(raw: unknown): FlightAnalyticsConfig 
     );
   }
 
-  const targetEventsPerHour = record['targetEventsPerHour'];
-  if (typeof targetEventsPerHour !== 'number' || !Number.isFinite(targetEventsPerHour) || targetEventsPerHour <= 0) {
-    throw invalid('targetEventsPerHour', 'a number > 0', targetEventsPerHour);
-  }
-
   // Only a missing key takes the default; an explicit null is more likely a mistake than a request for it.
   const quarantineExpirationDays =
     record['quarantineExpirationDays'] === undefined ? DEFAULT_QUARANTINE_EXPIRATION_DAYS : record['quarantineExpirationDays'];
@@ -207,15 +206,14 @@ export function parseFlightAnalyticsConfig(raw: unknown): FlightAnalyticsConfig 
     throw invalid('adminRoleArn', 'an IAM role ARN such as "arn:aws:iam::123456789012:role/Admin"', adminRoleArn);
   }
 
-  const topicName = kafkaName(record, 'topicName', DEFAULT_TOPIC_NAME);
-  const sparkConsumerGroup = kafkaName(record, 'sparkConsumerGroup', DEFAULT_SPARK_CONSUMER_GROUP);
-  const planned = plannedSizing(targetEventsPerHour);
+  const topicName = kafkaName(record, 'topicName', FLIGHT_EVENTS_TOPIC);
+  const sparkConsumerGroup = kafkaName(record, 'sparkConsumerGroup', SPARK_CONSUMER_GROUP);
+  const planned = plannedSizing(plan);
   const nodeGroups = parseNodeGroups(record['nodeGroups'], planned.nodeGroups);
   const kafka = parseKafka(record['kafka'], planned.kafka);
 
   return {
     envName,
-    targetEventsPerHour,
     quarantineExpirationDays,
     ...(adminRoleArn === undefined ? {} : { adminRoleArn }),
     topicName,
@@ -270,8 +268,8 @@ function parseKafka(raw: unknown, defaults: KafkaSizing): KafkaSizing {
     throw invalid('kafka.brokerInstanceType', 'an MSK broker type such as "kafka.m7g.xlarge"', brokerInstanceType);
   }
   const brokerCount = kafka['brokerCount'];
-  if (typeof brokerCount !== 'number' || !Number.isInteger(brokerCount) || brokerCount < 3 || brokerCount % 3 !== 0) {
-    throw invalid('kafka.brokerCount', 'a multiple of 3 (one share per Availability Zone), at least 3', brokerCount);
+  if (typeof brokerCount !== 'number' || !Number.isInteger(brokerCount) || brokerCount < AVAILABILITY_ZONE_COUNT || brokerCount % AVAILABILITY_ZONE_COUNT !== 0) {
+    throw invalid('kafka.brokerCount', `a multiple of ${AVAILABILITY_ZONE_COUNT} (one share per Availability Zone), at least ${AVAILABILITY_ZONE_COUNT}`, brokerCount);
   }
   const brokerVolumeGiB = kafka['brokerVolumeGiB'];
   if (typeof brokerVolumeGiB !== 'number' || !Number.isInteger(brokerVolumeGiB) || brokerVolumeGiB < 1 || brokerVolumeGiB > 16384) {
@@ -312,7 +310,7 @@ function asRecord(raw: unknown): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(
-      `${CONFIG_CONTEXT_KEY}: expected an object such as {"envName": "dev", "targetEventsPerHour": 1200000000}, ` +
+      `${CONFIG_CONTEXT_KEY}: expected an object such as {"envName": "dev", "quarantineExpirationDays": 30}, ` +
         `got ${describe(raw)}. Set it under "context" in cdk.json or pass -c ${CONFIG_CONTEXT_KEY}='{...}'`,
     );
   }

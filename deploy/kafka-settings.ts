@@ -1,7 +1,6 @@
 /**
  * Broker settings every Kafka this project runs shares, whoever runs it: Amazon MSK (lib/kafka.ts)
- * and Strimzi on EKS (k8s/strimzi-kafka-chart.ts). Kept free of aws-cdk-lib so the cdk8s app can
- * import it without loading CDK.
+ * and Strimzi on EKS (k8s/strimzi-kafka-chart.ts).
  */
 
 /**

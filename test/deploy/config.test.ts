@@ -1,30 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_QUARANTINE_EXPIRATION_DAYS,
-  DEFAULT_SPARK_CONSUMER_GROUP,
-  DEFAULT_TOPIC_NAME,
-  parseFlightAnalyticsConfig,
+  parseFlightAnalyticsConfig as parseWithPlan,
   parseKafkaChoice,
   plannedSizing,
-} from '../../lib/config.ts';
-import { projectContext } from './fixtures.ts';
+} from '../../deploy/config.ts';
+import { FLIGHT_EVENTS_TOPIC, SPARK_CONSUMER_GROUP } from '../../deploy/names.ts';
+import { projectContext, testPlan } from './fixtures.ts';
 
-const valid = { envName: 'dev', targetEventsPerHour: 1_200_000_000, quarantineExpirationDays: 14 };
+const plan = testPlan();
+const parseFlightAnalyticsConfig = (raw: unknown) => parseWithPlan(raw, plan);
+const valid = { envName: 'dev', quarantineExpirationDays: 14 };
 /** `valid` after parsing: the optional keys take their defaults. */
 const parsedValid = {
   ...valid,
-  topicName: DEFAULT_TOPIC_NAME,
-  sparkConsumerGroup: DEFAULT_SPARK_CONSUMER_GROUP,
-  ...plannedSizing(valid.targetEventsPerHour),
+  topicName: FLIGHT_EVENTS_TOPIC,
+  sparkConsumerGroup: SPARK_CONSUMER_GROUP,
+  ...plannedSizing(plan),
 };
-const DEFAULT_NODE_GROUPS = plannedSizing(valid.targetEventsPerHour).nodeGroups;
+const DEFAULT_NODE_GROUPS = plannedSizing(plan).nodeGroups;
 
 describe('parseFlightAnalyticsConfig', () => {
   it('returns the typed configuration for a valid object', () => {
     // GIVEN a complete, valid context value
     // WHEN it is parsed
     const config = parseFlightAnalyticsConfig(valid);
-    // THEN every field comes through unchanged, and the sizes take their defaults
+    // THEN every field comes through unchanged, and the sizes are the plan's
     expect(config).toStrictEqual(parsedValid);
   });
 
@@ -53,11 +54,6 @@ describe('parseFlightAnalyticsConfig', () => {
   });
 
   it.each([
-    ['targetEventsPerHour', -1, 'flightAnalytics.targetEventsPerHour: expected a number > 0, got -1'],
-    ['targetEventsPerHour', 0, 'flightAnalytics.targetEventsPerHour: expected a number > 0, got 0'],
-    ['targetEventsPerHour', '1200000000', 'flightAnalytics.targetEventsPerHour: expected a number > 0, got "1200000000" (a string)'],
-    ['targetEventsPerHour', Number.POSITIVE_INFINITY, 'flightAnalytics.targetEventsPerHour: expected a number > 0, got Infinity'],
-    ['targetEventsPerHour', undefined, 'flightAnalytics.targetEventsPerHour: expected a number > 0, got nothing (the key is missing)'],
     ['envName', '', 'flightAnalytics.envName: expected a string of 1-20 lowercase letters, digits or hyphens that starts with a letter (e.g. "dev"), got "" (a string)'],
     ['envName', 'Prod', 'flightAnalytics.envName: expected a string of 1-20 lowercase letters, digits or hyphens that starts with a letter (e.g. "dev"), got "Prod" (a string)'],
     ['envName', 'a-very-long-environment-name', 'got "a-very-long-environment-name" (a string)'],
@@ -76,11 +72,20 @@ describe('parseFlightAnalyticsConfig', () => {
 
   it('throws naming an unknown key, so a misspelt key is not silently ignored', () => {
     // GIVEN a configuration with a typo in a key
-    const raw = { ...valid, targetEventPerHour: 5 };
+    const raw = { ...valid, quarantineExpirationDay: 5 };
     // WHEN it is parsed
     // THEN the error names the unknown key and lists the known ones
     expect(() => parseFlightAnalyticsConfig(raw)).toThrow(
-      'flightAnalytics: unknown key(s) "targetEventPerHour"; expected only envName, targetEventsPerHour, quarantineExpirationDays, adminRoleArn, topicName',
+      'flightAnalytics: unknown key(s) "quarantineExpirationDay"; expected only envName, quarantineExpirationDays, adminRoleArn, topicName',
+    );
+  });
+
+  it('says where the target rate is set now when the context still has targetEventsPerHour', () => {
+    // GIVEN a configuration written before the rate moved to the plan inputs
+    const raw = { ...valid, targetEventsPerHour: 1_200_000_000 };
+    // WHEN it is parsed THEN the error names the key and the file that holds the rate
+    expect(() => parseFlightAnalyticsConfig(raw)).toThrow(
+      'flightAnalytics.targetEventsPerHour: no longer configured here; the target rate is a capacity plan input: set it in deploy/plan-inputs.json',
     );
   });
 
@@ -105,9 +110,9 @@ describe('parseFlightAnalyticsConfig', () => {
     );
   });
 
-  it('sizes node groups and brokers from the capacity plan for the target rate', () => {
-    // GIVEN a small target rate
-    const config = parseFlightAnalyticsConfig({ ...valid, targetEventsPerHour: 1_000_000 });
+  it('sizes node groups and brokers from the capacity plan it is given', () => {
+    // GIVEN the plan for a small target rate
+    const config = parseWithPlan(valid, testPlan({ targetEventsPerHour: 1_000_000 }));
     // THEN the plan's (smaller) sizes are the defaults
     expect(config.kafka.brokerCount).toBe(3);
     // AND small brokers need no provisioned storage throughput
@@ -116,7 +121,7 @@ describe('parseFlightAnalyticsConfig', () => {
   });
 
   it('provisions the storage throughput the default plan counts on', () => {
-    // GIVEN the default target rate, which the plan serves with kafka.m7g.2xlarge brokers at their maximum
+    // GIVEN the 1.2 B/h plan, which serves the target with kafka.m7g.2xlarge brokers at their maximum
     const config = parseFlightAnalyticsConfig(valid);
     expect(config.kafka.brokerInstanceType).toBe('kafka.m7g.2xlarge');
     expect(config.kafka.provisionedThroughputMibPerSecond).toBe(312.5);

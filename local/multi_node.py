@@ -1,14 +1,14 @@
-"""The users' seed topology on this machine, without Docker: 3 KRaft controllers + 3 Kafka brokers
+"""The multi-node topology on this machine, without Docker: 3 KRaft controllers + 3 Kafka brokers
 from the Maven jars, and a Spark standalone master + 3 workers through pyspark's `spark-class`.
 
 Everything binds 127.0.0.1 and lives under one state folder. It is the docker-compose.yml layout
 (docs/topology.md), with small heaps so it fits a laptop:
 
-    with SeedTopology(Path(".state/seed")) as seed:
-        seed.create_topic("flight-events", partitions=6)     # replication 3, min.insync.replicas 2
-        ... seed.bootstrap_servers ... seed.spark.master_url ... seed.spark.job_env() ...
+    with MultiNodeTopology(Path(".state/multi-node")) as topology:
+        topology.create_topic("flight-events", partitions=6)     # replication 3, min.insync.replicas 2
+        ... topology.bootstrap_servers ... topology.spark.master_url ... topology.spark.job_env() ...
 
-The Kafka half (SeedKafka) and the Spark half (SparkStandalone) also start on their own; the fault
+The Kafka half (MultiNodeKafka) and the Spark half (SparkStandalone) also start on their own; the fault
 tests use them to kill -9 one broker or one worker and restart it.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ SPARK_WORKERS = 3
 # KRaft node ids: controllers 1..3, brokers 4..6 (docker-compose.yml uses the same ids).
 FIRST_CONTROLLER_ID = 1
 FIRST_BROKER_ID = CONTROLLERS + 1
-SEED_KAFKA_HEAP_MB = 320
+KAFKA_NODE_HEAP_MB = 320
 # Writes need 2 of the 3 replicas in sync: one broker can die without losing an acknowledged event.
 TOPIC_REPLICATION_FACTOR = 3
 TOPIC_MIN_INSYNC_REPLICAS = 2
@@ -59,7 +59,7 @@ class SparkClusterError(RuntimeError):
 
 # --- Kafka: 3 controllers + 3 brokers -------------------------------------------------------
 
-class SeedKafka:
+class MultiNodeKafka:
     """Three KRaft controllers (static quorum) and three brokers, each an EmbeddedKafka node."""
 
     def __init__(
@@ -67,7 +67,7 @@ class SeedKafka:
         state_dir: Path,
         controllers: int = CONTROLLERS,
         brokers: int = BROKERS,
-        heap_mb: int = SEED_KAFKA_HEAP_MB,
+        heap_mb: int = KAFKA_NODE_HEAP_MB,
         java: str | None = None,
     ) -> None:
         if controllers < 1 or brokers < 1:
@@ -128,7 +128,7 @@ class SeedKafka:
         if errors:
             raise KafkaBrokerError("; ".join(errors))
 
-    def __enter__(self) -> "SeedKafka":
+    def __enter__(self) -> "MultiNodeKafka":
         self.start()
         return self
 
@@ -416,12 +416,12 @@ class SparkStandalone:
 
 # --- Both -------------------------------------------------------------------------------------
 
-class SeedTopology:
-    """SeedKafka (3 controllers + 3 brokers) and SparkStandalone (master + 3 workers) together."""
+class MultiNodeTopology:
+    """MultiNodeKafka (3 controllers + 3 brokers) and SparkStandalone (master + 3 workers) together."""
 
     def __init__(self, state_dir: Path, *, spark: bool = True, java: str | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
-        self.kafka = SeedKafka(self.state_dir / "kafka", java=java)
+        self.kafka = MultiNodeKafka(self.state_dir / "kafka", java=java)
         self.spark = SparkStandalone(self.state_dir / "spark") if spark else None
 
     @property
@@ -447,7 +447,7 @@ class SeedTopology:
         finally:
             self.kafka.stop()
 
-    def __enter__(self) -> "SeedTopology":
+    def __enter__(self) -> "MultiNodeTopology":
         self.start()
         return self
 

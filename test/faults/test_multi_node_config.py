@@ -1,4 +1,4 @@
-"""The seed topology's configuration, checked before anything starts: node roles, the static quorum,
+"""The multi-node topology's configuration, checked before anything starts: node roles, the static quorum,
 the ports and the limits that keep a bad setting from turning into a confusing broker failure.
 (The topology itself runs in test/e2e/test_faults_*.py.)"""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import pytest
 
 from local.embedded_kafka import EmbeddedKafka
-from local.seed_topology import FIRST_BROKER_ID, SeedKafka, SparkStandalone
+from local.multi_node import FIRST_BROKER_ID, MultiNodeKafka, SparkStandalone
 
 
 def properties(node: EmbeddedKafka) -> dict[str, str]:
@@ -17,8 +17,8 @@ def properties(node: EmbeddedKafka) -> dict[str, str]:
     return dict(re.findall(r"^([\w.]+)=(.*)$", node.properties_path.read_text(), flags=re.M))
 
 
-def test_seed_kafka_is_three_controllers_and_three_brokers_on_one_static_quorum(tmp_path):
-    kafka = SeedKafka(tmp_path)
+def test_multi_node_kafka_is_three_controllers_and_three_brokers_on_one_static_quorum(tmp_path):
+    kafka = MultiNodeKafka(tmp_path)
     controllers = [properties(n) for n in kafka.controllers]
     brokers = [properties(n) for n in kafka.brokers]
 
@@ -63,7 +63,7 @@ def test_a_bad_node_setting_is_named(tmp_path, kwargs, message):
 
 
 def test_a_replication_factor_above_the_brokers_is_refused_before_any_tool_runs(tmp_path):
-    kafka = SeedKafka(tmp_path)
+    kafka = MultiNodeKafka(tmp_path)
 
     with pytest.raises(ValueError, match=r"replication_factor=4 .* has 3 broker\(s\); use 1\.\.3"):
         kafka.create_topic("flight-events", partitions=3, replication_factor=4)

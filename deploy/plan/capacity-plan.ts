@@ -2,10 +2,13 @@
  * The capacity plan: from the target event rate and measured per-pod / per-core rates to every size
  * in the deployment (topic partitions, producer replicas, Spark executors, MSK brokers, node groups).
  *
- * `computeCapacityPlan` is pure: it reads nothing but its input, so lib/ (CDK) and k8s/ (cdk8s) get
- * the same numbers, and tests can pin every decision. Each decision carries a `reason` that names
- * the limit that bound it. Reading measured rates from bench/results/ lives in `bench-rates.ts`.
+ * `computeCapacityPlan` is pure: it reads nothing but its input. The entry points (bin/app.ts for
+ * `cdk synth`, k8s/main.ts for `cdk8s synth`, the `npm run plan` CLI) compute it once from the
+ * committed inputs in deploy/plan-inputs.json (see ./inputs.ts) and hand the result to every construct
+ * and chart, so all three show the same numbers. Each decision carries a `reason` that names the
+ * limit that bound it.
  */
+import { AVAILABILITY_ZONE_COUNT } from '../names.ts';
 import {
   MSK_BROKER_TYPES,
   MSK_MAX_STORAGE_PER_BROKER_GIB,
@@ -15,28 +18,26 @@ import {
   nodeInstanceType,
 } from './instance-types.ts';
 
-/** 1.2 billion flight events per hour: the project's target (333,333 events/s). */
-export const DEFAULT_TARGET_EVENTS_PER_HOUR = 1.2e9;
-
-/** Availability zones the cluster, MSK and node groups span. MSK brokers come in multiples of it. */
-export const AVAILABILITY_ZONES = 3;
-
-/** What the plan is computed from. Every field but none is optional; defaults are in `CAPACITY_PLAN_DEFAULTS`. */
+/**
+ * What the plan is computed from. The rates have no default: they are what the deployment is sized
+ * for and what was measured, and they live in deploy/plan-inputs.json. The model's parameters below
+ * them default to `CAPACITY_PLAN_DEFAULTS`.
+ */
 export interface CapacityPlanInput {
-  /** Events per hour the pipeline must sustain. @default 1.2e9 */
-  readonly targetEventsPerHour?: number;
+  /** Events per hour the pipeline must sustain (1.2e9 is 333,333 events/s). */
+  readonly targetEventsPerHour: number;
+  /** Sustained events/s one producer pod sends (acks=all, one worker, no compression). */
+  readonly producerEventsPerSecondPerPod: number;
+  /** Events/s one Spark executor core processes end to end, in steady state. */
+  readonly sparkEventsPerSecondPerCore: number;
+  /** Mean serialized event size on the wire, bytes. */
+  readonly averageEventBytes: number;
   /**
    * Multiplier on the target rate that every throughput size is computed for (catch-up after an
    * outage, traffic peaks); >= 1. Producer and Spark fleets are sized for target x headroom.
    * @default 1.5
    */
   readonly headroom?: number;
-  /** Sustained events/s one producer pod sends (acks=all), from bench/results/producer.json (else the newest dated producer-*.json). @default 40000 */
-  readonly producerEventsPerSecondPerPod?: number;
-  /** Events/s one Spark executor core processes end to end, from bench/results/spark.json (else the newest dated spark-*.json). @default 4000 */
-  readonly sparkEventsPerSecondPerCore?: number;
-  /** Mean serialized event size on the wire, bytes (JSON, measured ~610). @default 610 */
-  readonly averageEventBytes?: number;
   /** How long Kafka keeps events, hours. @default 24 */
   readonly retentionHours?: number;
   /** Topic replication factor. @default 3 */
@@ -67,20 +68,17 @@ export interface CapacityPlanInput {
   readonly sparkExecutorNodeType?: string;
 }
 
+/** The inputs without a default: the rates. */
+export const REQUIRED_PLAN_INPUTS = ['targetEventsPerHour', 'producerEventsPerSecondPerPod', 'sparkEventsPerSecondPerCore', 'averageEventBytes'] as const;
+type RequiredPlanInput = (typeof REQUIRED_PLAN_INPUTS)[number];
+
 export type ResolvedCapacityPlanInput = Required<Omit<CapacityPlanInput, 'mskBrokerType'>> & {
   readonly mskBrokerType: string | undefined;
 };
 
-export const CAPACITY_PLAN_DEFAULTS: ResolvedCapacityPlanInput = {
-  targetEventsPerHour: DEFAULT_TARGET_EVENTS_PER_HOUR,
+/** The model's parameters when the inputs do not set them. */
+export const CAPACITY_PLAN_DEFAULTS: Omit<ResolvedCapacityPlanInput, RequiredPlanInput> = {
   headroom: 1.5,
-  // Until bench/results/ has a producer benchmark: half of the 79k msg/s `make demo` smoke reading
-  // (2 shared cores, broker on the same machine), because a pod gets one core and MSK adds TLS + IAM.
-  producerEventsPerSecondPerPod: 40_000,
-  // Until bench/results/ has a Spark benchmark: the `make demo` smoke reading was 7,572 events/s on
-  // 2 local cores with both queries parsing every record (~3,800/core); rounded to 4,000.
-  sparkEventsPerSecondPerCore: 4_000,
-  averageEventBytes: 610,
   retentionHours: 24,
   replicationFactor: 3,
   topicReadsPerEvent: 2,
@@ -106,7 +104,7 @@ export interface Decision<T = number> {
 /** An EKS managed node group. `min == desired`: the stream runs all day, nothing scales in. */
 export interface NodeGroupPlan {
   readonly instanceType: string;
-  /** Field names match lib/config.ts NodeGroupSizing, so a plan's group can be passed straight in. */
+  /** Field names match deploy/config.ts NodeGroupSizing, so a plan's group can be passed straight in. */
   readonly desiredSize: number;
   readonly minSize: number;
   readonly maxSize: number;
@@ -177,11 +175,11 @@ const DRIVER_CORES = 2;
 const DRIVER_MEMORY_MIB = 4096;
 
 /**
- * Sizes the pipeline for `input` (missing fields take `CAPACITY_PLAN_DEFAULTS`).
- * @throws Error naming the input, its value and what was expected, for a rate <= 0, an unknown
- *   instance type or any other out-of-range input.
+ * Sizes the pipeline for `input` (missing model parameters take `CAPACITY_PLAN_DEFAULTS`).
+ * @throws Error naming the input, its value and what was expected, for a missing or non-positive
+ *   rate, an unknown instance type or any other out-of-range input.
  */
-export function computeCapacityPlan(input: CapacityPlanInput = {}): CapacityPlan {
+export function computeCapacityPlan(input: CapacityPlanInput): CapacityPlan {
   const i = resolveInput(input);
   const producerNode = nodeInstanceType('producerNodeType', i.producerNodeType);
   const driverNode = nodeInstanceType('sparkDriverNodeType', i.sparkDriverNodeType);
@@ -196,10 +194,10 @@ export function computeCapacityPlan(input: CapacityPlanInput = {}): CapacityPlan
 
   // Producers: enough pods for the planned rate, spread evenly over the zones.
   const producersForRate = Math.ceil(plannedEventsPerSecond / i.producerEventsPerSecondPerPod);
-  const producerReplicas = roundUpToMultiple(Math.max(producersForRate, 2), AVAILABILITY_ZONES);
+  const producerReplicas = roundUpToMultiple(Math.max(producersForRate, 2), AVAILABILITY_ZONE_COUNT);
   const producerReplicasReason =
     `throughput: ${planned} / ${fmt(i.producerEventsPerSecondPerPod)} ev/s per pod = ${producersForRate}` +
-    (producerReplicas !== producersForRate ? `, rounded up to a multiple of ${AVAILABILITY_ZONES} zones` : '');
+    (producerReplicas !== producersForRate ? `, rounded up to a multiple of ${AVAILABILITY_ZONE_COUNT} zones` : '');
 
   // Spark: enough executor cores for the planned rate.
   const coresForRate = Math.ceil(plannedEventsPerSecond / i.sparkEventsPerSecondPerCore);
@@ -227,7 +225,7 @@ export function computeCapacityPlan(input: CapacityPlanInput = {}): CapacityPlan
       `producerNodeType: ${producerNode.name} cannot hold one producer pod (${i.producerCpuMillis}m CPU, ${i.producerMemoryMib} MiB) after the node's reserve; expected a larger type`,
     );
   }
-  const producerNodes = roundUpToMultiple(Math.ceil(producerReplicas / producersPerNode), AVAILABILITY_ZONES);
+  const producerNodes = roundUpToMultiple(Math.ceil(producerReplicas / producersPerNode), AVAILABILITY_ZONE_COUNT);
   const executorsPerNode = podsPerNode(executorNode, i.executorCores, executorMemoryTotalMib / 1024);
   if (executorsPerNode < 1) {
     throw new Error(
@@ -293,8 +291,8 @@ export function computeCapacityPlan(input: CapacityPlanInput = {}): CapacityPlan
         instanceType: producerNode.name,
         desiredSize: producerNodes,
         minSize: producerNodes,
-        maxSize: producerNodes + AVAILABILITY_ZONES,
-        reason: `${producerReplicas} pods / ${producersPerNode} per ${producerNode.name} (bound by ${bindingResource(producerNode, i.producerCpuMillis / 1000, i.producerMemoryMib / 1024)}), rounded up to a multiple of ${AVAILABILITY_ZONES} zones; max leaves a node per zone for rolling updates`,
+        maxSize: producerNodes + AVAILABILITY_ZONE_COUNT,
+        reason: `${producerReplicas} pods / ${producersPerNode} per ${producerNode.name} (bound by ${bindingResource(producerNode, i.producerCpuMillis / 1000, i.producerMemoryMib / 1024)}), rounded up to a multiple of ${AVAILABILITY_ZONE_COUNT} zones; max leaves a node per zone for rolling updates`,
       },
       sparkDrivers: {
         instanceType: driverNode.name,
@@ -333,7 +331,7 @@ function brokersFor(
   const networkOutBytes = plannedBytesPerSecond * (i.replicationFactor - 1 + i.topicReadsPerEvent);
   const retainedBytes = targetBytesPerSecond * 3600 * i.retentionHours * i.replicationFactor;
   const bounds: [string, number][] = [
-    [`${AVAILABILITY_ZONES} zones`, AVAILABILITY_ZONES],
+    [`${AVAILABILITY_ZONE_COUNT} zones`, AVAILABILITY_ZONE_COUNT],
     [
       `storage throughput: ${fmt(storageWriteBytes / MIB)} MiB/s written (x RF ${i.replicationFactor}) / ${fmt(bandwidth(type.storageThroughputMibPerSecond))} MiB/s per broker (${type.storageThroughputMibPerSecond} at ${i.brokerUtilization * 100}%)`,
       Math.ceil(storageWriteBytes / MIB / bandwidth(type.storageThroughputMibPerSecond)),
@@ -352,14 +350,14 @@ function brokersFor(
     ],
   ];
   const [binding, needed] = bounds.reduce((a, b) => (b[1] > a[1] ? b : a));
-  let count = roundUpToMultiple(needed, AVAILABILITY_ZONES);
+  let count = roundUpToMultiple(needed, AVAILABILITY_ZONE_COUNT);
   // Rounding partitions up to a multiple of the broker count can cross the per-broker limit.
   while ((roundUpToMultiple(partitions, count) * i.replicationFactor) / count > type.recommendedPartitionsPerBroker) {
-    count += AVAILABILITY_ZONES;
+    count += AVAILABILITY_ZONE_COUNT;
   }
   return {
     count,
-    reason: `${binding} = ${needed}` + (count !== needed ? `, rounded up to a multiple of ${AVAILABILITY_ZONES} zones` : ''),
+    reason: `${binding} = ${needed}` + (count !== needed ? `, rounded up to a multiple of ${AVAILABILITY_ZONE_COUNT} zones` : ''),
   };
 }
 
@@ -409,10 +407,11 @@ function bindingResource(node: NodeInstanceType, podVcpus: number, podMemoryGib:
 
 function resolveInput(input: CapacityPlanInput): ResolvedCapacityPlanInput {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  const i: ResolvedCapacityPlanInput = { ...CAPACITY_PLAN_DEFAULTS, ...defined };
+  const i = { ...CAPACITY_PLAN_DEFAULTS, ...defined } as ResolvedCapacityPlanInput;
   const positive = (name: keyof CapacityPlanInput, value: number) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`${name}: expected a number > 0, got ${JSON.stringify(value) ?? String(value)}`);
+      const got = value === undefined ? 'nothing (it is missing)' : (JSON.stringify(value) ?? String(value));
+      throw new Error(`${name}: expected a number > 0, got ${got}`);
     }
   };
   const wholeAtLeast = (name: keyof CapacityPlanInput, value: number, min: number) => {
