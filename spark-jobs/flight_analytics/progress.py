@@ -4,7 +4,7 @@ ProgressLog writes one line per batch of each query to stderr (stdout keeps the 
 SPARK_RESULT line):
 
     SPARK_PROGRESS {"query":"windows","batch_id":3,"input_rows":2000,"input_rows_per_sec":...,
-                    "processed_rows_per_sec":...,"batch_duration_ms":812,"state_rows":412,"watermark":...,
+                    "processed_rows_per_sec":...,"batch_duration_ms":812,"state_bytes":4202880,"watermark":...,
                     "sources":[{"end_offset":{...},"lag_records":{...}}]}
 
 ProgressMetrics keeps the latest of those records per query, and MetricsServer serves them, with
@@ -46,6 +46,19 @@ def _state_operators(progress) -> list:
     return getattr(progress, "stateOperators", None) or []
 
 
+STATE_FILE_BYTES_METRIC = "rocksdbSstFileSize"
+"""The RocksDB state store's custom metric: bytes of its SST files (0 until its first snapshot)."""
+
+
+def state_bytes(progress) -> int:
+    """Bytes of the query's state: each store's memory, plus its files."""
+    total = 0
+    for op in _state_operators(progress):
+        custom = getattr(op, "customMetrics", None) or {}
+        total += (op.memoryUsedBytes or 0) + int(custom.get(STATE_FILE_BYTES_METRIC, 0) or 0)
+    return total
+
+
 def late_dropped_rows(progress) -> int:
     """Rows the batch's stateful operators dropped as late (event_time behind the watermark).
 
@@ -76,8 +89,10 @@ def progress_record(progress) -> dict:
         "input_rows_per_sec": round(progress.inputRowsPerSecond, 1),
         "processed_rows_per_sec": round(progress.processedRowsPerSecond, 1),
         "batch_duration_ms": progress.batchDuration,
-        # Rows held by the query's state stores (windows, de-duplication ids, positions) after the batch.
-        "state_rows": sum(op.numRowsTotal for op in _state_operators(progress)),
+        # Bytes held by the query's state stores (windows, de-duplication ids) after the batch: in
+        # memory, plus the store's files once it has written any. (Not rows: the job turns off
+        # RocksDB's row count, which costs a read per write; settings.py.)
+        "state_bytes": state_bytes(progress),
         # Rows the query's stateful operators dropped because they arrived behind the watermark (late).
         "late_dropped_rows": late_dropped_rows(progress),
         "watermark": (progress.eventTime or {}).get("watermark"),
@@ -118,7 +133,7 @@ _GAUGES = (
     ("processed_rows_per_second", "Records per second the query processed in its latest micro-batch", "processed_rows_per_sec", 1),
     ("batch_duration_seconds", "Wall time of the latest micro-batch", "batch_duration_ms", 0.001),
     ("batch_input_records", "Records read from Kafka by the latest micro-batch", "input_rows", 1),
-    ("state_rows", "Rows in the query's state stores after the latest micro-batch", "state_rows", 1),
+    ("state_bytes", "Bytes in the query's state stores (memory and files) after the latest micro-batch", "state_bytes", 1),
 )
 
 

@@ -7,7 +7,7 @@ overwrite mode: a replay replaces its earlier output instead of adding to it. Re
 usual partitioned Parquet layout (spark.read.parquet(".../events")).
 
   EventsWriter     parsed records -> events/, quarantine/ and flight_positions/ (one parse unless a
-                   batch has malformed records)
+                   batch has malformed records; positions read back from the batch's events/)
   WindowsWriter    closed windows -> airline_minute/, airport_5min/, route_15min/,
                    top_delayed_routes/, and optionally a Kafka topic of JSON aggregates
 
@@ -21,13 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from flight_analytics.transforms import (
     POSITION_COLUMNS,
-    RAW_COLUMNS,
     TOP_DELAYED_ROUTES,
     WINDOW_FAMILIES,
     family_rows,
@@ -101,16 +99,30 @@ def tag_jobs(df: DataFrame, tag: str | None) -> None:
     df.sparkSession.sparkContext.setJobDescription(tag)
 
 
+EVENTS_HIGH_CARDINALITY_COLUMNS = (
+    "event_id", "event_time", "actual_departure", "actual_arrival", "offset", "kafka_timestamp",
+    "position.lat_deg", "position.lon_deg", "position.altitude_ft", "position.ground_speed_kt", "position.heading_deg",
+)
+"""events/ columns whose values are (nearly) all distinct within a batch."""
+
+EVENTS_PARQUET_OPTIONS = {f"parquet.enable.dictionary#{column}": "false" for column in EVENTS_HIGH_CARDINALITY_COLUMNS}
+"""Parquet writes a dictionary page for every column unless told otherwise, and gives up on it only
+after filling it: for a column of distinct values that is a hash lookup per value for nothing (a
+tenth of the job's task CPU in a profile). Low-cardinality columns (airline, airports, event type,
+delays) keep their dictionaries, which is where Parquet's compression comes from."""
+
+
 @dataclass
 class EventsWriter:
     """foreachBatch function of the events query: parsed batch -> <output_dir>/events, quarantine
-    and flight_positions, parsing each record once.
+    and flight_positions.
 
-    The batch's typed rows (without the raw record) are cached while it is written: the events/
-    write parses the batch and fills the cache, and the positions (the batch's latest event and
-    position per flight and 5-minute window) are computed from the cache. quarantine/ is written
-    only for a batch that has malformed records, from the source again (rare; cheaper than caching
-    every raw value)."""
+    The events/ write parses the batch (the only parse of a batch without malformed records). The
+    positions (the batch's latest event and position per flight and 5-minute window) are then
+    computed from the Parquet just written, reading only their columns: cheaper than caching the
+    batch (building Spark's compressed in-memory columns cost more than the write itself, profiled)
+    and than parsing again. quarantine/ is written only for a batch that has malformed records, from
+    the source again (rare)."""
 
     output_dir: str
     written: BatchTotals = field(default_factory=BatchTotals)
@@ -118,32 +130,30 @@ class EventsWriter:
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
         outcomes, positions_written = Observation(), Observation()
-        # The typed rows are cached without the raw record (kept only for quarantine/). Observations
-        # sit above the cache: Spark reports them for the plan an action runs, not for a cached one.
-        typed = parsed.drop(*RAW_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK_DESER)
-        observed = typed.observe(
+        observed = parsed.observe(
             outcomes,
             F.count(F.when(F.col("parse_error").isNull(), True)).alias("valid"),
             F.count(F.when(F.col("parse_error").isNotNull(), True)).alias("quarantined"),
         )
+        events_path = self.batch_path("events", batch_id)
         try:
             tag_jobs(parsed, f"fa:events batch {batch_id}")
             # Written even when empty (a schema-only file), so that every batch has its events/ folder.
-            valid_events(observed).write.mode("overwrite").parquet(self.batch_path("events", batch_id))
+            valid_events(observed).write.options(**EVENTS_PARQUET_OPTIONS).mode("overwrite").parquet(events_path)
             counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"], "positions": 0}
             if counts["quarantined"]:
                 tag_jobs(parsed, f"fa:quarantine batch {batch_id}")
                 quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
             if counts["valid"]:
                 tag_jobs(parsed, f"fa:positions batch {batch_id}")
-                positions = latest_flight_positions(valid_events(typed).select(*POSITION_COLUMNS), None)
+                events = parsed.sparkSession.read.parquet(events_path).select(*POSITION_COLUMNS)
+                positions = latest_flight_positions(events, None)
                 positions.observe(positions_written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
                     self.batch_path("flight_positions", batch_id)
                 )
                 counts["positions"] = positions_written.get["rows"]
             self.written.record(batch_id, counts)
         finally:
-            typed.unpersist()
             tag_jobs(parsed, None)
 
     def sink_path(self, sink: str) -> str:

@@ -24,10 +24,13 @@ from flight_analytics.schema import FlightEventSchema, load_flight_event_schema
 KAFKA_METADATA_COLUMNS = ("topic", "partition", "offset", "kafka_timestamp")
 """Where a record came from; kept on valid and quarantined rows alike so either can be traced back."""
 
-RAW_COLUMNS = ("raw_value", "raw_bytes")
-"""The record as it came: `raw_bytes` the Kafka value's exact bytes, `raw_value` those bytes as text
-that is always valid UTF-8 (each invalid sequence replaced with U+FFFD), so that any Parquet reader
-can read quarantine/ whatever a producer sent."""
+
+def raw_text(raw_bytes: Column) -> Column:
+    """A quarantined record's `raw_value`: its bytes as text that is always valid UTF-8 (a cast from
+    binary keeps the bytes as they are; make_valid_utf8 replaces each sequence that is not UTF-8
+    with U+FFFD), so that any Parquet reader can read quarantine/ whatever a producer sent. Parsed
+    rows carry only `raw_bytes`, the exact bytes; quarantined_events adds this for the rows it keeps."""
+    return F.make_valid_utf8(raw_bytes.cast("string"))
 
 
 REASON_CATEGORIES = (
@@ -108,7 +111,7 @@ def _parser_function(spark: SparkSession, schema: FlightEventSchema) -> str:
 
 def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | None = None) -> DataFrame:
     """Kafka records (value as bytes or string) -> one row per record: the event's fields, the Kafka
-    metadata, the record as text (raw_value) and as its exact bytes (raw_bytes), and `parse_error`:
+    metadata, the record's exact bytes (raw_bytes), and `parse_error`:
     null when the value is exactly one UTF-8 JSON object that the schema accepts, and then every
     field equals its JSON value; otherwise every field is null and parse_error is the first broken
     rule, one of REASON_CATEGORIES: 'invalid_utf8', 'invalid_json', 'trailing_data',
@@ -142,8 +145,8 @@ def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | No
     return parsed.select(
         *(event[name].alias(name) for name in schema.top_level_fields),
         *KAFKA_METADATA_COLUMNS,
-        # A cast from binary keeps the bytes as they are; make_valid_utf8 replaces what is not UTF-8.
-        F.make_valid_utf8(F.col("raw_bytes").cast("string")).alias("raw_value"),
+        # Only raw_bytes: a foreachBatch function gets its batch as computed rows (Spark cannot prune
+        # a column the streaming plan computes), so text for quarantine/ here would cost every record.
         "raw_bytes",
         event["parse_error"].alias("parse_error"),
     )
@@ -151,14 +154,14 @@ def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | No
 
 def valid_events(parsed: DataFrame) -> DataFrame:
     """The events that passed every rule: event fields plus Kafka metadata."""
-    return parsed.where(F.col("parse_error").isNull()).drop("parse_error", *RAW_COLUMNS)
+    return parsed.where(F.col("parse_error").isNull()).drop("parse_error", "raw_bytes")
 
 
 def quarantined_events(parsed: DataFrame) -> DataFrame:
     """The records that broke a rule, kept verbatim (raw_bytes exactly, raw_value to read) with
     where they came from and why."""
     return parsed.where(F.col("parse_error").isNotNull()).select(
-        *RAW_COLUMNS, *KAFKA_METADATA_COLUMNS, F.col("parse_error").alias("reason")
+        raw_text(F.col("raw_bytes")).alias("raw_value"), "raw_bytes", *KAFKA_METADATA_COLUMNS, F.col("parse_error").alias("reason")
     )
 
 

@@ -26,14 +26,14 @@ def test_memory_that_levels_off_is_flat_and_memory_that_keeps_growing_is_not():
     assert verdict["second_half_slope_mib_per_min"] == 6.0
 
 
-def test_state_rows_are_reported_per_half_of_the_run():
+def test_state_bytes_are_reported_per_half_of_the_run():
     batches = [
-        {"t_s": 10, "query": "windows", "input_rows": 5, "batch_duration_ms": 100, "state_rows": 300},
-        {"t_s": 20, "query": "windows", "input_rows": 5, "batch_duration_ms": 120, "state_rows": 700},
-        {"t_s": 70, "query": "windows", "input_rows": 5, "batch_duration_ms": 110, "state_rows": 650},
+        {"t_s": 10, "query": "windows", "input_rows": 5, "batch_duration_ms": 100, "state_bytes": 300},
+        {"t_s": 20, "query": "windows", "input_rows": 5, "batch_duration_ms": 120, "state_bytes": 700},
+        {"t_s": 70, "query": "windows", "input_rows": 5, "batch_duration_ms": 110, "state_bytes": 650},
     ]
     summary = batch_summary(batches, run_s=100)["windows"]
-    assert summary["state_rows_max"] == {"first_half": 700, "second_half": 650}
+    assert summary["state_bytes_max"] == {"first_half": 700, "second_half": 650}
     assert summary["second_to_first_median_ratio"] == round(110 / 110, 2)
 
 

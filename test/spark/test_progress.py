@@ -43,7 +43,7 @@ def test_a_progress_becomes_one_record_with_lag_per_partition():
         "input_rows_per_sec": 70.0,
         "processed_rows_per_sec": 120.5,
         "batch_duration_ms": 1161,
-        "state_rows": 0,
+        "state_bytes": 0,
         "late_dropped_rows": 0,
         "watermark": "2026-03-01T00:10:00.000Z",
         "sources": [
@@ -79,18 +79,21 @@ def test_a_file_source_progress_keeps_its_offsets_and_has_no_kafka_lag():
     assert "kafka_end_offset" not in prometheus_text({"windows": record}, {})
 
 
-def test_a_progress_counts_the_rows_of_every_state_store():
-    stores = [SimpleNamespace(numRowsTotal=40, numRowsDroppedByWatermark=0), SimpleNamespace(numRowsTotal=2, numRowsDroppedByWatermark=0)]
-    assert progress_record(fake_progress(stateOperators=stores))["state_rows"] == 42
+def test_a_progress_counts_the_bytes_of_every_state_store_in_memory_and_in_files():
+    stores = [
+        SimpleNamespace(memoryUsedBytes=4000, customMetrics={"rocksdbSstFileSize": 600}, numRowsDroppedByWatermark=0),
+        SimpleNamespace(memoryUsedBytes=200, customMetrics={}, numRowsDroppedByWatermark=0),
+    ]
+    assert progress_record(fake_progress(stateOperators=stores))["state_bytes"] == 4800
 
 
 def test_late_rows_are_counted_per_batch_and_summed_per_query_on_metrics():
     # The de-duplication drops 3 late rows, the aggregation 1 more (an event whose window had closed).
-    stores = [SimpleNamespace(numRowsTotal=5, numRowsDroppedByWatermark=3), SimpleNamespace(numRowsTotal=2, numRowsDroppedByWatermark=1)]
+    stores = [SimpleNamespace(memoryUsedBytes=5, numRowsDroppedByWatermark=3), SimpleNamespace(memoryUsedBytes=2, numRowsDroppedByWatermark=1)]
     assert progress_record(fake_progress(stateOperators=stores))["late_dropped_rows"] == 4
     metrics = ProgressMetrics()
     for batch_id, late in ((1, 4), (2, 0), (3, 2)):
-        dropped = [SimpleNamespace(numRowsTotal=1, numRowsDroppedByWatermark=late)]
+        dropped = [SimpleNamespace(memoryUsedBytes=1, numRowsDroppedByWatermark=late)]
         metrics.onQueryProgress(SimpleNamespace(progress=fake_progress(name="windows", batchId=batch_id, stateOperators=dropped)))
     text = prometheus_text(metrics.records(), {})
     assert "# TYPE flight_analytics_late_dropped_records_total counter" in text

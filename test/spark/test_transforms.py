@@ -61,7 +61,6 @@ def test_a_good_event_parses_into_typed_columns_with_its_kafka_metadata(spark):
         partition=3,
         offset=0,
         kafka_timestamp=KAFKA_TIMESTAMP,
-        raw_value=raw,
         raw_bytes=bytearray(raw.encode()),
         parse_error=None,
     )

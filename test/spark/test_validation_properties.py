@@ -54,7 +54,7 @@ from pyspark.sql.types import IntegerType, LongType, StringType, StructType, Tim
 
 from flight_analytics import transforms
 from flight_analytics.schema import load_flight_event_schema
-from flight_analytics.transforms import REASON_CATEGORIES, parse_flight_events, quarantined_events, valid_events
+from flight_analytics.transforms import REASON_CATEGORIES, parse_flight_events, quarantined_events, raw_text, valid_events
 from flight_events import DEPARTED, KAFKA_RECORD, KAFKA_TIMESTAMP, TOPIC, event
 from local.validator import ValidatorBuildError, java_sources, sources_digest, validator_jar
 
@@ -671,7 +671,7 @@ def records_frame(spark, values: list[bytes | None]):
 def outcomes_of(spark, values: list[bytes | None]) -> list:
     parsed = parse_flight_events(records_frame(spark, values), SCHEMA)
     rows = parsed.select(
-        "offset", "parse_error", "raw_bytes", "raw_value",
+        "offset", "parse_error", "raw_bytes", raw_text(F.col("raw_bytes")).alias("raw_value"),
         *(comparable(F.col(f.name), f.dataType).alias(f.name) for f in SCHEMA.struct.fields),
     ).collect()
     by_offset = {row["offset"]: row for row in rows}

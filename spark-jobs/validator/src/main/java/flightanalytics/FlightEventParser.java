@@ -186,6 +186,8 @@ public final class FlightEventParser implements UDF1<byte[], Row>, Serializable 
             this.factory = JsonFactory.builder()
                 .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
                 .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                // Exact like the JDK's (correctly rounded) and several times faster: Double.parseDouble was ~5 % of the parse in a profile.
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .build();
         }
 
