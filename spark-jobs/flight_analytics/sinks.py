@@ -107,8 +107,8 @@ EVENTS_HIGH_CARDINALITY_COLUMNS = (
 
 EVENTS_PARQUET_OPTIONS = {f"parquet.enable.dictionary#{column}": "false" for column in EVENTS_HIGH_CARDINALITY_COLUMNS}
 """Parquet writes a dictionary page for every column unless told otherwise, and gives up on it only
-after filling it: for a column of distinct values that is a hash lookup per value for nothing (a
-tenth of the job's task CPU in a profile). Low-cardinality columns (airline, airports, event type,
+after filling it: for a column of distinct values that is a hash lookup per value for nothing
+(5-8 % of the job's task samples in a profile). Low-cardinality columns (airline, airports, event type,
 delays) keep their dictionaries, which is where Parquet's compression comes from."""
 
 

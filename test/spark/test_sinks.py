@@ -9,7 +9,7 @@ from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.sinks import BatchTotals, EventsWriter, KafkaOutput, WindowsWriter
+from flight_analytics.sinks import EVENTS_HIGH_CARDINALITY_COLUMNS, BatchTotals, EventsWriter, KafkaOutput, WindowsWriter
 from flight_analytics.transforms import (
     WINDOW_FAMILIES,
     analytics_windows,
@@ -47,6 +47,28 @@ def test_a_replayed_batch_replaces_its_output_instead_of_duplicating_it(spark, t
     # Batch 1 had nothing to quarantine, so it wrote no quarantine folder at all.
     assert not (tmp_path / "quarantine" / "batch_id=1").exists()
     assert (writer.valid_rows, writer.quarantined_rows) == (2, 1)
+
+
+def test_events_are_written_without_a_dictionary_for_distinct_valued_columns_only(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    # GIVEN a batch of 400 events (Parquet drops a dictionary that saves nothing, as for a handful of rows), written as the job writes them
+    batch = [event(event_id=f"BA117-20261124-LHR-{seq}", seq=seq) for seq in range(400)]
+    EventsWriter(str(tmp_path))(parse_flight_events(kafka_records(spark, batch)), 0)
+    # WHEN the Parquet footer of events/ is read
+    groups = [
+        pq.ParquetFile(part).metadata.row_group(0) for part in (tmp_path / "events" / "batch_id=0").glob("*.parquet")
+        if pq.ParquetFile(part).metadata.num_rows
+    ]
+    assert groups, "events/batch_id=0 holds no rows"
+    encodings = [
+        {g.column(i).path_in_schema: any("DICTIONARY" in e for e in g.column(i).encodings) for i in range(g.num_columns)}
+        for g in groups
+    ]
+    # THEN in every file the distinct-valued columns are plain, and the low-cardinality ones keep a dictionary
+    for dictionary in encodings:
+        assert not [c for c in EVENTS_HIGH_CARDINALITY_COLUMNS if dictionary[c]], dictionary
+        assert all(dictionary[c] for c in ("airline", "origin", "destination", "event_type", "flight_id")), dictionary
 
 
 def trip(n: int, event_type: str, at: str, origin: str, destination: str, delay: int) -> dict:
