@@ -9,6 +9,7 @@ about the code (docs/producer.md).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 
@@ -39,6 +40,18 @@ def wait_for_quiet(max_wait_s: float, *, below: float = QUIET_LOAD, poll_s: floa
             return False, current, waited_s
         sleep(poll_s)
         waited_s += poll_s
+
+
+def start_when_quiet(program: str, max_wait_s: float) -> tuple[float, float] | None:
+    """wait_for_quiet before a benchmark starts: (load, seconds waited) once the machine is quiet, or
+    None after saying on stderr that it is not (the caller exits 3)."""
+    quiet, load, waited_s = wait_for_quiet(max_wait_s)
+    if quiet:
+        return load, waited_s
+    print(f"{program}: the 1-minute load average is {load:.2f} after waiting {waited_s:.0f} s "
+          f"for it to drop below {QUIET_LOAD}: something else is using the CPU. Stop it (or wait), then run again; "
+          f"--wait-for-quiet-s={max_wait_s:g} sets how long to wait.", file=sys.stderr)
+    return None
 
 
 def run_validity(load_before: float, error: str | None) -> tuple[bool, str | None]:

@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, run_validity, wait_for_quiet
+from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, run_validity, start_when_quiet, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
@@ -414,12 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.python_client:
         return python_client_main(args)
     _check_args(args)
-    quiet, load_at_start, waited_at_start_s = wait_for_quiet(args.wait_for_quiet_s)
-    if not quiet:
-        print(f"bench.producer_bench: the 1-minute load average is {load_at_start:.2f} after waiting {waited_at_start_s:.0f} s "
-              f"for it to drop below {QUIET_LOAD}: something else is using the CPU. Stop it (or wait), then run again; "
-              f"--wait-for-quiet-s={args.wait_for_quiet_s:g} sets how long to wait.", file=sys.stderr)
+    start = start_when_quiet("bench.producer_bench", args.wait_for_quiet_s)
+    if start is None:
         return 3
+    load_at_start, waited_at_start_s = start
     started = dt.datetime.now(dt.timezone.utc)
     print("bundling the producer (node producer/build.mjs) ...", flush=True)
     build_producer_bundle()

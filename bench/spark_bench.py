@@ -76,7 +76,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.load import BUSY_LOAD, QUIET_LOAD, run_validity, wait_for_quiet
+from bench.load import BUSY_LOAD, QUIET_LOAD, run_validity, start_when_quiet, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
 
@@ -791,12 +791,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet, load_at_start, waited_s = wait_for_quiet(args.wait_for_quiet_s)
-    if not quiet:
-        print(f"bench.spark_bench: the 1-minute load average is {load_at_start:.2f} after waiting {waited_s:.0f} s "
-              f"for it to drop below {QUIET_LOAD}: something else is using the CPU. Stop it (or wait), then run again; "
-              f"--wait-for-quiet-s={args.wait_for_quiet_s:g} sets how long to wait.", file=sys.stderr)
+    start = start_when_quiet("bench.spark_bench", args.wait_for_quiet_s)
+    if start is None:
         return 3
+    load_at_start, waited_s = start
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the broker is stopped and the running job killed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     runs: list[dict] = []
