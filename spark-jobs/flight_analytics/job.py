@@ -146,6 +146,21 @@ def kafka_source(spark: SparkSession, config: JobConfig) -> DataFrame:
     return source.load()
 
 
+def written_counters(events_writer: EventsWriter, windows_writer: WindowsWriter | None = None) -> dict:
+    """The /metrics counters of rows the writers wrote (progress.prometheus_text's `counters`)."""
+    counters = {
+        "valid_records": ("Valid records written to events/ by this process", events_writer.valid_rows),
+        "quarantined_records": (
+            "Malformed records written to quarantine/ by this process, by reason kind (the reason up to its first ':')",
+            [({"reason": kind}, rows) for kind, rows in events_writer.quarantined_by_reason.items()],
+        ),
+        "position_rows": ("Flight position rows written to flight_positions/ by this process", events_writer.position_rows),
+    }
+    if windows_writer is not None:
+        counters["window_rows"] = ("Closed window rows written by this process", windows_writer.windows_written)
+    return counters
+
+
 def main(argv: list[str] | None = None, session_factory: SessionFactory | None = None) -> int:
     # 1. Arguments (bad ones exit 2 here, before Spark starts).
     config = parse_args(argv)
@@ -193,12 +208,7 @@ def main(argv: list[str] | None = None, session_factory: SessionFactory | None =
         try:
             server = MetricsServer(
                 metrics,
-                lambda: {
-                    "valid_records": ("Valid records written to events/ by this process", events_writer.valid_rows),
-                    "quarantined_records": ("Malformed records written to quarantine/ by this process", events_writer.quarantined_rows),
-                    "window_rows": ("Closed window rows written by this process", windows_writer.windows_written),
-                    "position_rows": ("Flight position rows written to flight_positions/ by this process", events_writer.position_rows),
-                },
+                lambda: written_counters(events_writer, windows_writer),
                 config.metrics_host,
                 config.metrics_port,
             ).start()

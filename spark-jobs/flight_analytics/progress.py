@@ -157,7 +157,8 @@ def _watermark_seconds(text: str | None) -> float | None:
 
 def prometheus_text(records: dict[str, dict], counters: dict[str, tuple[str, float]]) -> str:
     """The Prometheus text exposition (format 0.0.4) of the latest progress record of each query,
-    and of `counters` ({name: (help, value)}, exposed as <prefix><name>_total)."""
+    and of `counters` ({name: (help, value)}, exposed as <prefix><name>_total; a value is a number,
+    or a list of ({label: value}, number) for a labelled counter)."""
     lines: list[str] = []
 
     def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
@@ -191,7 +192,8 @@ def prometheus_text(records: dict[str, dict], counters: dict[str, tuple[str, flo
                if records[q].get("late_dropped_total") is not None
            ])
     for name, (help_text, value) in sorted(counters.items()):
-        family(f"{name}_total", "counter", help_text, [("", value)])
+        samples = [(_labels(**labels), v) for labels, v in value] if isinstance(value, list) else [("", value)]
+        family(f"{name}_total", "counter", help_text, samples)
     return "\n".join(lines) + "\n"
 
 

@@ -143,7 +143,9 @@ class EventsWriter:
             counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"], "positions": 0}
             if counts["quarantined"]:
                 tag_jobs(parsed, f"fa:quarantine batch {batch_id}")
-                quarantined_events(parsed).write.mode("overwrite").parquet(self.batch_path("quarantine", batch_id))
+                quarantine_path = self.batch_path("quarantine", batch_id)
+                quarantined_events(parsed).write.mode("overwrite").parquet(quarantine_path)
+                counts.update(quarantine_reason_counts(parsed.sparkSession.read.parquet(quarantine_path)))
             if counts["valid"]:
                 tag_jobs(parsed, f"fa:positions batch {batch_id}")
                 events = parsed.sparkSession.read.parquet(events_path).select(*POSITION_COLUMNS)
@@ -173,6 +175,23 @@ class EventsWriter:
     @property
     def position_rows(self) -> int:
         return self.written["positions"]
+
+    @property
+    def quarantined_by_reason(self) -> dict[str, int]:
+        """Quarantined rows per reason kind (the reason up to its first ':'), e.g. {"invalid_json": 3}."""
+        prefix = QUARANTINE_REASON_KEY_PREFIX
+        return {key[len(prefix):]: value for key, value in sorted(self.written.totals.items()) if key.startswith(prefix)}
+
+
+QUARANTINE_REASON_KEY_PREFIX = "quarantined:"
+
+
+def quarantine_reason_counts(quarantine: DataFrame) -> dict[str, int]:
+    """{"quarantined:<kind>": rows} of a batch's quarantine rows. The kind is the reason up to its
+    first ':' (`unexpected_field:x` -> `unexpected_field`): a bounded set whatever the records hold,
+    so a metric label made of it cannot grow without bound."""
+    kinds = quarantine.groupBy(F.substring_index("reason", ":", 1).alias("kind")).count().collect()
+    return {QUARANTINE_REASON_KEY_PREFIX + row["kind"]: row["count"] for row in kinds}
 
 
 @dataclass

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from flight_analytics.job import written_counters
 from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, progress_record, prometheus_text
 from flight_analytics.sinks import EventsWriter
 from flight_analytics.transforms import parse_flight_events
@@ -104,12 +105,17 @@ def test_prometheus_text_has_one_typed_family_per_figure_with_whole_offsets():
     record = progress_record(fake_progress(batchId=9, sources=[SimpleNamespace(
         description="KafkaV2", endOffset=json.dumps({"flights": {"0": 123456789}}), latestOffset=json.dumps({"flights": {"0": 123456799}}),
     )]))
-    text = prometheus_text({"windows": record}, {"quarantined_records": ("Records quarantined", 13)})
+    counters = {"quarantined_records": ("Records quarantined", [({"reason": "invalid_json"}, 12), ({"reason": "out_of_range"}, 1)]),
+                "window_rows": ("Window rows", 7)}
+    text = prometheus_text({"windows": record}, counters)
     assert "# TYPE flight_analytics_batch_duration_seconds gauge" in text
     assert 'flight_analytics_batch_duration_seconds{query="windows"} 1.161' in text
     assert 'flight_analytics_kafka_end_offset{query="windows",topic="flights",partition="0"} 123456789' in text
     assert 'flight_analytics_kafka_lag_records{query="windows",topic="flights",partition="0"} 10' in text
-    assert "# TYPE flight_analytics_quarantined_records_total counter\nflight_analytics_quarantined_records_total 13\n" in text
+    assert ("# TYPE flight_analytics_quarantined_records_total counter\n"
+            'flight_analytics_quarantined_records_total{reason="invalid_json"} 12\n'
+            'flight_analytics_quarantined_records_total{reason="out_of_range"} 1\n') in text
+    assert "# TYPE flight_analytics_window_rows_total counter\nflight_analytics_window_rows_total 7\n" in text
     assert 'flight_analytics_watermark_seconds{query="windows"} 1772323800' in text
 
 
@@ -140,7 +146,7 @@ def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_c
     listeners = [metrics, ProgressLog(log)]
     for listener in listeners:
         spark.streams.addListener(listener)
-    server = MetricsServer(metrics, lambda: {"quarantined_records": ("quarantined", writer.quarantined_rows)}, "127.0.0.1", free_port()).start()
+    server = MetricsServer(metrics, lambda: written_counters(writer), "127.0.0.1", free_port()).start()
     writer = EventsWriter(str(tmp_path / "out"))
     try:
         records = (
@@ -168,7 +174,8 @@ def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_c
             labels = f'{{query="metrics_probe",topic="{topic}",partition="{partition}"}}'
             assert samples[f"flight_analytics_kafka_end_offset{labels}"] == offset
             assert samples[f"flight_analytics_kafka_lag_records{labels}"] == 0  # all read by the last batch
-        assert samples["flight_analytics_quarantined_records_total"] == 3
+        # "oops" and "{" are not JSON; "[]" is JSON but not an object, which is invalid_json too
+        assert samples['flight_analytics_quarantined_records_total{reason="invalid_json"}'] == 3
         # ... and while it ran, the lag the first batches left behind was reported
         first = json.loads(log.getvalue().splitlines()[0].removeprefix("SPARK_PROGRESS "))
         assert 0 < first["input_rows"] <= 4 and sum(first["sources"][0]["lag_records"][topic].values()) == len(values) - first["input_rows"]
