@@ -2,9 +2,15 @@
 
 One rule for every benchmark (bench/spark_bench.py, bench/producer_bench.py): start only when the 1-minute
 load average is below QUIET_LOAD (wait up to a bound for it, else stop), record the load before each run,
-and count a run whose load before it was above BUSY_LOAD as not valid: it is reported, but left out of
+and count a run as not valid when its load before it was above BUSY_LOAD, or when processes outside the
+benchmark used more than OTHERS_MAX_CORES of CPU on average during it: it is reported, but left out of
 medians and ratios. On 2 shared cores a figure taken at load 17 says more about the neighbours than
 about the code (docs/producer.md).
+
+Why the second test, and not the load after a run: the load average counts runnable threads, so a
+benchmark that keeps both cores busy (Spark's task, JIT and GC threads, the broker) raises it past 3
+by itself. The CPU the rest of the machine used during the run (/proc/stat's busy time minus the CPU
+of this process and its descendants, reaped children included) says whether something else ran.
 """
 from __future__ import annotations
 
@@ -17,7 +23,17 @@ QUIET_LOAD = 1.0
 """1-minute load average below which the machine counts as quiet (to start, and before each run)."""
 BUSY_LOAD = 3.0
 """A run whose 1-minute load before it is above this is invalid: something else was running."""
+OTHERS_MAX_CORES = 0.25
+"""A run during which processes outside the benchmark used more CPU than this, on average, is invalid."""
 LOAD_POLL_S = 5.0
+
+RULE = (f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, then exits 3); "
+        f"waits the same way before each run; a run whose load before it was above {BUSY_LOAD}, or during which processes "
+        f"outside the benchmark used more than {OTHERS_MAX_CORES} cores on average (others_cores: /proc/stat busy time minus "
+        "the benchmark's process tree's CPU), is valid false and left out of the medians and ratios (bench/load.py). "
+        "The load after a run is recorded but not used: a benchmark that keeps both cores busy raises it past "
+        f"{BUSY_LOAD} by itself.")
+"""The rule above in words, for the benchmarks' JSON."""
 """Seconds between two reads of the load average while waiting for a quiet machine."""
 
 
@@ -54,10 +70,82 @@ def start_when_quiet(program: str, max_wait_s: float) -> tuple[float, float] | N
     return None
 
 
-def run_validity(load_before: float, error: str | None) -> tuple[bool, str | None]:
-    """(valid, why not): a failed run, or one that started above BUSY_LOAD, is not used."""
+def run_validity(load_before: float, error: str | None, others_cores: float | None = None) -> tuple[bool, str | None]:
+    """(valid, why not): a failed run, one that started above BUSY_LOAD, or one during which other
+    processes used more than OTHERS_MAX_CORES (others_cores: CpuAccount.others_cores), is not used."""
     if error:
         return False, "the run failed (see error)"
     if load_before > BUSY_LOAD:
         return False, f"1-minute load {load_before:.2f} > {BUSY_LOAD} before the run: something else was running"
+    if others_cores is not None and others_cores > OTHERS_MAX_CORES:
+        return False, (f"processes outside the benchmark used {others_cores:.2f} cores on average during the run "
+                       f"(> {OTHERS_MAX_CORES}): something else was running")
     return True, None
+
+
+def _clock_ticks() -> int:
+    return os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s(stat_text: str) -> float:
+    """Busy CPU seconds of the whole machine since boot, from /proc/stat's first ("cpu") line: every
+    field but idle and iowait (guest time is already inside user and nice, so it is left out)."""
+    fields = [int(v) for v in stat_text.split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / _clock_ticks()
+
+
+def process_tree_cpu_s(root: int, stats: dict[int, tuple[int, float]]) -> float:
+    """CPU seconds of process `root` and its live descendants, each with its reaped children's
+    (stats: pid -> (parent pid, own + reaped children's CPU s), as read_process_stats gives)."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo, seen = 0.0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in stats:
+            continue
+        seen.add(pid)
+        total += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def read_process_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU s: utime + stime + cutime + cstime) of every process now."""
+    stats = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        stats[int(entry.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]) / _clock_ticks())
+    return stats
+
+
+class CpuAccount:
+    """CPU the rest of the machine used while a benchmark run lasted: `with CpuAccount() as cpu: run()`,
+    then cpu.others_cores (average cores used by processes outside this one and its descendants)."""
+
+    def __init__(self, root: int | None = None) -> None:
+        self.root = root or os.getpid()
+        self.others_cores: float | None = None
+
+    def _snapshot(self) -> tuple[float, float, float]:
+        with open("/proc/stat") as f:
+            busy = machine_busy_s(f.read())
+        return time.monotonic(), busy, process_tree_cpu_s(self.root, read_process_stats())
+
+    def __enter__(self) -> "CpuAccount":
+        self._start = self._snapshot()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        (t0, busy0, ours0), (t1, busy1, ours1) = self._start, self._snapshot()
+        if t1 > t0:
+            self.others_cores = round(max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (t1 - t0), 3)

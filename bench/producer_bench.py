@@ -20,7 +20,8 @@ diagnostic (bench/producer_encode_only.ts) measures our producer's own work with
 
 Load (bench/load.py, the rule bench-spark follows too): it does not start until the 1-minute load
 average is below QUIET_LOAD (it waits up to --wait-for-quiet-s, then exits 3). Before each run it waits
-the same way (then runs anyway) and records the load; a run whose load before it was above BUSY_LOAD is
+the same way (then runs anyway) and records the load; a run whose load before it was above BUSY_LOAD, or
+during which processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average, is
 "valid": false (something else was running) and left out of the medians and ratios.
 
 It writes bench/results/producer.json ({"record_bytes", "runs": [median per client, ...]}, with every
@@ -44,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, run_validity, start_when_quiet, wait_for_quiet
+from bench.load import BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, RULE as LOAD_RULE, run_validity, start_when_quiet, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
@@ -400,12 +401,14 @@ def summarize(runs: list[dict]) -> list[dict]:
     return medians
 
 
-def measured(run: dict, load_before: float, waited_s: float) -> dict:
-    """A run (or diagnostic) with the load before and after it and whether it counts (bench/load.py)."""
+def measured(run: dict, load_before: float, waited_s: float, others_cores: float | None) -> dict:
+    """A run (or diagnostic) with the load before and after it, the CPU other processes used during it,
+    and whether it counts (bench/load.py)."""
     run["load_avg_1m_before"] = round(load_before, 2)
     run["waited_for_quiet_s"] = waited_s
     run["load_avg_1m_after"] = round(load_1m(), 2)
-    run["valid"], run["invalid_reason"] = run_validity(load_before, None)
+    run["others_cores"] = others_cores
+    run["valid"], run["invalid_reason"] = run_validity(load_before, None, others_cores)
     return run
 
 
@@ -442,22 +445,24 @@ def main(argv: list[str] | None = None) -> int:
                 shift = (rep - 1) % len(steps)
                 for client, workers in steps[shift:] + steps[:shift]:
                     _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
-                    if client == "flight-producer":
-                        run = run_ours(kafka.bootstrap_servers, args, compression, workers)
-                    elif client == "kafka-producer-perf-test":
-                        run = run_perf(kafka, payload, args, compression)
-                    else:
-                        run = run_python(client, kafka.bootstrap_servers, payload, args, compression)
+                    with CpuAccount() as cpu:
+                        if client == "flight-producer":
+                            run = run_ours(kafka.bootstrap_servers, args, compression, workers)
+                        elif client == "kafka-producer-perf-test":
+                            run = run_perf(kafka, payload, args, compression)
+                        else:
+                            run = run_python(client, kafka.bootstrap_servers, payload, args, compression)
                     run["repetition"] = rep
-                    runs.append(measured(run, load_before, waited_s))
+                    runs.append(measured(run, load_before, waited_s, cpu.others_cores))
                     print(f"  rep {rep} {run['client']:<26} {compression:<6} workers={run['workers']} "
                           f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s  p50 {run['p50_ms']} p99 {run['p99_ms']} ms  "
                           f"(load {load_before:.2f}{'' if run['valid'] else ', NOT VALID'})", flush=True)
                 if "flight-producer" in args.clients:
                     _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
-                    diagnostic = run_encode_only(args, compression)
+                    with CpuAccount() as cpu:
+                        diagnostic = run_encode_only(args, compression)
                     diagnostic["repetition"] = rep
-                    diagnostics.append(measured(diagnostic, load_before, waited_s))
+                    diagnostics.append(measured(diagnostic, load_before, waited_s, cpu.others_cores))
                     print(f"  rep {rep} {'(encode only, no Kafka)':<26} {compression:<6} {diagnostic['msgs_per_sec']:>20,.0f} msg/s "
                           f"({diagnostic['cpu_us_per_event']} us CPU per event, load {load_before:.2f}"
                           f"{'' if diagnostic['valid'] else ', NOT VALID'})", flush=True)
@@ -487,9 +492,7 @@ def main(argv: list[str] | None = None) -> int:
                              "keys": "flight_id", "serializer": "json.dumps(dict, separators=(',', ':')) per event"},
             "confluent-kafka": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "keys": "flight_id", "payload": "our events' bytes"},
         },
-        "load_rule": f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, "
-                     f"then exits 3); waits the same way before each run; a run whose load before it was above {BUSY_LOAD} "
-                     "is valid false and left out of the medians and ratios (bench/load.py)",
+        "load_rule": LOAD_RULE,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_avg_before": [round(x, 2) for x in load_avg_at_start],
                     "load_avg_1m_at_start": round(load_at_start, 2), "waited_for_quiet_s_at_start": waited_at_start_s,
                     "load_avg_after": [round(x, 2) for x in os.getloadavg()],
@@ -511,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
-    print(f"\nmedians of the valid runs (load before < {BUSY_LOAD}), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
+    print(f"\nmedians of the valid runs (load before < {BUSY_LOAD}, others' CPU < {OTHERS_MAX_CORES} cores), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
     print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} "
           f"{'of 333k':>8} {'valid':>6}")
 

@@ -48,8 +48,9 @@ CPU per event (µs):
 
 Load: it does not start until the 1-minute load average is below QUIET_LOAD (it waits up to
 --wait-for-quiet-s, checking every LOAD_POLL_S s, then exits 3). Before each run it waits the same way
-(then runs anyway). A run whose 1-minute load before it was above BUSY_LOAD is "valid": false (something
-else was running) and left out of the medians and ratios, as is a failed run. Every wait and run is
+(then runs anyway). A run whose 1-minute load before it was above BUSY_LOAD, or during which processes
+outside the benchmark used more than OTHERS_MAX_CORES of CPU on average (bench/load.py CpuAccount), is
+"valid": false (something else was running) and left out of the medians and ratios, as is a failed run. Every wait and run is
 bounded (--run-timeout-s), and no repetition starts that would end past --time-budget-s.
 
 Writes bench/results/spark.json: method (all of the above in words), machine, events, partitions, runs
@@ -76,7 +77,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.load import BUSY_LOAD, QUIET_LOAD, run_validity, start_when_quiet, wait_for_quiet
+from bench.load import QUIET_LOAD, CpuAccount, run_validity, RULE as LOAD_RULE, start_when_quiet, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
 
@@ -87,17 +88,23 @@ START_TIME = "2026-03-01T00:00:00.000Z"
 TOPIC = "flight-events-bench"
 CORES = 2
 MASTER = f"local[{CORES}]"
-DEFAULT_EVENTS = 3_000_000
+DEFAULT_EVENTS = 6_000_000
+"""Enough for WARMUP_BATCHES of warm-up and 14 steady batches of 250,000 events each."""
 
 PLAIN, OURS, NAIVE = "plain-spark-reference", "flight-analytics", "naive-baseline"
 JOBS = (PLAIN, OURS, NAIVE)
 """The order of the first repetition; each further one starts one job later."""
 
-BATCHES_PER_QUERY = 12
+BATCHES_PER_QUERY = 24
 """maxOffsetsPerTrigger = events / this, so each query runs at least MIN_BATCHES micro-batches."""
-WARMUP_BATCHES = 3
-"""Each query's first micro-batches, dropped as warm-up (JIT compilation, class loading, first plans)."""
-MIN_BATCHES = 10
+WARMUP_BATCHES = 10
+"""Each query's first micro-batches, dropped as warm-up (JIT compilation, class loading, first plans).
+Why 10: per-thread CPU of our job's JVM (/proc/<pid>/task, 10 s samples) showed the JIT compiler
+threads at 7 s of CPU per 10 s in the first minute, 4 s at 100 s and under 2 s from about 130 s on; 10
+batches of 250,000 events take our job about 130 s. With 3 (the earlier setting) the JIT took about a
+fifth of the CPU of the 'steady' interval, while the plain reference is measured after two whole warm
+runs of the topic."""
+MIN_BATCHES = 20
 """A query with fewer micro-batches in all gives no steady-state rate."""
 
 STAGE_TAGS: dict[str, tuple[str, ...]] = {
@@ -141,9 +148,7 @@ METHOD = {
                  + "; ".join(f"{tag} {list(names)}" for tag, names in STAGE_TAGS.items())
                  + ". events_write = (fa:events + fa:quarantine) - parse_validate, floored at 0; untagged stages "
                    "are 'other'.",
-    "load": f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, then "
-            f"exits 3); waits the same way before each run; a run whose load before it was above {BUSY_LOAD} is "
-            "valid false and left out of the medians and ratios.",
+    "load": LOAD_RULE,
     "not_steady": "wall_events_per_sec_not_steady is events / the whole run's wall time (warm-up included): not a "
                   "steady-state figure.",
 }
@@ -671,8 +676,9 @@ def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse
                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     started = time.monotonic()
     error = None
+    others = CpuAccount()
     try:
-        with environment(PYSPARK_SUBMIT_ARGS=event_log_env(log_dir)), JvmCpuSampler() as sampler:
+        with environment(PYSPARK_SUBMIT_ARGS=event_log_env(log_dir)), JvmCpuSampler() as sampler, CpuAccount() as others:
             result = RUNNERS[job](bootstrap, run_dir, args)
         row["result"] = result
         if job == PLAIN:
@@ -688,7 +694,8 @@ def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse
         error = f"{type(exc).__name__}: {exc}"[-1500:]
     row["process_wall_s"] = round(time.monotonic() - started, 1)
     row["load_after"] = round(os.getloadavg()[0], 2)
-    row["valid"], row["invalid_reason"] = run_validity(load_before, error)
+    row["others_cores"] = others.others_cores
+    row["valid"], row["invalid_reason"] = run_validity(load_before, error, others.others_cores)
     if error:
         row["error"] = error
     return row

@@ -1,9 +1,17 @@
 """bench/load.py: the one load rule both benchmarks follow, over made-up load readings (no sleeping)."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import subprocess
+import sys
+import time
 
-from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, run_validity, wait_for_quiet
+from bench.load import (
+    BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, machine_busy_s, process_tree_cpu_s, read_process_stats,
+    run_validity,
+    wait_for_quiet,
+)
 
 
 def test_it_starts_at_once_on_a_quiet_machine():
@@ -39,3 +47,51 @@ def test_a_run_started_above_the_busy_load_or_failed_is_not_valid():
 def test_the_load_read_is_the_1_minute_average(monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (0.25, 4.0, 9.0))
     assert load_1m() == 0.25
+
+
+def test_cpu_used_by_other_processes_makes_a_run_not_valid():
+    assert run_validity(0.5, None, OTHERS_MAX_CORES) == (True, None)
+    valid, reason = run_validity(0.5, None, OTHERS_MAX_CORES + 0.5)
+    assert valid is False and "used 0.75 cores" in reason and "something else was running" in reason
+    assert run_validity(0.5, None, None) == (True, None)  # not measured (the run did not get that far)
+
+
+def test_machine_busy_time_is_every_field_of_the_cpu_line_but_idle_and_iowait():
+    ticks = os.sysconf("SC_CLK_TCK")
+    #            user nice system idle iowait irq softirq steal guest guest_nice
+    stat = f"cpu  {ticks * 10} {ticks} {ticks * 2} {ticks * 500} {ticks * 7} 0 {ticks} 0 {ticks * 3} 0\ncpu0 1 2 3\n"
+    assert machine_busy_s(stat) == 14.0  # guest time is already in user
+
+
+def test_a_process_tree_counts_its_live_descendants_and_what_they_reaped_but_not_its_neighbours():
+    stats = {10: (1, 5.0), 11: (10, 2.0), 12: (11, 1.5), 20: (1, 100.0), 21: (20, 7.0)}
+    assert process_tree_cpu_s(10, stats) == 8.5
+    assert process_tree_cpu_s(11, stats) == 3.5
+    assert process_tree_cpu_s(99, stats) == 0.0
+
+
+def _spin_cpu(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_a_busy_process_outside_the_benchmark_is_seen_and_a_busy_child_is_not():
+    # a child of this process spinning for 1 s of CPU is the benchmark's own work: once reaped, its CPU is
+    # in this process' tree (what CpuAccount subtracts), whatever else the machine is doing
+    before = process_tree_cpu_s(os.getpid(), read_process_stats())
+    child = multiprocessing.get_context("spawn").Process(target=_spin_cpu, args=(1.0,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert process_tree_cpu_s(os.getpid(), read_process_stats()) - before >= 0.9
+    # the same kind of work seen from a benchmark whose process tree is an idle `sleep`: someone else's
+    idle = subprocess.Popen(["sleep", "60"])
+    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass"])
+    try:
+        with CpuAccount(root=idle.pid) as other:
+            spinner.wait(timeout=30)
+    finally:
+        spinner.kill()
+        idle.kill()
+    assert other.others_cores is not None and other.others_cores > 0.5

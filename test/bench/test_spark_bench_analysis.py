@@ -10,12 +10,10 @@ import pytest
 
 import bench.spark_bench
 from bench.spark_bench import (
-    MIN_BATCHES,
     NAIVE,
     OURS,
     PLAIN,
     PROGRESS_EVENT,
-    WARMUP_BATCHES,
     Batch,
     EventLog,
     attach_ratios,
@@ -52,10 +50,14 @@ def contiguous(query: str, durations_s: list[float], rows: int, start_s: float =
     return batches
 
 
+WARMUP, MIN = 3, 10
+"""Small settings for these made-up runs (the bench's own are WARMUP_BATCHES and MIN_BATCHES)."""
+
+
 def test_one_query_drops_its_warm_up_batches_and_measures_the_rest():
     # Three slow warm-up batches (10 s each), then nine of 1,000 rows in 2 s: 500 rows/s.
-    batches = {"q": contiguous("q", [10.0] * WARMUP_BATCHES + [2.0] * 9, rows=1000)}
-    steady = steady_state(batches)
+    batches = {"q": contiguous("q", [10.0] * WARMUP + [2.0] * 9, rows=1000)}
+    steady = steady_state(batches, WARMUP, MIN)
     assert steady["steady_state"] is True and steady["reason"] is None
     assert steady["t0_unix_s"] == T + 30 and steady["t1_unix_s"] == T + 48
     assert steady["interval_s"] == 18
@@ -66,7 +68,7 @@ def test_one_query_drops_its_warm_up_batches_and_measures_the_rest():
 def test_two_overlapping_queries_are_measured_where_both_are_steady_and_the_slower_one_sets_the_rate():
     fast = contiguous("fast", [1.0] * 12, rows=1000)  # T .. T+12, 1,000 rows/s
     slow = contiguous("slow", [1.5] * 12, rows=1000, start_s=T + 0.25)  # T+0.25 .. T+18.25, 666.7 rows/s
-    steady = steady_state({"fast": fast, "slow": slow})
+    steady = steady_state({"fast": fast, "slow": slow}, WARMUP, MIN)
     # t0: slow's first steady batch starts last (T+0.25+3*1.5); t1: fast's last batch ends first.
     assert steady["t0_unix_s"] == T + 4.75 and steady["t1_unix_s"] == T + 12
     # fast: a quarter of batch 4, then batches 5..11 whole; slow: batches 3..6 whole, 1.25/1.5 of batch 7.
@@ -79,10 +81,10 @@ def test_two_overlapping_queries_are_measured_where_both_are_steady_and_the_slow
 
 def test_a_query_with_too_few_batches_gives_no_steady_state():
     batches = {"enough": contiguous("enough", [1.0] * 12, rows=10),
-               "short": contiguous("short", [1.0] * (MIN_BATCHES - 1), rows=10)}
-    steady = steady_state(batches)
+               "short": contiguous("short", [1.0] * (MIN - 1), rows=10)}
+    steady = steady_state(batches, WARMUP, MIN)
     assert steady["steady_state"] is False
-    assert f"fewer than {MIN_BATCHES}" in steady["reason"] and f"short had {MIN_BATCHES - 1}" in steady["reason"]
+    assert f"fewer than {MIN}" in steady["reason"] and f"short had {MIN - 1}" in steady["reason"]
     assert "events_per_sec" not in steady
     assert steady_state({})["steady_state"] is False
 
@@ -90,7 +92,7 @@ def test_a_query_with_too_few_batches_gives_no_steady_state():
 def test_queries_that_ran_one_after_the_other_have_no_common_steady_interval():
     first = contiguous("first", [1.0] * 12, rows=10)
     second = contiguous("second", [1.0] * 12, rows=10, start_s=T + 12)
-    steady = steady_state({"first": first, "second": second})
+    steady = steady_state({"first": first, "second": second}, WARMUP, MIN)
     assert steady["steady_state"] is False and "do not overlap" in steady["reason"]
 
 
@@ -181,15 +183,16 @@ def test_the_event_log_gives_progress_jobs_and_stage_cpu(tmp_path):
 
 
 def test_a_streaming_run_gets_its_steady_rate_and_the_jvm_cpu_of_its_steady_interval():
-    batches = contiguous("naive_baseline", [2.0] * 12, rows=1000)  # 500 rows/s from T+6 to T+24
+    # the bench's own warm-up (WARMUP_BATCHES = 10) and minimum (MIN_BATCHES = 20): 24 batches
+    batches = contiguous("naive_baseline", [2.0] * 24, rows=1000)  # 500 rows/s from T+20 to T+48
     progress = [{"id": "u", "name": b.query, "batchId": b.batch_id, "timestamp": iso_time(b.start_s),
                  "batchDuration": int(b.duration_s * 1000), "numInputRows": b.rows} for b in batches]
-    sampler = SimpleNamespace(samples=[(T - 10, 0.0), (T + 30, 80.0)], cpu_s=80.0)  # 2 CPU s per wall s
-    figures = streaming_figures({"input_rows": 12_000, "elapsed_s": 30.0}, EventLog(progress=progress), sampler)
+    sampler = SimpleNamespace(samples=[(T - 10, 0.0), (T + 50, 120.0)], cpu_s=120.0)  # 2 CPU s per wall s
+    figures = streaming_figures({"input_rows": 24_000, "elapsed_s": 60.0}, EventLog(progress=progress), sampler)
     assert figures["steady_state"] is True and figures["steady_events_per_sec"] == 500
-    assert figures["jvm_cpu_s_steady"] == pytest.approx(36.0)  # 18 s of steady interval
-    assert figures["jvm_cpu_us_per_event_steady"] == pytest.approx(36.0 * 1e6 / 9000)
-    assert figures["jvm_cpu_us_per_event_whole_run"] == pytest.approx(80.0 * 1e6 / 12_000)
+    assert figures["jvm_cpu_s_steady"] == pytest.approx(56.0)  # 28 s of steady interval
+    assert figures["jvm_cpu_us_per_event_steady"] == pytest.approx(56.0 * 1e6 / 14_000)
+    assert figures["jvm_cpu_us_per_event_whole_run"] == pytest.approx(120.0 * 1e6 / 24_000)
     assert figures["wall_events_per_sec_not_steady"] == 400
     assert [b["start_s"] for b in figures["batches"]["naive_baseline"]][:2] == [0.0, 2.0]
 
@@ -234,12 +237,12 @@ def test_a_run_started_under_load_or_failed_is_not_valid():
     assert run_validity(0.5, "exited 1")[0] is False
 
 
-def test_the_order_rotates_per_repetition_and_batches_are_sized_for_twelve():
+def test_the_order_rotates_per_repetition_and_batches_are_sized_for_twenty_four():
     assert run_order(0) == (PLAIN, OURS, NAIVE)
     assert run_order(1) == (OURS, NAIVE, PLAIN)
     assert run_order(3) == run_order(0)
-    assert max_offsets_per_trigger(3_000_000) == 250_000
-    assert max_offsets_per_trigger(120_000) == 10_000
+    assert max_offsets_per_trigger(6_000_000) == 250_000
+    assert max_offsets_per_trigger(240_000) == 10_000
 
 
 def test_the_summary_uses_valid_steady_runs_only():
