@@ -29,6 +29,17 @@ export interface Versions {
    * The CRDs vendored in k8s/imports/crds/strimzi-<version>-*.yaml are this version's.
    */
   readonly strimziChart: string;
+  /**
+   * prometheus-community kube-prometheus-stack Helm chart version: the Prometheus Operator, Prometheus,
+   * Alertmanager and Grafana (lib/monitoring.ts). The PodMonitor and PrometheusRule CRDs vendored in
+   * k8s/imports/crds/kube-prometheus-stack-<version>-*.yaml are this version's.
+   */
+  readonly kubePrometheusStackChart: string;
+  /**
+   * Prometheus JMX exporter Java agent (io.prometheus.jmx:jmx_prometheus_javaagent): the local observability
+   * test's broker runs it (local/jmx_exporter.py); spark-jobs/Dockerfile's ARG default must equal it.
+   */
+  readonly jmxExporter: string;
   /** Node.js release the producer runs on, locally and in its image. */
   readonly node: string;
   /** Python minor version for the Spark job. */

@@ -27,18 +27,25 @@ export {
   MAIN_APPLICATION_FILE,
   MSK_IAM_KAFKA_OPTIONS,
   SPARK_APPLICATION_NAME,
+  SPARK_JMX_EXPORTER_PORT_NAME,
+  SPARK_JOB_METRICS_PORT_NAME,
   SparkJobChart,
   type SparkJobChartProps,
 } from './spark-job-chart.ts';
 export { NODE_GROUP_LABELS } from './scheduling.ts';
+export { GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_KEY, GRAFANA_DASHBOARD_LABEL_VALUE, MONITORING_CHART_NAME, MonitoringChart, type MonitoringChartProps, MSK_METRIC_NAMES, mskRecordingRules } from './monitoring-chart.ts';
+export { alertRules, dashboards, kafkaJmxExporterConfig, type PrometheusRuleSpec } from './monitoring-files.ts';
 export {
   brokerResourcesForNode,
   CONTROLLER_RESOURCES,
+  KAFKA_METRICS_CONFIG_KEY,
+  KAFKA_METRICS_CONFIG_MAP,
   KAFKA_STORAGE_CLASS,
   type KafkaPodResources,
   STRIMZI_CONTROLLER_REPLICAS,
   STRIMZI_KAFKA_CHART_NAME,
   STRIMZI_KAFKA_CLUSTER_NAME,
+  STRIMZI_METRICS_PORT_NAME,
   STRIMZI_TLS_LISTENER_PORT,
   StrimziKafkaChart,
   type StrimziKafkaChartProps,

@@ -39,6 +39,8 @@ export const SPARK_UID = 185;
 
 /** Port the Prometheus JMX exporter java agent listens on in the driver and executors. */
 export const SPARK_METRICS_PORT = 8090;
+/** Name of that port on the driver and executor containers (the operator's webhook adds it); the PodMonitor scrapes it by name. */
+export const SPARK_JMX_EXPORTER_PORT_NAME = 'jmx-exporter';
 
 /**
  * Port of the job's own Prometheus endpoint in the driver (`--metrics-port`): per-query rates, batch
@@ -47,6 +49,8 @@ export const SPARK_METRICS_PORT = 8090;
  * prometheus.io/port annotation stays on the JMX exporter.
  */
 export const SPARK_JOB_METRICS_PORT = 9091;
+/** Name of the driver's job-metrics port; the PodMonitor (k8s/monitoring-chart.ts) scrapes it by name. */
+export const SPARK_JOB_METRICS_PORT_NAME = 'job-metrics';
 
 /** Kafka source options for MSK with IAM auth over TLS (needs the aws-msk-iam-auth jar in the image). */
 export const MSK_IAM_KAFKA_OPTIONS: Readonly<Record<string, string>> = {
@@ -230,7 +234,7 @@ export class SparkJobChart extends Chart {
         monitoring: {
           exposeDriverMetrics: true,
           exposeExecutorMetrics: true,
-          prometheus: { jmxExporterJar: props.jmxExporterJar ?? JMX_EXPORTER_JAR, port: SPARK_METRICS_PORT },
+          prometheus: { jmxExporterJar: props.jmxExporterJar ?? JMX_EXPORTER_JAR, port: SPARK_METRICS_PORT, portName: SPARK_JMX_EXPORTER_PORT_NAME },
         },
         driver: {
           cores: plan.spark.driverCores,
@@ -239,7 +243,7 @@ export class SparkJobChart extends Chart {
           serviceAccount,
           labels,
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
-          ports: [{ name: 'job-metrics', containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }],
+          ports: [{ name: SPARK_JOB_METRICS_PORT_NAME, containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }],
           nodeSelector: driverPlacement.nodeSelector,
           tolerations: driverPlacement.tolerations,
           podSecurityContext,

@@ -29,6 +29,7 @@ import {
   KafkaSpecKafkaAuthorizationType,
   KafkaSpecKafkaListenersAuthenticationType,
   KafkaSpecKafkaListenersType,
+  KafkaSpecKafkaMetricsConfigType,
   KafkaTopic,
   KafkaUser,
   KafkaUserSpecAuthenticationType,
@@ -39,6 +40,7 @@ import {
   type KafkaNodePoolSpecTemplatePod,
   type KafkaUserSpecAuthorizationAcls,
 } from './imports/kafka.strimzi.io.ts';
+import { kafkaJmxExporterConfig } from './monitoring-files.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement, ZONE_TOPOLOGY_KEY } from './scheduling.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
@@ -50,6 +52,14 @@ export const STRIMZI_KAFKA_CHART_NAME = 'flight-kafka';
 export const STRIMZI_TLS_LISTENER_PORT = 9093;
 /** KRaft controllers: a quorum of one per zone survives the loss of a zone. */
 export const STRIMZI_CONTROLLER_REPLICAS = AVAILABILITY_ZONE_COUNT;
+/**
+ * The ConfigMap (and its key) of the JMX exporter rules the brokers and controllers expose their
+ * metrics with: monitoring/kafka-jmx-exporter.yaml, the file the metrics test runs its broker with.
+ */
+export const KAFKA_METRICS_CONFIG_MAP = 'flight-kafka-metrics';
+export const KAFKA_METRICS_CONFIG_KEY = 'kafka-jmx-exporter.yaml';
+/** Name Strimzi gives the JMX exporter's port (9404) on every Kafka pod; k8s/monitoring-chart.ts scrapes it. */
+export const STRIMZI_METRICS_PORT_NAME = 'tcp-prometheus';
 /** StorageClass of the broker and controller volumes: encrypted gp3 EBS, bound in the pod's zone. */
 export const KAFKA_STORAGE_CLASS = 'flight-kafka-gp3';
 
@@ -188,6 +198,13 @@ export class StrimziKafkaChart extends Chart {
       },
     });
 
+    const metricsConfigMap = new ApiObject(this, 'MetricsConfig', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: KAFKA_METRICS_CONFIG_MAP, namespace, labels: partOf },
+      data: { [KAFKA_METRICS_CONFIG_KEY]: kafkaJmxExporterConfig() },
+    });
+
     this.kafka = new Kafka(this, 'Kafka', {
       metadata: { name: STRIMZI_KAFKA_CLUSTER_NAME, namespace, labels: partOf },
       spec: {
@@ -207,6 +224,12 @@ export class StrimziKafkaChart extends Chart {
             },
           ],
           authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE },
+          // Each broker and controller serves Prometheus metrics on port 9404 (tcp-prometheus),
+          // named by our rules; Strimzi's network policy lets anything in the cluster scrape it.
+          metricsConfig: {
+            type: KafkaSpecKafkaMetricsConfigType.JMX_PROMETHEUS_EXPORTER,
+            valueFrom: { configMapKeyRef: { name: KAFKA_METRICS_CONFIG_MAP, key: KAFKA_METRICS_CONFIG_KEY } },
+          },
           // broker.rack = the node's zone, so the three replicas of a partition land in three zones.
           rack: { topologyKey: ZONE_TOPOLOGY_KEY },
           config: {
@@ -280,6 +303,7 @@ export class StrimziKafkaChart extends Chart {
       },
     ]);
 
+    this.kafka.node.addDependency(metricsConfigMap);
     // The operator reconciles pools and the topic against the Kafka; apply them together, Kafka first.
     for (const dependent of [this.controllers, this.brokers, this.topic, this.producerUser, this.sparkUser]) {
       dependent.node.addDependency(this.kafka);

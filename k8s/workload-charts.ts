@@ -11,6 +11,7 @@ import type { Deployment } from '../deploy/deployment.ts';
 import { PRODUCER_SERVICE_ACCOUNT, SPARK_SERVICE_ACCOUNT } from '../deploy/names.ts';
 import { mskBrokerType } from '../deploy/plan/instance-types.ts';
 import type { KafkaSecurity } from './kafka-security.ts';
+import { MONITORING_CHART_NAME, MonitoringChart } from './monitoring-chart.ts';
 import { FlightAnalyticsNamespaceChart, NAMESPACE_CHART_NAME } from './namespace.ts';
 import { PRODUCER_NAME, ProducerChart } from './producer-chart.ts';
 import { SPARK_APPLICATION_NAME, SparkJobChart } from './spark-job-chart.ts';
@@ -33,7 +34,7 @@ export interface DeployTimeValues {
 }
 
 /** What a chart is for; lib/workloads.ts names its manifests by it. */
-export type WorkloadChartRole = 'namespace' | 'kafka' | 'topic' | 'producers' | 'spark';
+export type WorkloadChartRole = 'namespace' | 'kafka' | 'topic' | 'producers' | 'spark' | 'monitoring';
 
 export interface WorkloadChart {
   readonly role: WorkloadChartRole;
@@ -58,6 +59,8 @@ export function kafkaSecurityFor(kafkaChoice: KafkaChoice, serviceAccount: strin
  * apply order:
  * - MSK: namespace and service accounts -> topic Job -> producers; namespace -> Spark.
  * - Strimzi: namespace -> Kafka (its node pools, topic and users) -> producers; Kafka -> Spark.
+ * - Both: namespace -> monitoring (PodMonitors, alert rules, dashboards; the Prometheus Operator's
+ *   CRDs must be installed first, by kube-prometheus-stack).
  * The producers wait for the topic: one started before it exists exits naming the missing topic,
  * and Kubernetes restarts it with back-off; applying the fleet after keeps that window short.
  */
@@ -110,6 +113,7 @@ export function composeWorkloadCharts(scope: Construct, deployment: Deployment, 
     }),
     after: kafkaChoice === 'msk' ? ['namespace'] : ['namespace', 'kafka'],
   });
+  charts.push({ role: 'monitoring', chart: new MonitoringChart(scope, MONITORING_CHART_NAME, { kafkaChoice }), after: ['namespace'] });
 
   const byRole = new Map(charts.map((entry) => [entry.role, entry.chart]));
   for (const { chart, after } of charts) {

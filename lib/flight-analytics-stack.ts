@@ -12,9 +12,10 @@ import { strimziBootstrapServers } from '../k8s/index.ts';
 import { FlightCluster } from './cluster.ts';
 import { WorkloadImages, type WorkloadImagesProps } from './images.ts';
 import { WorkloadIdentities } from './identities.ts';
-import { KafkaCluster } from './kafka.ts';
+import { KafkaCluster, MSK_JMX_EXPORTER_PORT, MSK_NODE_EXPORTER_PORT } from './kafka.ts';
 import { LogEncryption } from './log-encryption.ts';
 import { acknowledgeStackNagFindings } from './nag-acknowledgements.ts';
+import { Monitoring } from './monitoring.ts';
 import { Network } from './network.ts';
 import { SparkOperator } from './spark-operator.ts';
 import { StrimziOperator } from './strimzi-operator.ts';
@@ -44,7 +45,7 @@ export interface FlightAnalyticsStackProps extends StackProps {
  * One deployment of Flight Data Analytics: flight events -> Kafka -> Spark Structured Streaming -> S3.
  *
  * Constructs are created in the order data flows, and each takes what it depends on as props:
- * network -> bucket -> EKS cluster -> MSK -> images -> Pod Identity -> spark-operator -> workloads (k8s/ charts).
+ * network -> bucket -> EKS cluster -> MSK -> images -> Pod Identity -> spark-operator -> monitoring -> workloads (k8s/ charts).
  *
  * What the Kubernetes charts (k8s/) need is public here: {@link cluster} (for `addCdk8sChart`),
  * {@link kafka}`.bootstrapBrokersSaslIam`, the bucket name, the image URIs, the namespace and
@@ -73,7 +74,9 @@ export class FlightAnalyticsStack extends Stack {
   public readonly images: WorkloadImages;
   public readonly identities: WorkloadIdentities;
   public readonly sparkOperator: SparkOperator;
-  /** The k8s/ charts (namespace, topic Job, producer fleet, SparkApplication) applied to the cluster. */
+  /** kube-prometheus-stack: Prometheus, Alertmanager and Grafana (what they scrape, alert on and show is a chart in {@link workloads}). */
+  public readonly monitoring: Monitoring;
+  /** The k8s/ charts (namespace, topic Job, producer fleet, SparkApplication, monitoring) applied to the cluster. */
   public readonly workloads: Workloads;
 
   public constructor(scope: Construct, id: string, props: FlightAnalyticsStackProps) {
@@ -116,6 +119,7 @@ export class FlightAnalyticsStack extends Stack {
       // Managed node groups use the cluster security group, so this admits every pod on every node;
       // IAM (Pod Identity) then decides what each one may do.
       this.kafka.allowClientsFrom(this.cluster.clusterSecurityGroup, 'Kafka clients on the EKS nodes');
+      this.kafka.allowPrometheusFrom(this.cluster.clusterSecurityGroup, 'Prometheus on the EKS nodes (MSK open monitoring)');
     }
 
     this.images = new WorkloadImages(this, 'Images', imageBuildContexts);
@@ -141,6 +145,15 @@ export class FlightAnalyticsStack extends Stack {
       this.strimziOperator.chart.node.addDependency(this.flightCluster.nodegroups.system);
     }
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      cluster: this.cluster,
+      ...(this.kafka === undefined
+        ? {}
+        : { msk: { brokerHosts: this.kafka.brokerHosts, jmxExporterPort: MSK_JMX_EXPORTER_PORT, nodeExporterPort: MSK_NODE_EXPORTER_PORT } }),
+    });
+    // Prometheus, Grafana and the operator are scheduled on the system nodes.
+    this.monitoring.chart.node.addDependency(this.flightCluster.nodegroups.system);
+
     this.workloads = new Workloads(this, 'Workloads', {
       cluster: this.cluster,
       // The same plan that sized the node groups, so the pods fit the nodes.
@@ -154,6 +167,7 @@ export class FlightAnalyticsStack extends Stack {
       },
       workloadPrerequisites: [...Object.values(this.flightCluster.nodegroups), this.identities],
       sparkOperator: this.sparkOperator.chart,
+      monitoring: this.monitoring.chart,
       ...(this.strimziOperator === undefined
         ? {}
         : { strimzi: { operator: this.strimziOperator.chart, prerequisites: [...this.flightCluster.kafkaNodegroups, this.flightCluster.ebsCsiDriver!] } }),

@@ -43,7 +43,7 @@ export const SPARK_JOB_IMAGE_BUILD: ImageBuild = {
   directory: '.',
   file: 'spark-jobs/Dockerfile',
   exclude: ['*', '!spark-jobs/', '!schema/', '**/__pycache__', '**/*.pyc', 'spark-jobs/.venv', 'spark-jobs/spark-warehouse'],
-  buildArgs: { SPARK_VERSION: versions.spark, SCALA_BINARY: versions.scalaBinary },
+  buildArgs: { SPARK_VERSION: versions.spark, SCALA_BINARY: versions.scalaBinary, JMX_EXPORTER_VERSION: versions.jmxExporter },
 };
 
 /** Properties of {@link WorkloadImages}. */

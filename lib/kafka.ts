@@ -16,6 +16,9 @@ import { versions } from '../deploy/versions.ts';
 
 /** Port of the brokers' SASL/IAM over TLS listener inside the VPC. */
 export const MSK_SASL_IAM_PORT = 9098;
+/** Open monitoring: the ports of each broker's Prometheus JMX exporter and node exporter (plain HTTP, inside the VPC). */
+export const MSK_JMX_EXPORTER_PORT = 11001;
+export const MSK_NODE_EXPORTER_PORT = 11002;
 
 /** Properties of a {@link KafkaCluster}. */
 export interface KafkaClusterProps {
@@ -57,6 +60,11 @@ export class KafkaCluster extends Construct {
    * time. A CloudFormation token: pass it on, do not parse it.
    */
   public readonly bootstrapBrokersSaslIam: string;
+  /**
+   * DNS name of every broker (`b-1.<...>.amazonaws.com`, ...; one per broker), read from the MSK API
+   * (ListNodes) at deploy time: Prometheus scrapes their open-monitoring ports. Tokens.
+   */
+  public readonly brokerHosts: string[];
 
   public constructor(scope: Construct, id: string, props: KafkaClusterProps) {
     super(scope, id);
@@ -148,6 +156,35 @@ export class KafkaCluster extends Construct {
       }),
     });
     this.bootstrapBrokersSaslIam = bootstrapBrokers.getResponseField('BootstrapBrokerStringSaslIam');
+
+    // The bootstrap string need not name every broker; ListNodes does. One endpoint per broker node.
+    const brokerIndexes = Array.from({ length: sizing.brokerCount }, (_, index) => index);
+    const endpointPath = (index: number): string => `NodeInfoList.${index}.BrokerNodeInfo.Endpoints.0`;
+    const brokerNodes = new cr.AwsCustomResource(this, 'BrokerNodes', {
+      onUpdate: {
+        service: 'Kafka',
+        action: 'listNodes',
+        // MaxResults is at most 100; a cluster this stack plans has far fewer brokers.
+        parameters: { ClusterArn: this.clusterArn, MaxResults: 100 },
+        // Read again when the cluster is replaced or its broker count changes.
+        physicalResourceId: cr.PhysicalResourceId.of(`${this.clusterArn}/brokers-${sizing.brokerCount}`),
+        outputPaths: brokerIndexes.map(endpointPath),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['kafka:ListNodes'], resources: [this.clusterArn] }),
+      ]),
+      installLatestAwsSdk: false,
+      logGroup: new logs.LogGroup(this, 'BrokerNodesLogs', {
+        retention: logs.RetentionDays.ONE_WEEK,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    this.brokerHosts = brokerIndexes.map((index) => brokerNodes.getResponseField(endpointPath(index)));
+  }
+
+  /** Lets Prometheus in `peer` (e.g. the EKS cluster security group) scrape the brokers' JMX and node exporters. */
+  public allowPrometheusFrom(peer: ec2.ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(peer, ec2.Port.tcpRange(MSK_JMX_EXPORTER_PORT, MSK_NODE_EXPORTER_PORT), description);
   }
 
   /** Lets clients in `peer` (e.g. the EKS cluster security group) reach the brokers' SASL/IAM listener. */

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes side of a deployment: the cdk8s charts that k8s/workload-charts.ts composes for it
  * (namespace and service accounts, Kafka on Strimzi or the MSK topic Job, producer fleet,
- * SparkApplication), embedded in the EKS cluster with `addCdk8sChart`.
+ * SparkApplication, monitoring), embedded in the EKS cluster with `addCdk8sChart`.
  *
  * `npx cdk8s synth` builds the same charts from the same Deployment; here CDK tokens (MSK bootstrap
  * brokers, bucket name, image URIs, region) flow into them as plain strings.
@@ -19,6 +19,7 @@ const MANIFEST_IDS: Readonly<Record<WorkloadChartRole, string>> = {
   kafka: 'Kafka',
   producers: 'Producers',
   spark: 'SparkJob',
+  monitoring: 'Monitoring',
 };
 
 /** Properties of {@link Workloads}. */
@@ -33,6 +34,8 @@ export interface WorkloadsProps {
   readonly workloadPrerequisites: readonly IDependable[];
   /** What installs the SparkApplication CRD (the spark-operator Helm chart). */
   readonly sparkOperator: IDependable;
+  /** What installs the PodMonitor and PrometheusRule CRDs (the kube-prometheus-stack Helm chart). */
+  readonly monitoring: IDependable;
   /**
    * With Kafka on Strimzi: what installs its CRDs and operator (its Helm chart), and what the Kafka
    * pods need first (their node groups and the EBS CSI driver). Required exactly when the
@@ -46,7 +49,8 @@ export interface WorkloadsProps {
  * after what AWS must provide first:
  * - MSK: namespace -> topic Job -> producers; namespace + spark-operator -> Spark;
  * - Strimzi: namespace + Strimzi operator + Kafka nodes -> Kafka (with its topic and users) -> producers;
- *   Kafka + spark-operator -> Spark.
+ *   Kafka + spark-operator -> Spark;
+ * - both: namespace + kube-prometheus-stack -> monitoring (PodMonitors, alert rules, dashboards).
  * CloudFormation cannot wait for the topic Job to *complete* (or the Kafka to be Ready), only for it
  * to be applied; see composeWorkloadCharts for why the order still helps.
  */
@@ -58,6 +62,8 @@ export class Workloads extends Construct {
   public readonly kafkaManifest?: eks.KubernetesManifest;
   public readonly producerManifest: eks.KubernetesManifest;
   public readonly sparkJobManifest: eks.KubernetesManifest;
+  /** The PodMonitors, alert rules and Grafana dashboards. */
+  public readonly monitoringManifest: eks.KubernetesManifest;
   /** Bootstrap servers the producers and Spark use (a token with MSK). */
   public readonly bootstrapServers: string;
 
@@ -92,5 +98,7 @@ export class Workloads extends Construct {
     this.producerManifest = manifest('producers');
     this.sparkJobManifest = manifest('spark');
     this.sparkJobManifest.node.addDependency(props.sparkOperator);
+    this.monitoringManifest = manifest('monitoring');
+    this.monitoringManifest.node.addDependency(props.monitoring);
   }
 }

@@ -27,11 +27,13 @@ describe('npx cdk8s synth', () => {
         '0001-flight-events-topic.k8s.yaml',
         '0002-flight-producer.k8s.yaml',
         '0003-flight-analytics.k8s.yaml',
+        '0004-flight-monitoring.k8s.yaml',
       ]);
       const producerManifest = join(outdir, '0002-flight-producer.k8s.yaml');
       expect(statSync(producerManifest).mtimeMs).toBeGreaterThanOrEqual(startedAtMs - 1_000);
       expect(readFileSync(producerManifest, 'utf8')).toContain('kind: StatefulSet');
       expect(readFileSync(join(outdir, '0003-flight-analytics.k8s.yaml'), 'utf8')).toContain('kind: SparkApplication');
+      expect(readFileSync(join(outdir, '0004-flight-monitoring.k8s.yaml'), 'utf8')).toContain('kind: PodMonitor');
     },
     CLI_TIMEOUT_MS,
   );
@@ -48,6 +50,7 @@ describe('npx cdk8s synth', () => {
           '0001-flight-kafka.k8s.yaml',
           '0002-flight-producer.k8s.yaml',
           '0003-flight-analytics.k8s.yaml',
+          '0004-flight-monitoring.k8s.yaml',
         ]);
         const kafka = readFileSync(join(outdir, '0001-flight-kafka.k8s.yaml'), 'utf8');
         expect(kafka).toContain('kind: KafkaNodePool');

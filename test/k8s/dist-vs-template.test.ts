@@ -64,7 +64,13 @@ function templateManifests(kafkaChoice: KafkaChoice): Manifest[][] {
   const stack = new FlightAnalyticsStack(app, `FlightAnalytics-${deployment.config.envName}`, { deployment, imageBuildContexts: stubImageBuildContexts() });
   const resources = Template.fromStack(stack).toJSON()['Resources'] as Record<string, { Properties: { Manifest: unknown } }>;
   const { workloads } = stack;
-  const applied = [workloads.namespaceManifest, workloads.topicManifest ?? workloads.kafkaManifest!, workloads.producerManifest, workloads.sparkJobManifest];
+  const applied = [
+    workloads.namespaceManifest,
+    workloads.topicManifest ?? workloads.kafkaManifest!,
+    workloads.producerManifest,
+    workloads.sparkJobManifest,
+    workloads.monitoringManifest,
+  ];
   return applied.map((manifest) => JSON.parse(joinTokens(resources[logicalId(stack, manifest)]!.Properties.Manifest)));
 }
 
@@ -104,8 +110,14 @@ describe.each<[KafkaChoice, string]>([
       // WHEN cdk8s writes dist/ and CDK synthesises the stack
       const dist = await distManifests(kafkaChoice);
       const template = templateManifests(kafkaChoice);
-      // THEN both hold the same four charts in the same order
-      expect(dist.files).toStrictEqual(['0000-flight-analytics-namespace.k8s.yaml', kafkaFile, '0002-flight-producer.k8s.yaml', '0003-flight-analytics.k8s.yaml']);
+      // THEN both hold the same five charts in the same order
+      expect(dist.files).toStrictEqual([
+        '0000-flight-analytics-namespace.k8s.yaml',
+        kafkaFile,
+        '0002-flight-producer.k8s.yaml',
+        '0003-flight-analytics.k8s.yaml',
+        '0004-flight-monitoring.k8s.yaml',
+      ]);
       expect(template).toHaveLength(dist.charts.length);
       // AND each chart's manifests are equal, deploy-time values aside
       dist.charts.forEach((chart, index) => {

@@ -47,7 +47,7 @@ describe('WorkloadImages', () => {
     expect(source).toMatchObject({
       dockerFile: 'spark-jobs/Dockerfile',
       platform: 'linux/amd64',
-      dockerBuildArgs: { SPARK_VERSION: versions.spark, SCALA_BINARY: versions.scalaBinary },
+      dockerBuildArgs: { SPARK_VERSION: versions.spark, SCALA_BINARY: versions.scalaBinary, JMX_EXPORTER_VERSION: versions.jmxExporter },
     });
     expect(readdirSync(join(outdir, source.directory)).sort()).toStrictEqual(['schema', 'spark-jobs']);
   });

@@ -85,12 +85,43 @@ describe('KafkaCluster', () => {
     });
   });
 
+  it('reads every broker\'s DNS name with a custom resource allowed only ListNodes on this cluster', () => {
+    // GIVEN six brokers THEN six endpoints are read, one per node of the ListNodes answer
+    expect(kafka.brokerHosts.map((host) => stack.resolve(host))).toStrictEqual(
+      [0, 1, 2, 3, 4, 5].map((index) => ({ 'Fn::GetAtt': [expect.stringMatching(/^KafkaBrokerNodes/), `NodeInfoList.${index}.BrokerNodeInfo.Endpoints.0`] })),
+    );
+    const calls = Object.values(template.findResources('Custom::AWS')).map((resource) => JSON.stringify(resource['Properties'].Create));
+    expect(calls.filter((call) => call.includes('\\"action\\":\\"listNodes\\"'))).toHaveLength(1);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Action: 'kafka:ListNodes', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaCluster'), 'Arn'] } }],
+      },
+    });
+  });
+
   it('admits clients only on port 9098 from the security groups it is told about', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 9098,
       ToPort: 9098,
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Clients'), 'GroupId'] },
+    });
+  });
+
+  it('admits Prometheus to the open-monitoring ports 11001-11002 only from the security group it is told about', () => {
+    // GIVEN a separate stack, so the client rule above stays the only one there
+    const monitored = new Stack(projectApp(), 'KafkaMonitoringTest');
+    const monitoredNetwork = new Network(monitored, 'Network');
+    const cluster = newKafka(monitored, 3, monitoredNetwork);
+    // WHEN Prometheus's security group is let in
+    cluster.allowPrometheusFrom(new ec2.SecurityGroup(monitored, 'Prometheus', { vpc: monitoredNetwork.vpc }), 'test prometheus');
+    // THEN exactly that port range from exactly that group
+    const ingress = Template.fromStack(monitored);
+    ingress.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    ingress.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 11001,
+      ToPort: 11002,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Prometheus'), 'GroupId'] },
     });
   });
 
