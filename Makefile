@@ -55,8 +55,19 @@ $(STAMPS)/lint-venv: test/lint/requirements.txt | $(STAMPS)
 	.venv-lint/bin/python -m pip install --quiet --disable-pip-version-check -r test/lint/requirements.txt
 	@touch $@
 
-$(STAMPS)/jars: $(STAMPS)/venv versions.json local/kafka/pom.xml local/spark/pom.xml | $(STAMPS)
+$(STAMPS)/jars: $(STAMPS)/venv versions.json local/kafka/pom.xml local/spark/pom.xml local/jmx-exporter/pom.xml | $(STAMPS)
 	$(PY) -m local.jars
+	@touch $@
+
+# Debian packages the tests start: prometheus (the observability test's server) and chromium (the
+# demo report's headless render test). The binaries are named as the packages; apt-get needs root.
+TEST_DEBS := prometheus chromium
+$(STAMPS)/debs: | $(STAMPS)
+	@missing="$$(for deb in $(TEST_DEBS); do command -v $$deb >/dev/null || echo $$deb; done | xargs)"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: the tests need the Debian package(s) '$$missing'; as root: apt-get install -y --no-install-recommends $$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 	@touch $@
 
 # What the pipeline needs to run (demo, benchmarks, soak); `make test` adds the lint venv.
@@ -78,7 +89,7 @@ test-ts: $(STAMPS)/npm $(STAMPS)/lint-venv
 	npx tsc --noEmit
 	npx vitest run
 
-test-py: $(STAMPS)/venv $(STAMPS)/jars $(STAMPS)/npm
+test-py: $(STAMPS)/venv $(STAMPS)/jars $(STAMPS)/npm $(STAMPS)/debs
 	$(PY) -m pytest
 
 test: setup

@@ -241,6 +241,8 @@ class EmbeddedKafka:
     `controller_quorum` ({node id: controller port} of every controller: a static quorum), the
     `cluster_id` every node shares, `cluster_brokers` (sizes the internal topics' replication and
     bounds a topic's) and `client_bootstrap` (what the tools and clients connect to).
+
+    `jvm_options` go on the node's JVM command line (e.g. a -javaagent: that serves its JMX metrics).
     """
 
     def __init__(
@@ -257,6 +259,7 @@ class EmbeddedKafka:
         cluster_id: str | None = None,
         cluster_brokers: int = 1,
         client_bootstrap: str | None = None,
+        jvm_options: tuple[str, ...] = (),
     ) -> None:
         if roles not in ROLES:
             raise ValueError(f"roles={roles!r}; expected one of {', '.join(repr(r) for r in ROLES)}")
@@ -289,6 +292,7 @@ class EmbeddedKafka:
         self.cluster_id = cluster_id
         self.cluster_brokers = cluster_brokers
         self.client_bootstrap = client_bootstrap
+        self.jvm_options = tuple(jvm_options)
         self.java, self.java_source = find_java(java)
         self._process: subprocess.Popen | None = None
         self._log_start_byte = 0
@@ -396,6 +400,7 @@ class EmbeddedKafka:
                     "-Djava.awt.headless=true",
                     f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
                     f"-Dkafka.logs.dir={self.log_path.parent}",
+                    *self.jvm_options,
                     "-cp",
                     str(jar_dir / "*"),
                     "kafka.Kafka",
