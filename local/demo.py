@@ -2,7 +2,8 @@
 
 embedded Kafka (KRaft, 127.0.0.1) -> TypeScript producer (N seeded events, acks=all, idempotent)
 -> PySpark job (trigger availableNow) -> Parquet, and every closed window as JSON on the Kafka
-topic flight-aggregates -> report. Everything is stopped at the end.
+topic flight-aggregates -> report: a table here, and a self-contained HTML page (local/report.py,
+<state-dir>/report.html) with charts and a map. Everything is stopped at the end.
 
 --topology single (default): one combined broker+controller and Spark in local[2].
 --topology multi-node: the users' multi-node topology (local/multi_node.py, docs/topology.md): 3 KRaft
@@ -23,6 +24,7 @@ from pathlib import Path
 from local.embedded_kafka import EmbeddedKafka, free_port
 from local.pipeline import PipelineStepError, produce, run_spark_job
 from local.multi_node import MultiNodeTopology
+from local.report import write_report
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events"
@@ -142,6 +144,11 @@ def main(argv: list[str]) -> int:
         print(f"   {aggregates:,} window aggregates as JSON on Kafka topic '{AGGREGATES_TOPIC}'", flush=True)
         report, windows_on_disk = airline_report(args.state_dir / "output" / "airline_minute")
         print("\n" + report + "\n", flush=True)
+        report_path = write_report(
+            args.state_dir / "output", args.state_dir / "report.html",
+            subtitle=f"make demo: {produced.acked:,} events (seed {args.seed}) through the {args.topology} topology, "
+                     f"Kafka {v['kafka']}, Spark {v['spark']}",
+        )
     except PipelineStepError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
@@ -153,6 +160,7 @@ def main(argv: list[str]) -> int:
             else:
                 os.environ.pop(key, None)
 
+    print(f"== report: {report_path} (self-contained HTML, opens offline in any browser)", flush=True)
     print(
         f"SUMMARY produced={produced.acked} processed={spark.processed} quarantined={spark.quarantined} "
         f"late_dropped={spark.late_dropped} windows={windows_on_disk} aggregates={aggregates} producer_msgs_per_sec={produced.msgs_per_sec:.0f} "

@@ -138,4 +138,3 @@ def test_vendored_strimzi_crds_are_the_pinned_chart_version():
     assert crds, "no vendored Strimzi CRDs in k8s/imports/crds"
     wrong = [name for name in crds if not name.startswith(f"strimzi-{V['strimziChart']}-")]
     assert wrong == [], f"CRDs {wrong} are not from Strimzi {V['strimziChart']} (versions.json strimziChart)"
-

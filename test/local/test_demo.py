@@ -16,14 +16,12 @@ SUMMARY = re.compile(
 )
 
 
-def test_demo_runs_the_pipeline_and_ends_with_a_machine_readable_summary(tmp_path, capsys):
-    # GIVEN a small demo in its own state folder
-    events = 20_000
-    # WHEN the demo runs end to end (its own broker, the producer, the Spark job)
-    exit_code = demo.main(["--events", str(events), "--partitions", "3", "--state-dir", str(tmp_path / "demo")])
-    out = capsys.readouterr().out
+def test_demo_runs_the_pipeline_and_ends_with_a_machine_readable_summary(demo_run):
+    # GIVEN a small demo in its own state folder, run end to end (its own broker, the producer, the
+    # Spark job) by the demo_run fixture (conftest.py)
+    events, out = demo_run.events, demo_run.out
     # THEN it succeeds, prints the airline table, and its last line is the summary
-    assert exit_code == 0, out
+    assert demo_run.exit_code == 0, out[-3000:]
     assert "Airlines by average departure delay" in out
     last_line = out.strip().splitlines()[-1]
     match = SUMMARY.match(last_line)
@@ -33,11 +31,11 @@ def test_demo_runs_the_pipeline_and_ends_with_a_machine_readable_summary(tmp_pat
     assert (produced, processed, quarantined, late_dropped) == (events, events, 0, 0)
     assert windows > 0 and producer_rate > 0 and spark_rate > 0
     # AND every window row the job wrote, of every family, is also on the aggregates topic, once
-    output = tmp_path / "demo" / "output"
+    output = demo_run.state_dir / "output"
     written = sum(len(pd.read_parquet(output / family)) for family in ("airline_minute", "airport_5min", "route_15min"))
     assert aggregates == written
     # AND the broker it started is gone
-    assert not list((tmp_path / "demo" / "kafka").glob("*.pid")), "the demo left its broker running"
+    assert not list((demo_run.state_dir / "kafka").glob("*.pid")), "the demo left its broker running"
 
 
 @pytest.mark.parametrize("bad", [["--events", "0"], ["--events", "-5"], ["--partitions", "many"]])
