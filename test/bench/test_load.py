@@ -1,15 +1,14 @@
-"""bench/load.py: the one load rule both benchmarks follow, over made-up load readings (no sleeping)."""
+"""bench/load.py: the one load rule both benchmarks follow, over made-up load readings, and its CPU
+account over real processes."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
 import time
 
 from bench.load import (
-    BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, machine_busy_s, process_tree_cpu_s, read_process_stats,
-    run_validity,
+    BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, machine_busy_s, run_validity, tree_pids,
     wait_for_quiet,
 )
 
@@ -63,29 +62,35 @@ def test_machine_busy_time_is_every_field_of_the_cpu_line_but_idle_and_iowait():
     assert machine_busy_s(stat) == 14.0  # guest time is already in user
 
 
-def test_a_process_tree_counts_its_live_descendants_and_what_they_reaped_but_not_its_neighbours():
-    stats = {10: (1, 5.0), 11: (10, 2.0), 12: (11, 1.5), 20: (1, 100.0), 21: (20, 7.0)}
-    assert process_tree_cpu_s(10, stats) == 8.5
-    assert process_tree_cpu_s(11, stats) == 3.5
-    assert process_tree_cpu_s(99, stats) == 0.0
+def test_a_process_tree_is_its_root_and_live_descendants_but_not_its_neighbours():
+    parents = {10: 1, 11: 10, 12: 11, 20: 1, 21: 20}
+    assert tree_pids(10, parents) == {10, 11, 12}
+    assert tree_pids(11, parents) == {11, 12}
+    assert tree_pids(99, parents) == set()
 
 
-def _spin_cpu(seconds: float) -> None:
-    end = time.process_time() + seconds
-    while time.process_time() < end:
-        pass
+ORPHANED_SPINNER = """
+import subprocess, sys, time
+# start a grandchild that spins for 1.5 s of CPU, and exit while it runs, without waiting for it: it
+# is re-parented to init, as pyspark's JVM is when its Python driver exits first
+subprocess.Popen([sys.executable, "-c", "import time\\nend = time.process_time() + 1.5\\nwhile time.process_time() < end: pass"])
+time.sleep(0.6)
+"""
 
 
-def test_a_busy_process_outside_the_benchmark_is_seen_and_a_busy_child_is_not():
-    # a child of this process spinning for 1 s of CPU is the benchmark's own work: once reaped, its CPU is
-    # in this process' tree (what CpuAccount subtracts), whatever else the machine is doing
-    before = process_tree_cpu_s(os.getpid(), read_process_stats())
-    child = multiprocessing.get_context("spawn").Process(target=_spin_cpu, args=(1.0,))
-    child.start()
-    child.join(timeout=60)
-    assert child.exitcode == 0
-    assert process_tree_cpu_s(os.getpid(), read_process_stats()) - before >= 0.9
-    # the same kind of work seen from a benchmark whose process tree is an idle `sleep`: someone else's
+def test_a_descendant_that_is_orphaned_still_counts_as_the_benchmarks_own_cpu():
+    with CpuAccount(interval_s=0.2) as account:
+        subprocess.run([sys.executable, "-c", ORPHANED_SPINNER], check=True, timeout=30)
+        deadline = time.monotonic() + 30
+        while account.ours_s() < 1.2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+    # the grandchild's 1.5 s, less what the last interval before it exited missed
+    assert account.ours_s() >= 1.2
+
+
+def test_a_busy_process_outside_the_benchmark_is_seen():
+    # seen from a benchmark whose process tree is an idle `sleep`, a spinning process is someone else's
     idle = subprocess.Popen(["sleep", "60"])
     spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass"])
     try:
@@ -95,3 +100,4 @@ def test_a_busy_process_outside_the_benchmark_is_seen_and_a_busy_child_is_not():
         spinner.kill()
         idle.kill()
     assert other.others_cores is not None and other.others_cores > 0.5
+    assert other.ours_s() == 0.0
