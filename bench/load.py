@@ -111,8 +111,9 @@ def tree_pids(root: int, parents: dict[int, int]) -> set[int]:
     return found
 
 
-def read_process_stats() -> dict[int, tuple[int, float]]:
-    """pid -> (parent pid, CPU s the process itself used: utime + stime) of every process now."""
+def read_process_stats() -> dict[int, tuple[int, float, float]]:
+    """pid -> (parent pid, CPU s the process used itself: utime + stime, CPU s of the children it
+    reaped: cutime + cstime) of every process now."""
     stats = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -123,7 +124,8 @@ def read_process_stats() -> dict[int, tuple[int, float]]:
         except OSError:
             continue
         fields = text[text.rindex(")") + 2:].split()
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _clock_ticks())
+        ticks = [int(v) for v in fields[11:15]]
+        stats[int(entry.name)] = (int(fields[1]), (ticks[0] + ticks[1]) / _clock_ticks(), (ticks[2] + ticks[3]) / _clock_ticks())
     return stats
 
 
@@ -131,32 +133,45 @@ class CpuAccount:
     """CPU the rest of the machine used while a benchmark run lasted: `with CpuAccount() as cpu: run()`,
     then cpu.others_cores (average cores used by processes other than this one and its descendants).
 
-    The benchmark's own CPU is the sum over every process seen in its tree of the most CPU it was
-    seen to have used, sampled every interval_s: a process that exits, or is re-parented to init
-    when its parent exits first (pyspark's JVM outlives its Python driver by a moment), keeps what it
-    was seen using, and once seen a process stays counted wherever it is re-parented. What a process
-    uses in its last interval_s before it exits, and a process that lives less than interval_s, is
-    missed, and so counted as someone else's: at most a few tenths of a core-second per run."""
+    Every interval_s it reads, for each process in the benchmark's tree, the CPU it used itself and
+    the CPU of the children it reaped (which covers children too short-lived to be sampled: the local
+    file system's chmod processes of a Spark job, thousands a minute). Once seen, a process stays
+    counted wherever it is re-parented: pyspark's JVM outlives its Python driver and goes to init.
+    A process that is gone while its last parent is still in the tree was reaped by that parent, whose
+    reaped CPU now holds all of it, so it is not counted again. What a process re-parented to init
+    uses in its last interval_s, and the CPU of its own children after that, is missed and so counted
+    as someone else's: at most a few tenths of a core-second per run."""
 
     def __init__(self, root: int | None = None, interval_s: float = 0.5) -> None:
         self.root = root or os.getpid()
         self.interval_s = interval_s
         self.others_cores: float | None = None
-        self._baseline: dict[int, float] = {}
-        self._seen: dict[int, float] = {}
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._parent: dict[int, int] = {}
+        self._reaped_by_tree: set[int] = set()
+        self._opening = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
-        """Record the CPU of every process in the tree, and of every process ever seen in it."""
+        """Record the CPU (own + reaped) of every process in the tree, and of every process ever seen in it."""
         stats = read_process_stats()
-        tracked = tree_pids(self.root, {pid: ppid for pid, (ppid, _) in stats.items()}) | (self._seen.keys() & stats.keys())
+        alive = stats.keys()
+        tracked = tree_pids(self.root, {pid: ppid for pid, (ppid, _, _) in stats.items()}) | (self._last.keys() & alive)
         for pid in tracked:
-            self._seen[pid] = max(self._seen.get(pid, 0.0), stats[pid][1])
+            ppid, own, reaped = stats[pid]
+            # a process there at the start counts from what it had used then; one born since, from 0
+            self._first.setdefault(pid, own + reaped if self._opening else 0.0)
+            self._last[pid] = max(self._last.get(pid, 0.0), own + reaped)
+            self._parent[pid] = ppid
+        for pid in self._last.keys() - alive - self._reaped_by_tree:
+            if self._parent[pid] in tracked and self._parent[pid] != 1:
+                self._reaped_by_tree.add(pid)
 
     def ours_s(self) -> float:
         """CPU seconds the tree used since the account opened."""
-        return sum(cpu - self._baseline.get(pid, 0.0) for pid, cpu in self._seen.items())
+        return sum(last - self._first[pid] for pid, last in self._last.items() if pid not in self._reaped_by_tree)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -169,7 +184,7 @@ class CpuAccount:
 
     def __enter__(self) -> "CpuAccount":
         self.sample()
-        self._baseline = dict(self._seen)
+        self._opening = False
         self._t0, self._busy0 = time.monotonic(), self._busy_s()
         self._thread.start()
         return self

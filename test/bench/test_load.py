@@ -89,6 +89,24 @@ def test_a_descendant_that_is_orphaned_still_counts_as_the_benchmarks_own_cpu():
     assert account.ours_s() >= 1.2
 
 
+SHORT_LIVED_SPINNERS = """
+import subprocess, sys
+# ten grandchildren of 0.1 s of CPU each, one after the other: each is gone before a 0.5 s sample
+# sees it (as a Spark job's chmod processes are), and this process reaps them
+for _ in range(10):
+    subprocess.run([sys.executable, "-c", "import time\\nend = time.process_time() + 0.1\\nwhile time.process_time() < end: pass"], check=True)
+"""
+
+
+def test_descendants_too_short_lived_to_be_sampled_count_through_the_parent_that_reaped_them():
+    with CpuAccount(interval_s=0.5) as account:
+        child = subprocess.Popen([sys.executable, "-c", SHORT_LIVED_SPINNERS])
+        time.sleep(0.7)  # the child is seen alive once
+        child.wait(timeout=60)
+    # ten times 0.1 s, and the interpreters' own start-up, counted once
+    assert 1.0 <= account.ours_s() < 6.0
+
+
 def test_a_busy_process_outside_the_benchmark_is_seen():
     # seen from a benchmark whose process tree is an idle `sleep`, a spinning process is someone else's
     idle = subprocess.Popen(["sleep", "60"])
