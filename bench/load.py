@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 QUIET_LOAD = 1.0
 """1-minute load average below which the machine counts as quiet (to start, and before each run)."""
@@ -111,25 +112,72 @@ def tree_pids(root: int, parents: dict[int, int]) -> set[int]:
     return found
 
 
-def read_process_stats() -> dict[int, tuple[int, float, float]]:
-    """pid -> (parent pid, CPU s the process used itself: utime + stime, CPU s of the children it
-    reaped: cutime + cstime) of every process now."""
-    stats = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                text = f.read()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        ticks = [int(v) for v in fields[11:15]]
-        stats[int(entry.name)] = (int(fields[1]), (ticks[0] + ticks[1]) / _clock_ticks(), (ticks[2] + ticks[3]) / _clock_ticks())
-    return stats
+class ProcStat(NamedTuple):
+    """A process as /proc/<pid>/stat gives it."""
+
+    name: str
+    ppid: int
+    own_s: float
+    """CPU seconds the process used itself (utime + stime, every thread)."""
+    reaped_s: float
+    """CPU seconds of the children it reaped (cutime + cstime)."""
 
 
-class CpuAccount:
+def proc_stat(pid: int) -> ProcStat | None:
+    """Process `pid` now, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    ticks = [int(v) / _clock_ticks() for v in fields[11:15]]
+    return ProcStat(text[text.index("(") + 1: text.rindex(")")], int(fields[1]), ticks[0] + ticks[1], ticks[2] + ticks[3])
+
+
+def read_process_stats() -> dict[int, ProcStat]:
+    """Every process now, by pid."""
+    return {int(entry.name): stat for entry in os.scandir("/proc")
+            if entry.name.isdigit() and (stat := proc_stat(int(entry.name))) is not None}
+
+
+class PeriodicSampler:
+    """A context manager that calls sample() on entry, every interval_s on its own thread while the
+    block runs, and on exit; subclasses say what a sample reads (and may act once sampling opened
+    or closed, in _opened and _closed)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _opened(self) -> None:
+        """Called after the first sample, before the sampling thread starts."""
+
+    def _closed(self) -> None:
+        """Called after the last sample."""
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def __enter__(self):
+        self.sample()
+        self._opened()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sample()
+        self._closed()
+
+
+class CpuAccount(PeriodicSampler):
     """CPU the rest of the machine used while a benchmark run lasted: `with CpuAccount() as cpu: run()`,
     then cpu.others_cores (average cores used by processes other than this one and its descendants).
 
@@ -143,28 +191,26 @@ class CpuAccount:
     as someone else's: at most a few tenths of a core-second per run."""
 
     def __init__(self, root: int | None = None, interval_s: float = 0.5) -> None:
+        super().__init__(interval_s)
         self.root = root or os.getpid()
-        self.interval_s = interval_s
         self.others_cores: float | None = None
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._parent: dict[int, int] = {}
         self._reaped_by_tree: set[int] = set()
         self._opening = True
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
         """Record the CPU (own + reaped) of every process in the tree, and of every process ever seen in it."""
         stats = read_process_stats()
         alive = stats.keys()
-        tracked = tree_pids(self.root, {pid: ppid for pid, (ppid, _, _) in stats.items()}) | (self._last.keys() & alive)
+        tracked = tree_pids(self.root, {pid: stat.ppid for pid, stat in stats.items()}) | (self._last.keys() & alive)
         for pid in tracked:
-            ppid, own, reaped = stats[pid]
+            used = stats[pid].own_s + stats[pid].reaped_s
             # a process there at the start counts from what it had used then; one born since, from 0
-            self._first.setdefault(pid, own + reaped if self._opening else 0.0)
-            self._last[pid] = max(self._last.get(pid, 0.0), own + reaped)
-            self._parent[pid] = ppid
+            self._first.setdefault(pid, used if self._opening else 0.0)
+            self._last[pid] = max(self._last.get(pid, 0.0), used)
+            self._parent[pid] = stats[pid].ppid
         for pid in self._last.keys() - alive - self._reaped_by_tree:
             if self._parent[pid] in tracked and self._parent[pid] != 1:
                 self._reaped_by_tree.add(pid)
@@ -173,26 +219,16 @@ class CpuAccount:
         """CPU seconds the tree used since the account opened."""
         return sum(last - self._first[pid] for pid, last in self._last.items() if pid not in self._reaped_by_tree)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
-
     @staticmethod
     def _busy_s() -> float:
         with open("/proc/stat") as f:
             return machine_busy_s(f.read())
 
-    def __enter__(self) -> "CpuAccount":
-        self.sample()
+    def _opened(self) -> None:
         self._opening = False
         self._t0, self._busy0 = time.monotonic(), self._busy_s()
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sample()
+    def _closed(self) -> None:
         t1, busy1 = time.monotonic(), self._busy_s()
         if t1 > self._t0:
             self.others_cores = round(max(0.0, (busy1 - self._busy0) - self.ours_s()) / (t1 - self._t0), 3)

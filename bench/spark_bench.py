@@ -68,7 +68,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -77,7 +76,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.load import QUIET_LOAD, CpuAccount, run_validity, RULE as LOAD_RULE, start_when_quiet, wait_for_quiet
+from bench.load import RULE as LOAD_RULE
+from bench.load import (
+    QUIET_LOAD, CpuAccount, PeriodicSampler, proc_stat, read_process_stats, run_validity, start_when_quiet, tree_pids,
+    wait_for_quiet,
+)
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
 
@@ -470,71 +473,37 @@ def read_event_log(log_dir: Path) -> EventLog:
 # --- Processes --------------------------------------------------------------------------------
 
 
-def proc_stat(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, CPU seconds: utime + stime) of a process, or None if it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = text[text.index("(") + 1 : text.rindex(")")]
-    fields = text[text.rindex(")") + 2 :].split()
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def proc_cpu_s(pid: int) -> float:
     """CPU seconds (user + system, every thread) a running process has used."""
     stat = proc_stat(pid)
     if stat is None:
         raise ProcessLookupError(f"process {pid} is gone")
-    return stat[2]
+    return stat.own_s
 
 
 def java_descendants(root: int) -> list[int]:
     """Pids of the java processes under process `root` (children, grandchildren, ...)."""
-    stats = {int(entry.name): stat for entry in Path("/proc").iterdir()
-             if entry.name.isdigit() and (stat := proc_stat(int(entry.name))) is not None}
-    found = []
-    for pid, (name, ppid, _) in stats.items():
-        ancestor, hops = ppid, 0
-        while ancestor not in (root, 0, 1) and ancestor in stats and hops < 16:
-            ancestor, hops = stats[ancestor][1], hops + 1
-        if name == "java" and ancestor == root:
-            found.append(pid)
-    return sorted(found)
+    stats = read_process_stats()
+    descendants = tree_pids(root, {pid: stat.ppid for pid, stat in stats.items()}) - {root}
+    return sorted(pid for pid in descendants if stats[pid].name == "java")
 
 
-class JvmCpuSampler:
+class JvmCpuSampler(PeriodicSampler):
     """CPU seconds of the JVMs started under this process while it runs (every thread: tasks, driver,
     GC, JIT), read from /proc once a second into `samples`: (Unix s, cumulative CPU s) in time order.
     JVMs already running when it is made (the broker) are left out."""
 
     def __init__(self, interval_s: float = 1.0) -> None:
+        super().__init__(interval_s)
         self.exclude = set(java_descendants(os.getpid()))
-        self.interval_s = interval_s
         self.cpu_by_pid: dict[int, float] = {}
         self.samples: list[tuple[float, float]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "JvmCpuSampler":
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sample()
 
     def sample(self) -> None:
         for pid in java_descendants(os.getpid()):
             if pid not in self.exclude and (stat := proc_stat(pid)) is not None:
-                self.cpu_by_pid[pid] = max(self.cpu_by_pid.get(pid, 0.0), stat[2])
+                self.cpu_by_pid[pid] = max(self.cpu_by_pid.get(pid, 0.0), stat.own_s)
         self.samples.append((time.time(), sum(self.cpu_by_pid.values())))
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
 
     @property
     def cpu_s(self) -> float:
