@@ -20,7 +20,7 @@ diagnostic (bench/producer_encode_only.ts) measures our producer's own work with
 
 Load (bench/load.py, the rule bench-spark follows too): it does not start until the 1-minute load
 average is below QUIET_LOAD (it waits up to --wait-for-quiet-s, then exits 3). Before each run it waits
-the same way (then runs anyway) and records the load; a run whose load before it was above BUSY_LOAD, or
+the same way (then runs anyway) and records the load; a run whose load before or after it was above BUSY_LOAD, or
 during which processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average, is
 "valid": false (something else was running) and left out of the medians and ratios.
 
@@ -401,14 +401,14 @@ def summarize(runs: list[dict]) -> list[dict]:
     return medians
 
 
-def measured(run: dict, load_before: float, waited_s: float, others_cores: float | None) -> dict:
+def measured(run: dict, load_before: float, waited_s: float, others_cores: float | None, load_after: float) -> dict:
     """A run (or diagnostic) with the load before and after it, the CPU other processes used during it,
     and whether it counts (bench/load.py)."""
     run["load_avg_1m_before"] = round(load_before, 2)
     run["waited_for_quiet_s"] = waited_s
-    run["load_avg_1m_after"] = round(load_1m(), 2)
+    run["load_avg_1m_after"] = round(load_after, 2)
     run["others_cores"] = others_cores
-    run["valid"], run["invalid_reason"] = run_validity(load_before, None, others_cores)
+    run["valid"], run["invalid_reason"] = run_validity(load_before, None, others_cores, run["load_avg_1m_after"])
     return run
 
 
@@ -453,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                         else:
                             run = run_python(client, kafka.bootstrap_servers, payload, args, compression)
                     run["repetition"] = rep
-                    runs.append(measured(run, load_before, waited_s, cpu.others_cores))
+                    runs.append(measured(run, load_before, waited_s, cpu.others_cores, load_1m()))
                     print(f"  rep {rep} {run['client']:<26} {compression:<6} workers={run['workers']} "
                           f"{run['msgs_per_sec']:>10,.0f} msg/s {run['mb_per_sec']:>7.1f} MB/s  p50 {run['p50_ms']} p99 {run['p99_ms']} ms  "
                           f"(load {load_before:.2f}{'' if run['valid'] else ', NOT VALID'})", flush=True)
@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                     with CpuAccount() as cpu:
                         diagnostic = run_encode_only(args, compression)
                     diagnostic["repetition"] = rep
-                    diagnostics.append(measured(diagnostic, load_before, waited_s, cpu.others_cores))
+                    diagnostics.append(measured(diagnostic, load_before, waited_s, cpu.others_cores, load_1m()))
                     print(f"  rep {rep} {'(encode only, no Kafka)':<26} {compression:<6} {diagnostic['msgs_per_sec']:>20,.0f} msg/s "
                           f"({diagnostic['cpu_us_per_event']} us CPU per event, load {load_before:.2f}"
                           f"{'' if diagnostic['valid'] else ', NOT VALID'})", flush=True)
@@ -514,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
-    print(f"\nmedians of the valid runs (load before < {BUSY_LOAD}, others' CPU < {OTHERS_MAX_CORES} cores), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
+    print(f"\nmedians of the valid runs (load before and after < {BUSY_LOAD}, others' CPU < {OTHERS_MAX_CORES} cores), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
     print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} "
           f"{'of 333k':>8} {'valid':>6}")
 

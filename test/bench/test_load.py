@@ -55,6 +55,12 @@ def test_cpu_used_by_other_processes_makes_a_run_not_valid():
     assert run_validity(0.5, None, None) == (True, None)  # not measured (the run did not get that far)
 
 
+def test_a_run_that_ended_above_the_busy_load_is_not_valid():
+    assert run_validity(0.5, None, 0.01, BUSY_LOAD) == (True, None)
+    valid, reason = run_validity(0.5, None, 0.01, BUSY_LOAD + 0.42)
+    assert valid is False and "3.42 > 3.0 at the end of the run" in reason and "not published" in reason
+
+
 def test_machine_busy_time_is_every_field_of_the_cpu_line_but_idle_and_iowait():
     ticks = os.sysconf("SC_CLK_TCK")
     #            user nice system idle iowait irq softirq steal guest guest_nice

@@ -9,10 +9,10 @@ from bench.producer_bench import measured, percentile, summarize
 
 
 def run(client: str, rep: int, msgs_per_sec: float, load: float, *, compression: str = "none", workers: int = 1,
-        p50: float | None = 5.0, p99: float | None = 20.0, others_cores: float | None = 0.02) -> dict:
+        p50: float | None = 5.0, p99: float | None = 20.0, others_cores: float | None = 0.02, load_after: float = 1.5) -> dict:
     return measured({"client": client, "compression": compression, "workers": workers, "repetition": rep,
                      "messages": 300_000, "msgs_per_sec": msgs_per_sec, "mb_per_sec": msgs_per_sec / 1800,
-                     "p50_ms": p50, "p99_ms": p99, "latency_kind": "made up"}, load, 0.0, others_cores)
+                     "p50_ms": p50, "p99_ms": p99, "latency_kind": "made up"}, load, 0.0, others_cores, load_after)
 
 
 def test_a_run_taken_above_the_busy_load_is_recorded_but_left_out_of_medians_and_ratios():
@@ -38,6 +38,13 @@ def test_a_run_during_which_other_processes_used_the_cpu_is_left_out_too():
     ours = next(m for m in summarize(runs) if m["client"] == "flight-producer")
     assert runs[0]["valid"] is False and runs[0]["others_cores"] == 0.9 and "0.90 cores" in runs[0]["invalid_reason"]
     assert ours["msgs_per_sec"] is None and ours["invalid_runs"] == 1 and ours["ratio_to_producer_performance"] is None
+
+
+def test_a_run_that_ended_above_the_busy_load_is_left_out_too():
+    runs = [run("flight-producer", 1, 200_000, 0.5, load_after=3.4), run("kafka-producer-perf-test", 1, 100_000, 0.5)]
+    ours = next(m for m in summarize(runs) if m["client"] == "flight-producer")
+    assert runs[0]["valid"] is False and "3.40 > 3.0 at the end of the run" in runs[0]["invalid_reason"]
+    assert ours["msgs_per_sec"] is None and ours["invalid_runs"] == 1
 
 
 def test_a_repetition_whose_peer_run_was_busy_gives_no_ratio():
