@@ -21,6 +21,9 @@ TOPOLOGY ?= single
 # README reports: an hour, at a rate a 2-core machine's local[2] Spark keeps up with.
 SOAK_SECONDS ?= 3600
 SOAK_RATE ?= 1000
+# make soak SOAK_TRIGGER_S=1 SOAK_MIN_BATCHES=3000: many micro-batches, and fail unless each query ran that many.
+SOAK_TRIGGER_S ?= 5
+SOAK_MIN_BATCHES ?= 0
 
 .PHONY: help setup schema demo test test-ts test-py synth clean bench-producer bench-spark soak
 
@@ -110,7 +113,7 @@ bench-spark: $(RUNTIME)
 	$(PY) -m bench.spark_bench
 
 soak: $(RUNTIME)
-	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --trigger-s $(SOAK_TRIGGER_S) --min-batches $(SOAK_MIN_BATCHES)
 
 clean:
 	rm -rf .state cdk.out dist

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,13 +36,18 @@ from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, node_env, build_producer_bundle, producer_bundle_command,
                             producer_image_node_args)
+from local.processes import stop_group
 from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events-soak"
 PARTITIONS = 6
 TRIGGER_S = 5
+"""The default processing-time trigger (--trigger-s)."""
 FLAT_GROWTH_FRACTION = 0.05
 """Memory is flat if the fitted growth over the second half is < 5% of its mean RSS."""
+FLAT_BATCH_RATIO = 1.1
+"""Batch durations are flat if each query's second-half median is at most 1.1x its first-half median."""
+
 DRAIN_S = 30
 """After the producer stops, how long the job keeps streaming before the soak stops it."""
 LIVE_HEAP_FLOOR_OF = 5
@@ -56,6 +60,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=positive_int, default=3600, help="how long the producer runs (default 3600)")
     parser.add_argument("--rate", type=positive_int, default=1000, help="events per second (default 1000)")
+    parser.add_argument("--trigger-s", type=positive_int, default=TRIGGER_S,
+                        help=f"the job's processing-time trigger in seconds (default {TRIGGER_S}); 1 runs many micro-batches in an hour")
+    parser.add_argument("--min-batches", type=int, default=0,
+                        help="the run fails unless every query ran at least this many micro-batches with data (default 0: not checked)")
     parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
     parser.add_argument("--live-heap-s", type=positive_int, default=60,
                         help="seconds between class histograms of the Spark driver's live heap (a full GC each; default 60)")
@@ -357,6 +365,32 @@ def batch_summary(batches: list[dict], run_s: float) -> dict:
     return summary
 
 
+def batches_verdict(batches: list[dict], spark_batches: dict, run_s: float, min_batches: int) -> dict:
+    """Per query with data: how many micro-batches it ran, whether its batch durations stayed flat
+    (second-half median <= FLAT_BATCH_RATIO x the first half's) and whether its state stayed bounded
+    (the memory rule on its state bytes: fitted growth over the second half under
+    FLAT_GROWTH_FRACTION of their mean). `ok` needs all three, for every query, and at least
+    `min_batches` batches each."""
+    verdict = {}
+    for query, stats in spark_batches.items():
+        ran = stats["first_half"].get("batches", 0) + stats["second_half"].get("batches", 0)
+        ratio = stats["second_to_first_median_ratio"]
+        state = [{"t_s": b["t_s"], "state_mib": b["state_bytes"] / 2**20} for b in batches
+                 if b["query"] == query and b["input_rows"] > 0 and b.get("state_bytes") is not None and 0 <= b["t_s"] <= run_s]
+        stateful = any(x["state_mib"] > 0 for x in state)
+        state_flat = memory_verdict(state, "state_mib", run_s).get("flat") if stateful else True
+        verdict[query] = {
+            "batches": ran,
+            "durations_flat": ratio is not None and ratio <= FLAT_BATCH_RATIO,
+            "state_bounded": state_flat,
+            "enough_batches": ran >= min_batches,
+        }
+    verdict["ok"] = bool(verdict) and all(
+        v["durations_flat"] and v["state_bounded"] and v["enough_batches"] for v in verdict.values()
+    )
+    return verdict
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 class LineWatch(threading.Thread):
@@ -382,6 +416,7 @@ class LineWatch(threading.Thread):
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     v = versions()
+    load_at_start = os.getloadavg()
 
     print("== bundling the producer (node producer/build.mjs), as the image runs it", flush=True)
     build_producer_bundle()
@@ -402,12 +437,12 @@ def main(argv: list[str]) -> int:
             [sys.executable, "-m", "local.spark_job", "--master", "local[2]", "--bootstrap", broker.bootstrap_servers,
              "--topic", TOPIC, "--output-dir", str(args.work_dir / "output"),
              "--checkpoint-dir", str(args.work_dir / "checkpoints"), "--starting-offsets", "earliest",
-             "--trigger", f"processing-time:{TRIGGER_S}s",
+             "--trigger", f"processing-time:{args.trigger_s}s",
              # The producer simulates from now at ~30x real time: its event_time runs ahead of the
              # Kafka timestamps, which the job's 1-hour default would quarantine (plausibility.py).
              "--max-event-ahead", "3650 days",
              # About 2x what arrives per trigger, as FACTS/decisions advise.
-             "--max-offsets-per-trigger", str(2 * args.rate * TRIGGER_S),
+             "--max-offsets-per-trigger", str(2 * args.rate * args.trigger_s),
              # A bound only: the soak stops the job itself once the producer is done and DRAIN_S passed.
              "--timeout-s", str(STARTUP_BUDGET_S + args.seconds + DRAIN_S + 60)],
             cwd=PROJECT_ROOT, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -492,12 +527,7 @@ def main(argv: list[str]) -> int:
             time.sleep(0.5)
         job_code = job.poll()
         if job_code is None:  # still streaming, as it should be: stop it (SIGTERM, then SIGKILL)
-            os.killpg(job.pid, signal.SIGTERM)
-            try:
-                job.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(job.pid, signal.SIGKILL)
-                job.wait(timeout=30)
+            stop_group(job)
         spark_watch.join(timeout=10)
         producer_out.join(timeout=10)
         run_s = float(args.seconds)
@@ -530,6 +560,7 @@ def main(argv: list[str]) -> int:
         "spark_batches": batch_summary([b for b in batches if 0 <= b["t_s"] <= run_s], run_s),
         "cpu": cpu_summary(producing, batches, run_s),
     }
+    summary["spark_batches_verdict"] = batches_verdict(batches, summary["spark_batches"], run_s, args.min_batches)
     in_run = [h for h in histograms if h["t_s"] <= run_s]
     second_half = [h for h in in_run if h["t_s"] >= run_s / 2]
     if len(second_half) >= 2 * LIVE_HEAP_FLOOR_OF:
@@ -539,7 +570,8 @@ def main(argv: list[str]) -> int:
         "benchmark": "soak",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": {"seconds": args.seconds, "rate_per_s": args.rate, "sample_s": args.sample_s, "partitions": PARTITIONS,
-                   "trigger_s": TRIGGER_S, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
+                   "trigger_s": args.trigger_s, "min_batches": args.min_batches, "load_average_at_start": load_at_start,
+                   "flat_batch_ratio": FLAT_BATCH_RATIO, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
                    "node": v["node"], "flat_growth_fraction": FLAT_GROWTH_FRACTION, "cpus": os.cpu_count(),
                    "live_heap_s": args.live_heap_s,
                    "load_average_at_end": os.getloadavg()},
@@ -585,9 +617,12 @@ def main(argv: list[str]) -> int:
         driver = summary["spark_driver_old_gen_floor"]
     flat = (summary["producer_rss"].get("flat") and driver.get("flat")
             and summary["producer_live_heap"].get("flat") is not False)
-    print(f"SOAK memory_flat={bool(flat)} producer_acked={producer_result['acked'] if producer_result else 0} "
+    batches_ok = summary["spark_batches_verdict"]["ok"]
+    print(f"   batches verdict: {json.dumps(summary['spark_batches_verdict'])}")
+    print(f"SOAK memory_flat={bool(flat)} batches_flat_and_state_bounded={batches_ok} "
+          f"producer_acked={producer_result['acked'] if producer_result else 0} "
           f"spark_alive_to_the_end={job_alive_at_end}", flush=True)
-    ok = flat and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
+    ok = flat and batches_ok and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
     return 0 if ok else 1
 
 

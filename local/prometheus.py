@@ -11,9 +11,7 @@ system's Prometheus service or another test's.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from local.embedded_kafka import free_port
+from local.processes import stop_group
 
 DEBIAN_PACKAGE = "prometheus"
 HOW_TO_INSTALL = (
@@ -205,11 +204,5 @@ class PrometheusServer:
     def stop(self, timeout_s: float = 15) -> None:
         """SIGTERM, then SIGKILL if it has not exited within timeout_s. Safe to call twice."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None:
+            stop_group(process, timeout_s)

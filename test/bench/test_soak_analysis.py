@@ -5,7 +5,7 @@ import http.server
 import os
 import threading
 
-from bench.soak import (batch_summary, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
+from bench.soak import (batch_summary, batches_verdict, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
                         memory_verdict, parse_class_histogram, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
@@ -35,6 +35,36 @@ def test_state_bytes_are_reported_per_half_of_the_run():
     summary = batch_summary(batches, run_s=100)["windows"]
     assert summary["state_bytes_max"] == {"first_half": 700, "second_half": 650}
     assert summary["second_to_first_median_ratio"] == round(110 / 110, 2)
+
+
+def _batches(query: str, durations_ms, state_mib, run_s: float = 1000.0) -> list[dict]:
+    """One batch with data per duration, spread evenly over the run, with the given state sizes."""
+    step = run_s / len(durations_ms)
+    return [{"t_s": i * step, "query": query, "input_rows": 10, "batch_duration_ms": d, "state_bytes": int(s * 2**20)}
+            for i, (d, s) in enumerate(zip(durations_ms, state_mib))]
+
+
+def test_a_soak_passes_with_flat_durations_bounded_state_and_enough_batches():
+    run_s = 1000.0
+    n = 200
+    batches = (_batches("windows", [1000] * n, [min(10 + i, 50) for i in range(n)], run_s)
+               + _batches("events_quarantine", [800] * n, [0] * n, run_s))
+    verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=n)
+    assert verdict["ok"] is True
+    assert verdict["windows"] == {"batches": n, "durations_flat": True, "state_bounded": True, "enough_batches": True}
+
+
+def test_a_soak_fails_on_slower_batches_growing_state_or_too_few_batches():
+    run_s = 1000.0
+    n = 200
+    slower = _batches("windows", [1000] * (n // 2) + [1200] * (n // 2), [50] * n, run_s)
+    growing = _batches("windows", [1000] * n, [10 + i for i in range(n)], run_s)
+    steady = _batches("windows", [1000] * n, [50] * n, run_s)
+    for batches, failed in ((slower, "durations_flat"), (growing, "state_bounded"), (steady, "enough_batches")):
+        verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=n + 1)
+        assert verdict["ok"] is False
+        assert verdict["windows"][failed] is False
+    assert batches_verdict([], {}, run_s, min_batches=0)["ok"] is False  # no batch at all is no pass
 
 
 def test_the_producer_heap_is_read_from_its_prometheus_text():

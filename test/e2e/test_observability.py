@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -33,6 +31,7 @@ import pytest
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.jmx_exporter import javaagent_option
 from local.pipeline import node_env, producer_command
+from local.processes import stop_group
 from local.prometheus import PrometheusQueryError, PrometheusServer, ScrapeJob, wait_until
 from local.promql import data_operands, dashboard_queries, label_names, metric_names, substitute_variables
 from local.versions import PROJECT_ROOT
@@ -100,17 +99,6 @@ def start(cmd: list[str], log: Path, **kwargs) -> subprocess.Popen:
     """A component in its own process group (the job's JVM, tsx's node), its stderr to `log`."""
     with open(log, "w") as stderr:
         return subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True, **kwargs)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group, SIGKILL it after 30 s."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def missing_data(prometheus: PrometheusServer, queries: list[Query]) -> list[str]:
@@ -190,7 +178,7 @@ def observed(tmp_path_factory):
         yield {"prometheus": prometheus, "queries": queries, "expositions": expositions, "sent_malformed": sent_malformed}
     finally:
         for process in reversed(processes):
-            stop(process)
+            stop_group(process)
         prometheus.stop()
         broker.stop()
 
