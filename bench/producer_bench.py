@@ -27,7 +27,7 @@ during which processes outside the benchmark used more than OTHERS_MAX_CORES of 
 It writes bench/results/producer.json ({"record_bytes", "runs": [median per client, ...]}, with every
 repetition and its load alongside) and prints a table. Every run is bounded in time.
 
-    .venv/bin/python -m bench.producer_bench --repetitions 3 --messages 300000
+    .venv/bin/python -m bench.producer_bench --repetitions 3 --messages 600000
 """
 from __future__ import annotations
 
@@ -77,7 +77,9 @@ LINGER_MS = 5
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.producer_bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--repetitions", type=int, default=3, help="runs per client and setting (median of these); default 3")
-    p.add_argument("--messages", type=int, default=300_000, help="messages per run of flight-producer, ProducerPerformance and confluent-kafka; default 300000")
+    p.add_argument("--messages", type=int, default=600_000,
+                   help="messages per run of flight-producer, ProducerPerformance and confluent-kafka; default 600000 "
+                        "(runs of a few seconds: fewer would mostly measure start-up and JIT)")
     p.add_argument("--python-messages", type=int, default=60_000,
                    help="messages per kafka-python run (it is ~10x slower; a rate needs no more); default 60000")
     p.add_argument("--partitions", type=int, default=6, help="partitions of the benchmark topic; default 6")

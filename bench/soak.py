@@ -102,6 +102,20 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+def folder_size(path: Path) -> dict[str, float]:
+    """Files and MiB under a folder (the job's checkpoints: bounded when old batches' files are
+    cleaned up, growing with every batch when they are not)."""
+    files, size = 0, 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                size += os.stat(os.path.join(root, name)).st_size
+                files += 1
+            except OSError:  # deleted while we walked: Spark cleaning up, as it should
+                pass
+    return {"checkpoint_files": files, "checkpoint_mib": round(size / 2**20, 2)}
+
+
 def tree_rss_mib(pid: int) -> float | None:
     sizes = [r for p in process_tree(pid) if (r := rss_kib(p)) is not None]
     return round(sum(sizes) / 1024, 1) if sizes else None
@@ -278,7 +292,9 @@ def slope_per_min(points: list[tuple[float, float]]) -> float:
     return 60 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
 
 
-def memory_verdict(samples: list[dict], key: str, run_s: float) -> dict:
+def memory_verdict(samples: list[dict], key: str, run_s: float, unit: str = "mib") -> dict:
+    """Flat when the least-squares growth over the second half is under FLAT_GROWTH_FRACTION of
+    that half's mean (shrinking is fine). `unit` names the figures (MiB, or files)."""
     points = [(s["t_s"], s[key]) for s in samples if s.get(key) is not None]
     if len(points) < 6:
         return {"flat": None, "reason": f"only {len(points)} samples of {key}"}
@@ -289,12 +305,12 @@ def memory_verdict(samples: list[dict], key: str, run_s: float) -> dict:
     second_mean = statistics.fmean(v for _, v in second)
     growth = slope * (run_s - half) / 60
     return {
-        "first_half_mean_mib": round(statistics.fmean(v for _, v in first), 1),
-        "second_half_mean_mib": round(second_mean, 1),
-        "min_mib": min(v for _, v in points),
-        "max_mib": max(v for _, v in points),
-        "second_half_slope_mib_per_min": round(slope, 2),
-        "second_half_fitted_growth_mib": round(growth, 1),
+        f"first_half_mean_{unit}": round(statistics.fmean(v for _, v in first), 1),
+        f"second_half_mean_{unit}": round(second_mean, 1),
+        f"min_{unit}": min(v for _, v in points),
+        f"max_{unit}": max(v for _, v in points),
+        f"second_half_slope_{unit}_per_min": round(slope, 2),
+        f"second_half_fitted_growth_{unit}": round(growth, 1),
         # Shrinking is fine (a collector returning memory); only growth counts against flatness.
         "flat": growth < FLAT_GROWTH_FRACTION * second_mean,
     }
@@ -363,6 +379,21 @@ def batch_summary(batches: list[dict], run_s: float) -> dict:
             },
         }
     return summary
+
+
+def medians_per_period(batches: list[dict], run_s: float, period_s: float = 600.0) -> dict[str, list[float | None]]:
+    """Per query, the median duration (ms) of its batches with data in each `period_s` of the run
+    (None for a period without one): the shape of the run, where two halves give only its ends."""
+    periods = max(1, int(-(-run_s // period_s)))
+    result = {}
+    for query in sorted({b["query"] for b in batches}):
+        medians = []
+        for i in range(periods):
+            durations = [b["batch_duration_ms"] for b in batches if b["query"] == query and b["input_rows"] > 0
+                         and i * period_s <= b["t_s"] < (i + 1) * period_s and b["t_s"] <= run_s]
+            medians.append(statistics.median(durations) if durations else None)
+        result[query] = medians
+    return result
 
 
 def batches_verdict(batches: list[dict], spark_batches: dict, run_s: float, min_batches: int) -> dict:
@@ -495,6 +526,7 @@ def main(argv: list[str]) -> int:
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
                     "spark_driver_old_gen_used_mib": heap.get("old_gen_used_mib"),
                     "broker_rss_mib": tree_rss_mib(broker_pid),
+                    **folder_size(args.work_dir / "checkpoints"),
                     **producer_heap_mib(producer_metrics_port),
                     "spark_driver_cpu_s": tree_cpu_seconds(job.pid),
                     "producer_cpu_s": cpu_seconds(producer.pid),
@@ -541,7 +573,9 @@ def main(argv: list[str]) -> int:
     producer_result = json.loads(producer_out.records[-1][1]) if producer_out.records else None
     batches = []
     for arrived_s, text in spark_watch.records:
-        record = json.loads(text)
+        # The first JSON value on the line: text glued after it (another writer's, on the same
+        # stderr) must not lose the run's results.
+        record, _ = json.JSONDecoder().raw_decode(text)
         if "batch_duration_ms" in record:
             batches.append({"t_s": round(arrived_s - started_s, 1), "query": record["query"], "batch_id": record["batch_id"],
                             "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"],
@@ -554,6 +588,10 @@ def main(argv: list[str]) -> int:
         "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
         "spark_driver_live_heap_floor": memory_verdict(producing, "spark_driver_live_heap_floor_mib", run_s),
         "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
+        # The checkpoints, judged like memory: they grow while the state's first window fills, then
+        # stay level once the state stores' snapshots let old changelog and offset files go.
+        "checkpoint_size": memory_verdict(producing, "checkpoint_mib", run_s),
+        "checkpoint_files": memory_verdict(producing, "checkpoint_files", run_s, unit="files"),
         "broker_rss": memory_verdict(producing, "broker_rss_mib", run_s),
         "producer_heap_used_floor": memory_verdict(producing, "producer_heap_used_floor_mib", run_s),
         "producer_external": memory_verdict(producing, "producer_external_mib", run_s),
@@ -561,6 +599,7 @@ def main(argv: list[str]) -> int:
         "cpu": cpu_summary(producing, batches, run_s),
     }
     summary["spark_batches_verdict"] = batches_verdict(batches, summary["spark_batches"], run_s, args.min_batches)
+    summary["spark_batch_median_ms_per_10_min"] = medians_per_period([b for b in batches if b["t_s"] >= 0], run_s)
     in_run = [h for h in histograms if h["t_s"] <= run_s]
     second_half = [h for h in in_run if h["t_s"] >= run_s / 2]
     if len(second_half) >= 2 * LIVE_HEAP_FLOOR_OF:
@@ -615,14 +654,16 @@ def main(argv: list[str]) -> int:
     driver = summary["spark_driver_live_heap_floor"]
     if driver.get("flat") is None:
         driver = summary["spark_driver_old_gen_floor"]
+    checkpoints_bounded = summary["checkpoint_files"].get("flat") is not False and summary["checkpoint_size"].get("flat") is not False
     flat = (summary["producer_rss"].get("flat") and driver.get("flat")
             and summary["producer_live_heap"].get("flat") is not False)
     batches_ok = summary["spark_batches_verdict"]["ok"]
     print(f"   batches verdict: {json.dumps(summary['spark_batches_verdict'])}")
-    print(f"SOAK memory_flat={bool(flat)} batches_flat_and_state_bounded={batches_ok} "
+    print(f"   checkpoints: {json.dumps(summary['checkpoint_files'])} {json.dumps(summary['checkpoint_size'])}")
+    print(f"SOAK memory_flat={bool(flat)} batches_flat_and_state_bounded={batches_ok} checkpoints_bounded={checkpoints_bounded} "
           f"producer_acked={producer_result['acked'] if producer_result else 0} "
           f"spark_alive_to_the_end={job_alive_at_end}", flush=True)
-    ok = flat and batches_ok and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
+    ok = flat and batches_ok and checkpoints_bounded and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
     return 0 if ok else 1
 
 

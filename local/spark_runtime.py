@@ -23,8 +23,6 @@ S3A_CONF_PREFIX = "spark.hadoop.fs.s3a."
 """A session whose conf has a key under it writes s3a:// (the job's spark_conf adds one for an s3a://
 checkpoint), so it gets S3A's jars (s3a_jars)."""
 
-LOCAL_FILE_SYSTEM_KEY = "spark.hadoop.fs.file.impl"
-
 LOCAL_CHECKPOINT_FILE_MANAGER = "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
 
 DEFAULT_CONF = {
@@ -44,11 +42,15 @@ DEFAULT_CONF = {
     # FileSystem creates, renames or resolves runs a subprocess (chmod, readlink), and the default
     # FileContext-based checkpoint manager resolves symlinks on every rename: a Java Flight Recorder
     # run of the job over 1.5 M events saw 4,255 processes started in 110 s, mostly for the state
-    # stores' changelog files and their .crc checksums. The FileSystem-based manager and the raw
-    # local file system (no .crc files) leave 1,318, and took that run from 101 s to 87 s.
-    # A cluster writes s3a:// with the abortable manager (settings.py) and is not affected.
+    # stores' changelog files and their .crc checksums. The FileSystem-based manager avoids the
+    # symlink resolution. A cluster writes s3a:// with the abortable manager (settings.py).
+    # The file system itself stays Hadoop's checksummed LocalFileSystem: Hadoop casts the file://
+    # file system to it (FileSystem.getLocal), and with the raw one (no .crc files, once set here
+    # for speed) every RocksDB snapshot upload failed in the state stores' maintenance, which Spark
+    # logs as a warning and ignores: no snapshot was ever written, so no changelog file was ever
+    # deleted and a restart had to replay every batch's changelog (found by a 6,300 s soak;
+    # test_state_checkpoints.py). S3A's upload buffers cast it the same way.
     "spark.sql.streaming.checkpointFileManagerClass": LOCAL_CHECKPOINT_FILE_MANAGER,
-    LOCAL_FILE_SYSTEM_KEY: "org.apache.hadoop.fs.RawLocalFileSystem",
 }
 
 
@@ -144,11 +146,6 @@ def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str,
     jars = [*connector_jars(), validator_jar()]
     conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in jars), **(extra_conf or {})}
     if uses_s3a(conf):
-        # S3A buffers each upload in a local file, and its LocalDirAllocator casts the file:// file
-        # system to Hadoop's checksummed LocalFileSystem: the raw one (a local-checkpoint speed-up,
-        # DEFAULT_CONF) fails every s3a:// write with a ClassCastException.
-        if LOCAL_FILE_SYSTEM_KEY not in (extra_conf or {}):
-            del conf[LOCAL_FILE_SYSTEM_KEY]
         # On the JVM's own classpath, as in the image's /opt/spark/jars: spark.jars would copy the
         # 641 MB SDK bundle into the session's userFiles folder on every start.
         s3a_classpath = os.pathsep.join(str(j) for j in s3a_jars())

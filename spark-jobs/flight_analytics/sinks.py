@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 
-from pyspark.sql import DataFrame, Observation
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from flight_analytics.transforms import (
     POSITION_COLUMNS,
@@ -112,6 +113,13 @@ after filling it: for a column of distinct values that is a hash lookup per valu
 delays) keep their dictionaries, which is where Parquet's compression comes from."""
 
 
+def read_back(spark: SparkSession, path: str, written: StructType, columns: tuple[str, ...]) -> DataFrame:
+    """`columns` of the Parquet a batch just wrote to `path`, read with the schema it was written
+    with: without one, Spark infers it from the files' footers with a Spark job of its own
+    (SchemaMergeUtils.mergeSchemasInParallel, even for one file), one more job per micro-batch."""
+    return spark.read.schema(StructType([written[name] for name in columns])).parquet(path)
+
+
 @dataclass
 class EventsWriter:
     """foreachBatch function of the events query: parsed batch -> <output_dir>/events, quarantine
@@ -136,19 +144,22 @@ class EventsWriter:
             F.count(F.when(F.col("parse_error").isNotNull(), True)).alias("quarantined"),
         )
         events_path = self.batch_path("events", batch_id)
+        spark = parsed.sparkSession
         try:
             tag_jobs(parsed, f"fa:events batch {batch_id}")
+            events = valid_events(observed)
             # Written even when empty (a schema-only file), so that every batch has its events/ folder.
-            valid_events(observed).write.options(**EVENTS_PARQUET_OPTIONS).mode("overwrite").parquet(events_path)
+            events.write.options(**EVENTS_PARQUET_OPTIONS).mode("overwrite").parquet(events_path)
             counts = {"valid": outcomes.get["valid"], "quarantined": outcomes.get["quarantined"], "positions": 0}
             if counts["quarantined"]:
                 tag_jobs(parsed, f"fa:quarantine batch {batch_id}")
                 quarantine_path = self.batch_path("quarantine", batch_id)
-                quarantined_events(parsed).write.mode("overwrite").parquet(quarantine_path)
-                counts.update(quarantine_reason_counts(parsed.sparkSession.read.parquet(quarantine_path)))
+                quarantined = quarantined_events(parsed)
+                quarantined.write.mode("overwrite").parquet(quarantine_path)
+                counts.update(quarantine_reason_counts(read_back(spark, quarantine_path, quarantined.schema, ("reason",))))
             if counts["valid"]:
                 tag_jobs(parsed, f"fa:positions batch {batch_id}")
-                events = parsed.sparkSession.read.parquet(events_path).select(*POSITION_COLUMNS)
+                events = read_back(spark, events_path, events.schema, POSITION_COLUMNS)
                 positions = latest_flight_positions(events, None)
                 positions.observe(positions_written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
                     self.batch_path("flight_positions", batch_id)

@@ -5,7 +5,7 @@ import http.server
 import os
 import threading
 
-from bench.soak import (batch_summary, batches_verdict, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
+from bench.soak import (batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
                         memory_verdict, parse_class_histogram, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
@@ -65,6 +65,30 @@ def test_a_soak_fails_on_slower_batches_growing_state_or_too_few_batches():
         assert verdict["ok"] is False
         assert verdict["windows"][failed] is False
     assert batches_verdict([], {}, run_s, min_batches=0)["ok"] is False  # no batch at all is no pass
+
+
+def test_a_checkpoint_folder_is_measured_in_files_and_mib_and_judged_like_memory(tmp_path):
+    (tmp_path / "state" / "0").mkdir(parents=True)
+    (tmp_path / "state" / "0" / "1.changelog").write_bytes(b"x" * 2**20)
+    (tmp_path / "commits").mkdir()
+    (tmp_path / "commits" / "0").write_bytes(b"v1")
+    assert folder_size(tmp_path) == {"checkpoint_files": 2, "checkpoint_mib": 1.0}
+    growing = [{"t_s": t, "checkpoint_files": 10 + t} for t in range(0, 600, 5)]
+    verdict = memory_verdict(growing, "checkpoint_files", 600.0, unit="files")
+    assert verdict["flat"] is False and verdict["second_half_slope_files_per_min"] == 60.0
+
+
+def test_batch_durations_are_summed_up_as_medians_per_period_of_the_run():
+    batches = [
+        {"t_s": 10, "query": "windows", "input_rows": 5, "batch_duration_ms": 100},
+        {"t_s": 20, "query": "windows", "input_rows": 5, "batch_duration_ms": 300},
+        {"t_s": 30, "query": "windows", "input_rows": 0, "batch_duration_ms": 9000},  # no data: not counted
+        {"t_s": 250, "query": "windows", "input_rows": 5, "batch_duration_ms": 200},
+        {"t_s": 250, "query": "events_quarantine", "input_rows": 5, "batch_duration_ms": 50},
+    ]
+    assert medians_per_period(batches, run_s=300, period_s=100) == {
+        "events_quarantine": [None, None, 50], "windows": [200, None, 200],
+    }
 
 
 def test_the_producer_heap_is_read_from_its_prometheus_text():

@@ -19,11 +19,9 @@ import pytest
 from flight_analytics.settings import spark_conf
 from local.pipeline import generate_events_file, produce
 from s3_server import MotoS3, S3Checkpoint
-from streaming_job import delivery_counts, job_command, job_env, read_batches, run_job, run_job_and_kill
-from test_pipeline import comparable, expected_airline_minutes, expected_airport_windows, expected_route_windows
+from streaming_job import delivery_counts, job_command, job_env, run_job, run_job_and_kill
 from test_recovery import (
     EVENT_COUNT,
-    LATER_COUNT,
     MAX_OFFSETS_PER_TRIGGER,
     PARTITIONS,
     QUERIES,
@@ -31,6 +29,9 @@ from test_recovery import (
     SEED,
     START_TIME,
     WATERMARK_DELAY_MIN,
+    check_every_event_once,
+    check_killed_mid_batch_and_restarted,
+    check_windows_equal_the_truth,
     produce_while_down,
 )
 
@@ -109,32 +110,15 @@ def json_lines(body: bytes) -> list[dict]:
 
 
 def test_the_job_on_s3_was_killed_mid_batch_and_one_restart_finishes_the_work(s3_recovered_run):
-    killed = s3_recovered_run["killed"]
-    assert 2 <= killed.committed < EVENT_COUNT // MAX_OFFSETS_PER_TRIGGER
-    assert killed.mid_batch, "the kill should interrupt a batch, so the restart has one to replay"
-    assert s3_recovered_run["code"] == 0, s3_recovered_run["stderr"]
-    # As in test_recovery: a query that replays its batch hits SPARK-55271 and is started again in place.
-    for query in killed.mid_batch:
-        assert f"query {query} hit the Spark Kafka metrics bug" in s3_recovered_run["stderr"]
+    check_killed_mid_batch_and_restarted(s3_recovered_run)
 
 
 def test_every_event_is_written_to_s3_exactly_once_across_the_crash(s3_recovered_run):
-    events = pd.read_parquet(s3_recovered_run["output"] / "events", columns=["event_id"])
-    assert len(events) == EVENT_COUNT + LATER_COUNT, "an event was lost or written twice"
-    assert set(events["event_id"]) == {e["event_id"] for e in s3_recovered_run["truth"]}
+    check_every_event_once(s3_recovered_run["output"], s3_recovered_run["truth"])
 
 
 def test_windows_on_s3_across_the_crash_equal_an_independent_computation(s3_recovered_run):
-    truth, output = s3_recovered_run["truth"], s3_recovered_run["output"]
-    for folder, expected, keys in (
-        ("airline_minute", expected_airline_minutes(truth), ["window_start", "airline"]),
-        ("airport_5min", expected_airport_windows(truth), ["window_start", "airport"]),
-        ("route_15min", expected_route_windows(truth), ["window_start", "origin", "destination"]),
-    ):
-        assert len(expected) > 10, folder
-        actual = read_batches(output / folder)
-        assert not actual.duplicated(subset=keys).any(), f"{folder}: a window was written twice"
-        pd.testing.assert_frame_equal(comparable(actual, expected, keys), expected, check_exact=False, rtol=1e-9, obj=folder)
+    check_windows_equal_the_truth(s3_recovered_run["output"], s3_recovered_run["truth"])
 
 
 def test_the_checkpoints_are_on_s3_with_the_production_settings(s3_recovered_run):
