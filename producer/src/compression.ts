@@ -6,7 +6,6 @@
  * gzip and zstd are Node's own zlib (native); snappy and lz4 are @platformatic/kafka's WebAssembly
  * codecs (Rust: lz4_flex for lz4). The native build of the same lz4_flex on the npm registry
  * (lz4-napi) measured no faster on our batches (docs/producer.md), so lz4 stays in WebAssembly.
- * The sender runs these codecs on a thread of its own (compressor.ts), as Kafka's clients do.
  */
 
 import { compressionsAlgorithms } from '@platformatic/kafka';

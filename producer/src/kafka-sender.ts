@@ -15,10 +15,6 @@
  * When that cap is reached and the next request is full, `add()` hands back a promise: the caller
  * awaits it, and memory stays flat at about (maxInFlight + 1) x batchSize messages.
  *
- * Compressed batches are compressed on the sender's compressor thread (compressor.ts) while this
- * thread goes on: a dispatch takes its sequence numbers and its in-flight slot at once, and goes out
- * when its batches come back, after every dispatch made before it, so sequences stay in order.
- *
  * Idempotence: each partition's batches carry the producer id and consecutive sequence numbers, so a
  * retried batch (same bytes) is de-duplicated by the broker. A batch is retried (to its partition's
  * current leader) on retriable errors for up to DELIVERY_TIMEOUT_MS; one that still fails fails the
@@ -46,9 +42,8 @@ import {
   Producer,
   Writer,
 } from '@platformatic/kafka';
-import { codecFor, type Compression } from './compression.ts';
-import { type BatchCompressor, startCompressorThread } from './compressor.ts';
-import { RECORD_BATCH_HEADER_BYTES, RecordBatchBuilder, type ValueWriter, writeBatchHeader } from './record-batch.ts';
+import { type Compression } from './compression.ts';
+import { RecordBatchBuilder, type ValueWriter } from './record-batch.ts';
 import { connectionSecurity, type SecurityOptions } from './security.ts';
 
 /** Most in-flight batches per partition for which Kafka guarantees de-duplication of an idempotent producer. */
@@ -89,11 +84,6 @@ export interface KafkaSenderOptions {
   /** Most produce requests awaiting acknowledgement at once (1..5). */
   readonly maxInFlight: number;
   readonly compression: Compression;
-  /**
-   * Compress batches on a thread of their own (compressor.ts) while this one goes on batching and
-   * sending, as Kafka's own clients do. Default true; false compresses on the caller's thread.
-   */
-  readonly compressionThread?: boolean;
   /** Attempts of the client's own operations (metadata, producer id) before an error is reported. Default 5. Produce requests are retried until DELIVERY_TIMEOUT_MS. */
   readonly retries?: number;
   /** How long a batch is retried before it counts as failed, ms (Java's delivery.timeout.ms). Default DELIVERY_TIMEOUT_MS. */
@@ -172,10 +162,6 @@ export class KafkaSender {
   #closed = false;
   /** Batches sent and not yet acknowledged or failed. */
   readonly #unacknowledged = new Set<PartitionBatch>();
-  /** The compressor thread (started by connect() when batches are compressed on a thread). */
-  #compressor: BatchCompressor | undefined;
-  /** Compressed dispatches go out in the order they were made: each waits for the one before. */
-  #sendChain: Promise<void> = Promise.resolve();
   /** Called when an attempt leaves batches unacknowledged (sent again, or given up on). */
   onRetry: ((notice: RetryNotice) => void) | undefined;
   /** Called when a produce request completes: its latency from send to acknowledgement (or failure), ms. */
@@ -265,8 +251,6 @@ export class KafkaSender {
     if (!this.#parseResponse) throw new KafkaSendError(`Kafka at ${where} chose Produce v${api.version}; expected v3-v11`);
     // A batch of ~1 MB grows its buffer a few times at first, then keeps it.
     this.#partitions = Array.from({ length: partitionCount }, () => ({ builder: new RecordBatchBuilder(), nextSequence: 0 }));
-    const compression = this.#options.compression;
-    if (compression !== 'none' && this.#options.compressionThread !== false) this.#compressor ??= startCompressorThread(compression, RECORD_BATCH_HEADER_BYTES);
   }
 
   /**
@@ -322,7 +306,6 @@ export class KafkaSender {
     } finally {
       this.#closed = true;
       clearTimeout(this.#lingerTimer);
-      await this.#compressor?.close();
       await this.#producer.close();
     }
   }
@@ -347,59 +330,26 @@ export class KafkaSender {
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
     const timestampMs = Date.now();
-    const compression = this.#options.compression;
-    const compressor = this.#compressor;
-    const codec = compressor && compression !== 'none' ? codecFor(compression) : undefined;
     const batches: PartitionBatch[] = [];
-    const compressing: Promise<PartitionBatch>[] = [];
-    let messagesInDispatch = 0;
     for (let partition = 0; partition < this.#partitions.length; partition++) {
       const state = this.#partitions[partition] as PartitionState;
       const messages = state.builder.count;
       if (messages === 0) continue;
       const valueBytes = state.builder.valueBytes;
-      const identity = { producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence: state.nextSequence, timestampMs };
-      if (compressor && codec) {
-        const { attributes } = codec;
-        const { records, count } = state.builder.takeRecords();
-        compressing.push(
-          compressor.compress(records).then((compressed) => ({
-            partition,
-            batch: writeBatchHeader(compressed, attributes, count, identity),
-            messages,
-            valueBytes,
-            attempts: 0,
-          })),
-        );
-      } else {
-        const batch = state.builder.finish({ ...identity, compression });
-        batches.push({ partition, batch, messages, valueBytes, attempts: 0 });
-      }
-      messagesInDispatch += messages;
+      const batch = state.builder.finish({
+        producerId: this.#producerId,
+        producerEpoch: this.#producerEpoch,
+        baseSequence: state.nextSequence,
+        timestampMs,
+        compression: this.#options.compression,
+      });
       state.nextSequence = (state.nextSequence + messages) % 0x80000000;
+      batches.push({ partition, batch, messages, valueBytes, attempts: 0 });
     }
     this.#pending = 0;
     this.#requestReady = false;
     this.#inFlight++;
-    if (compressing.length === 0) return this.#sendToLeaders(batches);
-    // In dispatch order, so that each partition's sequence numbers reach the broker in order (the
-    // one thread compresses first in, first out; the chain makes the order explicit).
-    const compressed = Promise.all(compressing);
-    this.#sendChain = this.#sendChain.then(() => compressed).then(
-      (ready) => this.#sendToLeaders(ready),
-      (error: unknown) => this.#compressionFailed(messagesInDispatch, error),
-    );
-  }
-
-  /** A dispatch whose batches could not be compressed: its messages count as sent and failed, and the sender fails. */
-  #compressionFailed(messages: number, error: unknown): void {
-    this.stats.sent += messages;
-    this.stats.errors += messages;
-    this.#failure ??= new KafkaSendError(
-      `cannot compress batches of topic "${this.#options.topic}" with ${this.#options.compression}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-    this.#onRequestDone();
+    this.#sendToLeaders(batches);
   }
 
   /** The dispatch's batches go to their partition leaders; it counts as one in-flight request until every batch is answered. */

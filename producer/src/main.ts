@@ -19,7 +19,6 @@ import { ProducerMetrics, serveMetrics } from './metrics.ts';
 import { formatProgressLine, LiveLine, progressLineEnabled } from './progress.ts';
 import { createTopic } from './topics.ts';
 import { FlightEventWriter } from './encode.ts';
-import { isCompressorWorker } from './compressor.ts';
 import { type KafkaSenderStats } from './kafka-sender.ts';
 import { type ProduceOutcome, type ProduceProgress, quantile, runProduceLoop, simulatorFor } from './produce-loop.ts';
 import { type ProduceWorkerData, type RunningWorker, splitAcrossWorkers, startProduceWorker, sumStats, type WorkerMessage } from './workers.ts';
@@ -276,8 +275,7 @@ if (!isMainThread && isProduceWorker(workerData)) {
     log(`worker: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   });
-} else if (!isCompressorWorker(workerData)) {
-  // (A compressor thread of the bundle runs compressor.ts's part of it, not the CLI.)
+} else {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -70,36 +70,6 @@ export interface ValueWriter {
   writeTo(buf: Buffer, pos: number): number;
 }
 
-/** What a record batch's header says about its producer: its id, epoch and the batch's first sequence number, and the records' CreateTime. */
-export interface BatchIdentity {
-  readonly producerId: bigint;
-  readonly producerEpoch: number;
-  readonly baseSequence: number;
-  readonly timestampMs: number;
-}
-
-/**
- * Writes the header of `batch` and its CRC32C; returns the batch. Its records are already in place
- * after the header's RECORD_BATCH_HEADER_BYTES, compressed by the codec whose bits `attributes` holds (0: none).
- */
-export function writeBatchHeader(batch: Buffer, attributes: number, count: number, identity: BatchIdentity): Buffer {
-  batch.writeBigInt64BE(0n, 0); // baseOffset: the broker assigns offsets
-  batch.writeInt32BE(batch.length - 12, 8);
-  batch.writeInt32BE(-1, 12); // partitionLeaderEpoch: unknown to producers
-  batch.writeInt8(2, 16); // magic
-  batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  batch.writeInt32BE(count - 1, 23); // lastOffsetDelta
-  const timestamp = BigInt(Math.trunc(identity.timestampMs));
-  batch.writeBigInt64BE(timestamp, 27);
-  batch.writeBigInt64BE(timestamp, 35);
-  batch.writeBigInt64BE(identity.producerId, 43);
-  batch.writeInt16BE(identity.producerEpoch, 51);
-  batch.writeInt32BE(identity.baseSequence, 53);
-  batch.writeInt32BE(count, 57);
-  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
-  return batch;
-}
-
 /** The records of one partition's next batch, appended in place; `finish()` turns them into a batch. */
 export class RecordBatchBuilder {
   #buf: Buffer;
@@ -212,47 +182,52 @@ export class RecordBatchBuilder {
    * The finished batch (a Buffer the builder no longer touches), then starts the next one empty.
    * `timestampMs` becomes every record's CreateTime.
    */
-  finish(options: BatchIdentity & { readonly compression: Compression }): Buffer {
+  finish(options: {
+    readonly producerId: bigint;
+    readonly producerEpoch: number;
+    readonly baseSequence: number;
+    readonly timestampMs: number;
+    readonly compression: Compression;
+  }): Buffer {
     if (this.#count === 0) throw new Error('RecordBatchBuilder.finish() on an empty batch');
+    let batch = this.#buf.subarray(0, this.#pos);
+    let attributes = 0;
     if (options.compression !== 'none') {
       const codec = codecFor(options.compression);
-      const count = this.#count;
+      const compressed = codec.compress(batch.subarray(RECORD_BATCH_HEADER_BYTES));
+      const out = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + compressed.length);
+      out.set(compressed, RECORD_BATCH_HEADER_BYTES);
+      batch = out;
+      attributes = codec.attributes;
       // The uncompressed records stay in this builder's buffer, which is reused for the next batch.
-      const compressed = codec.compress(this.#buf.subarray(RECORD_BATCH_HEADER_BYTES, this.#pos));
-      this.#reset();
-      const batch = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + compressed.length);
-      batch.set(compressed, RECORD_BATCH_HEADER_BYTES);
-      return writeBatchHeader(batch, codec.attributes, count, options);
+      this.#pos = RECORD_BATCH_HEADER_BYTES;
+    } else {
+      // The batch keeps this buffer (it is in flight until acknowledged, then recycled); the next
+      // batch gets a spare one, or a new one.
+      const size = this.#buf.length;
+      let next = this.#spare.pop();
+      while (next !== undefined && next.length < size) next = this.#spare.pop();
+      this.#buf = next ?? Buffer.allocUnsafe(size);
+      this.#pos = RECORD_BATCH_HEADER_BYTES;
     }
-    const batch = this.#buf.subarray(0, this.#pos);
-    // The batch keeps this buffer (it is in flight until acknowledged, then recycled); the next
-    // batch gets a spare one, or a new one.
-    const size = this.#buf.length;
-    let next = this.#spare.pop();
-    while (next !== undefined && next.length < size) next = this.#spare.pop();
-    this.#buf = next ?? Buffer.allocUnsafe(size);
     const count = this.#count;
-    this.#reset();
-    return writeBatchHeader(batch, 0, count, options);
-  }
-
-  /**
-   * The records appended since the last finish (to compress elsewhere; writeBatchHeader() then
-   * makes the batch of them) and their count; then starts the next batch empty. `records` is a
-   * view of this builder's buffer: read it before the next append.
-   */
-  takeRecords(): { readonly records: Buffer; readonly count: number } {
-    if (this.#count === 0) throw new Error('RecordBatchBuilder.takeRecords() on an empty batch');
-    const records = this.#buf.subarray(RECORD_BATCH_HEADER_BYTES, this.#pos);
-    const count = this.#count;
-    this.#reset();
-    return { records, count };
-  }
-
-  #reset(): void {
-    this.#pos = RECORD_BATCH_HEADER_BYTES;
+    batch.writeBigInt64BE(0n, 0); // baseOffset: the broker assigns offsets
+    batch.writeInt32BE(batch.length - 12, 8);
+    batch.writeInt32BE(-1, 12); // partitionLeaderEpoch: unknown to producers
+    batch.writeInt8(2, 16); // magic
+    batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+    batch.writeInt32BE(count - 1, 23); // lastOffsetDelta
+    const timestamp = BigInt(Math.trunc(options.timestampMs));
+    batch.writeBigInt64BE(timestamp, 27);
+    batch.writeBigInt64BE(timestamp, 35);
+    batch.writeBigInt64BE(options.producerId, 43);
+    batch.writeInt16BE(options.producerEpoch, 51);
+    batch.writeInt32BE(options.baseSequence, 53);
+    batch.writeInt32BE(count, 57);
+    batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
     this.#count = 0;
     this.#valueBytes = 0;
+    return batch;
   }
 
   #grow(needed: number): void {

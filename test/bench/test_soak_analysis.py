@@ -200,3 +200,13 @@ def test_the_soak_and_the_bench_start_node_with_the_images_flags_which_pin_the_y
     assert cmd[1 : len(flags) + 2] == [*flags, "--trace-gc"]
     assert cmd[len(flags) + 2 :] == [str(PRODUCER_BUNDLE), "produce", "--count", "1"]
 
+
+
+def test_a_soak_is_rebuilt_from_its_logs_with_times_from_its_minute_lines():
+    from bench.soak_from_logs import interpolated_time, minute_marks, progress_records
+
+    marks = minute_marks("== soak\n   t=60s producer 1 MiB, Spark driver 2 MiB, batches 30\n   t=120s producer 1 MiB, Spark driver 2 MiB, batches 90\n")
+    assert marks == [(0.0, 0), (60.0, 30), (120.0, 90)]
+    assert [interpolated_time(i, marks) for i in (0, 15, 30, 60, 90)] == [0.0, 30.0, 60.0, 90.0, 120.0]
+    log = 'x\nSPARK_PROGRESS {"query":"w","batch_id":1}26/12/06 WARN glued\nSPARK_PROGRESS {"query":"w","batch_id":2}\n'
+    assert [r["batch_id"] for r in progress_records(log)] == [1, 2]
