@@ -32,6 +32,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.load import proc_stat
 from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, node_env, build_producer_bundle, producer_bundle_command,
@@ -232,14 +233,8 @@ def class_growth(earlier: list[dict[str, int]], later: list[dict[str, int]], top
 
 def cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU seconds of a process (all its threads), from /proc/<pid>/stat."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # After the command: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
-    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+    stat = proc_stat(pid) if pid is not None else None
+    return round(stat.own_s, 2) if stat is not None else None
 
 
 def tree_cpu_seconds(pid: int) -> float | None:
@@ -599,7 +594,7 @@ def main(argv: list[str]) -> int:
         "cpu": cpu_summary(producing, batches, run_s),
     }
     summary["spark_batches_verdict"] = batches_verdict(batches, summary["spark_batches"], run_s, args.min_batches)
-    summary["spark_batch_median_ms_per_10_min"] = medians_per_period([b for b in batches if b["t_s"] >= 0], run_s)
+    summary["spark_batch_median_ms_per_10_min"] = medians_per_period(batches, run_s)
     in_run = [h for h in histograms if h["t_s"] <= run_s]
     second_half = [h for h in in_run if h["t_s"] >= run_s / 2]
     if len(second_half) >= 2 * LIVE_HEAP_FLOOR_OF:
