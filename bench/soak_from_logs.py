@@ -8,7 +8,8 @@ in the soak's process and cannot be rebuilt. The checkpoint folder's growth come
 modification times.
 
     .venv/bin/python -m bench.soak_from_logs --soak-log soak-run.log --job-log .state/soak/job-stderr.log \\
-        --checkpoints .state/soak/checkpoints --seconds 6300 --min-batches 3000 --out bench/results/soak-....json
+        --checkpoints .state/soak/checkpoints --seconds 6300 --min-batches 3000 --load-average-at-start 0.56 \
+        --out bench/results/soak-....json
 """
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--checkpoints", type=Path, help="the job's checkpoint folder, to measure its growth")
     p.add_argument("--seconds", type=float, required=True, help="the run's --seconds")
     p.add_argument("--min-batches", type=int, default=0)
+    p.add_argument("--load-average-at-start", type=float, required=True,
+                   help="the 1-minute load average read (uptime) just before the soak started; the soak records it itself since 2026-12-06")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     marks = minute_marks(args.soak_log.read_text())
@@ -85,7 +88,7 @@ def main(argv: list[str]) -> int:
     result = {
         "benchmark": "soak (micro-batches, rebuilt from logs)",
         "method": __doc__.strip().split("\n\n")[1],
-        "config": {"seconds": args.seconds, "min_batches": args.min_batches},
+        "config": {"seconds": args.seconds, "min_batches": args.min_batches, "load_average_1m_at_start": args.load_average_at_start},
         "progress_records": len(records),
         "summary": {
             "spark_batches": summary,
