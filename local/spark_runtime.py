@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from local.maven import classpath, resolve_jars
-from local.validator import validator_jar
+from local.validator import local_file_system_jar, validator_jar
 from local.versions import PROJECT_ROOT, versions
 
 CONNECTOR_POM = PROJECT_ROOT / "local" / "spark" / "pom.xml"
@@ -23,6 +23,7 @@ S3A_CONF_PREFIX = "spark.hadoop.fs.s3a."
 """A session whose conf has a key under it writes s3a:// (the job's spark_conf adds one for an s3a://
 checkpoint), so it gets S3A's jars (s3a_jars)."""
 
+LOCAL_FILE_SYSTEM = "flightanalytics.localfs.NioPermissionsLocalFileSystem"
 LOCAL_CHECKPOINT_FILE_MANAGER = "org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedCheckpointFileManager"
 
 DEFAULT_CONF = {
@@ -44,13 +45,15 @@ DEFAULT_CONF = {
     # run of the job over 1.5 M events saw 4,255 processes started in 110 s, mostly for the state
     # stores' changelog files and their .crc checksums. The FileSystem-based manager avoids the
     # symlink resolution. A cluster writes s3a:// with the abortable manager (settings.py).
-    # The file system itself stays Hadoop's checksummed LocalFileSystem: Hadoop casts the file://
-    # file system to it (FileSystem.getLocal), and with the raw one (no .crc files, once set here
+    # The file system is a checksummed LocalFileSystem that sets permissions with java.nio instead
+    # of a chmod subprocess (local/java/). It must stay a LocalFileSystem: Hadoop casts the file://
+    # file system to one (FileSystem.getLocal), and with the raw one (no .crc files, once set here
     # for speed) every RocksDB snapshot upload failed in the state stores' maintenance, which Spark
     # logs as a warning and ignores: no snapshot was ever written, so no changelog file was ever
     # deleted and a restart had to replay every batch's changelog (found by a 6,300 s soak;
     # test_state_checkpoints.py). S3A's upload buffers cast it the same way.
     "spark.sql.streaming.checkpointFileManagerClass": LOCAL_CHECKPOINT_FILE_MANAGER,
+    "spark.hadoop.fs.file.impl": LOCAL_FILE_SYSTEM,
 }
 
 
@@ -145,11 +148,12 @@ def local_session(app_name: str, master: str = "local[2]", extra_conf: dict[str,
 
     jars = [*connector_jars(), validator_jar()]
     conf = {**DEFAULT_CONF, "spark.jars": ",".join(str(j) for j in jars), **(extra_conf or {})}
-    if uses_s3a(conf):
-        # On the JVM's own classpath, as in the image's /opt/spark/jars: spark.jars would copy the
-        # 641 MB SDK bundle into the session's userFiles folder on every start.
-        s3a_classpath = os.pathsep.join(str(j) for j in s3a_jars())
-        conf = {"spark.driver.extraClassPath": s3a_classpath, "spark.executor.extraClassPath": s3a_classpath, **conf}
+    # On the JVM's own classpath: Hadoop loads file systems with its own class loader, before any
+    # spark.jars is added. S3A's jars go there too, as in the image's /opt/spark/jars (spark.jars
+    # would also copy the 641 MB SDK bundle into the session's userFiles folder on every start).
+    jvm_classpath = [local_file_system_jar(), *(s3a_jars() if uses_s3a(conf) else [])]
+    classpath_conf = os.pathsep.join(str(j) for j in jvm_classpath)
+    conf = {"spark.driver.extraClassPath": classpath_conf, "spark.executor.extraClassPath": classpath_conf, **conf}
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

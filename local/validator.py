@@ -7,6 +7,9 @@ covers the sources, the Spark version and the Java release, so the jar is rebuil
 them changes; an up-to-date jar costs a hash of a few files. local.spark_runtime.local_session
 puts it in spark.jars. The Spark image compiles the same sources (spark-jobs/Dockerfile).
 
+The same machinery compiles local/java/ (local_file_system_jar): a local file system for
+sessions on this machine, never used by the image.
+
     python -m local.validator      # build if needed, print the jar's path
 """
 from __future__ import annotations
@@ -26,6 +29,9 @@ from local.versions import PROJECT_ROOT, STATE_DIR, versions
 SOURCES_DIR = PROJECT_ROOT / "spark-jobs" / "validator" / "src" / "main" / "java"
 JAR_DIR = STATE_DIR / "validator"
 JAR_PREFIX = "flight-event-parser"
+LOCAL_FS_SOURCES_DIR = PROJECT_ROOT / "local" / "java"
+LOCAL_FS_JAR_DIR = STATE_DIR / "local-fs"
+LOCAL_FS_JAR_PREFIX = "local-file-system"
 COMPILE_TIMEOUT_S = 300
 
 
@@ -81,10 +87,22 @@ def _write_jar(classes: Path, jar: Path) -> None:
 
 def validator_jar(sources_dir: Path = SOURCES_DIR, jar_dir: Path = JAR_DIR) -> Path:
     """The validator's jar, compiled first if these sources have no jar yet."""
+    return compiled_jar(sources_dir, jar_dir, JAR_PREFIX, "the flight event validator")
+
+
+def local_file_system_jar() -> Path:
+    """The jar of local/java/ (flightanalytics.localfs.NioPermissionsLocalFileSystem): Hadoop's local
+    file system without a `chmod` subprocess per file, for sessions on this machine only."""
+    return compiled_jar(LOCAL_FS_SOURCES_DIR, LOCAL_FS_JAR_DIR, LOCAL_FS_JAR_PREFIX, "the local file system")
+
+
+def compiled_jar(sources_dir: Path, jar_dir: Path, prefix: str, what: str) -> Path:
+    """<jar_dir>/<prefix>-<digest>.jar of the Java sources under `sources_dir`, compiled first if
+    these sources have no jar yet; `what` names them in errors."""
     sources = java_sources(sources_dir)
     if not sources:
-        raise ValidatorBuildError(f"no Java sources under {sources_dir}: the flight event validator is missing")
-    jar = jar_dir / f"{JAR_PREFIX}-{sources_digest(sources, sources_dir)}.jar"
+        raise ValidatorBuildError(f"no Java sources under {sources_dir}: {what} is missing")
+    jar = jar_dir / f"{prefix}-{sources_digest(sources, sources_dir)}.jar"
     if jar.is_file():
         return jar
     jar_dir.mkdir(parents=True, exist_ok=True)
@@ -99,10 +117,10 @@ def validator_jar(sources_dir: Path = SOURCES_DIR, jar_dir: Path = JAR_DIR) -> P
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
         except subprocess.TimeoutExpired as err:
-            raise ValidatorBuildError(f"compiling the flight event validator took over {COMPILE_TIMEOUT_S} s: {shlex.join(command)}") from err
+            raise ValidatorBuildError(f"compiling {what} took over {COMPILE_TIMEOUT_S} s: {shlex.join(command)}") from err
         if result.returncode != 0:
             raise ValidatorBuildError(
-                f"compiling the flight event validator failed (exit {result.returncode}):\n  {shlex.join(command)}\n"
+                f"compiling {what} failed (exit {result.returncode}):\n  {shlex.join(command)}\n"
                 f"{(result.stderr or result.stdout).strip()}"
             )
         partial = Path(tmp) / jar.name

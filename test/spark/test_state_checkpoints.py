@@ -29,6 +29,30 @@ def test_the_local_file_system_is_the_one_hadoop_casts_to(spark):
     assert jvm.java.lang.Class.forName("org.apache.hadoop.fs.LocalFileSystem").isInstance(local), local.getClass().getName()
 
 
+def test_the_local_file_system_sets_permissions_without_a_subprocess_and_sets_them_right(spark, tmp_path):
+    # local/java/: Hadoop's raw local file system runs `chmod` for every file it creates when its
+    # native library is missing (as here); this one sets the same bits with java.nio.
+    jvm = spark._jvm
+    local = jvm.org.apache.hadoop.fs.FileSystem.getLocal(spark.sparkContext._jsc.hadoopConfiguration())
+    assert local.getClass().getName() == "flightanalytics.localfs.NioPermissionsLocalFileSystem"
+    assert not jvm.org.apache.hadoop.io.nativeio.NativeIO.isAvailable(), "with Hadoop's native library this class is not needed"
+    target = tmp_path / "f"
+    target.write_text("x")
+    for mode in (0o640, 0o755, 0o600, 0o000, 0o777):
+        local.setPermission(jvm.org.apache.hadoop.fs.Path(str(target)), jvm.org.apache.hadoop.fs.permission.FsPermission(mode))
+        assert target.stat().st_mode & 0o7777 == mode, (oct(mode), oct(target.stat().st_mode))
+    # A folder and a file made through it: the folder gets the permission asked for (no bit of
+    # 0o750 is in a umask of 022), the file its bytes and a checksum beside it.
+    folder = jvm.org.apache.hadoop.fs.Path(str(tmp_path / "made" / "deeper"))
+    assert local.mkdirs(folder, jvm.org.apache.hadoop.fs.permission.FsPermission(0o750))
+    assert (tmp_path / "made" / "deeper").stat().st_mode & 0o777 == 0o750
+    out = local.create(jvm.org.apache.hadoop.fs.Path(str(tmp_path / "made" / "file")))
+    out.write(7)
+    out.close()
+    assert (tmp_path / "made" / "file").read_bytes() == bytes([7])
+    assert (tmp_path / "made" / ".file.crc").exists(), "a LocalFileSystem writes a checksum beside each file"
+
+
 def test_a_stateful_stream_uploads_snapshots_and_deletes_old_changelogs(spark, tmp_path):
     # GIVEN the job's state store settings (RocksDB, changelog checkpointing) and a de-duplicating stream
     saved = {key: spark.conf.get(key, None) for key in SNAPSHOT_CONF}
