@@ -16,8 +16,8 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * Hadoop's checksummed local file system (file://), for Spark sessions on this machine only
  * (local/spark_runtime.py sets it as fs.file.impl). Without Hadoop's native library, the raw local
  * file system sets the permission of every file and folder it creates by running a `chmod`
- * subprocess: a fork of the whole driver JVM for each checkpoint file, changelog, .crc file and
- * output file. This one sets them with java.nio in the JVM instead.
+ * subprocess: a new process started by the driver JVM for each checkpoint file, changelog, .crc
+ * file and output file. This one sets them with java.nio in the JVM instead.
  *
  * It stays a LocalFileSystem, because Hadoop casts the file:// file system to one
  * (FileSystem.getLocal): RocksDB's snapshot upload and S3A's upload buffers go through that cast,
