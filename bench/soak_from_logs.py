@@ -53,8 +53,8 @@ def checkpoint_growth(folder: Path, quarters: int = 4) -> list[dict]:
     """Per query folder, files and MiB written by each quarter of the time between its first and last file, cumulative."""
     result = []
     for query in sorted(p for p in folder.iterdir() if p.is_dir()):
-        stamps = sorted((os.stat(Path(root) / name).st_mtime, os.stat(Path(root) / name).st_size)
-                        for root, _, names in os.walk(query) for name in names)
+        stats = (os.stat(Path(root) / name) for root, _, names in os.walk(query) for name in names)
+        stamps = sorted((stat.st_mtime, stat.st_size) for stat in stats)
         if not stamps:
             continue
         first, last = stamps[0][0], stamps[-1][0]

@@ -69,7 +69,8 @@ def find_javac() -> str:
     if found is None:
         raise ValidatorBuildError(
             "javac not found (neither $JAVA_HOME/bin/javac nor on PATH): building the flight event validator "
-            f"(spark-jobs/validator/) needs a JDK {versions()['javaRelease']} or newer, not only a JRE"
+            f"(spark-jobs/validator/) and the local file system (local/java/) needs a JDK {versions()['javaRelease']} "
+            "or newer, not only a JRE"
         )
     return found
 

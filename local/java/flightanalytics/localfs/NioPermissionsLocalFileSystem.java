@@ -42,7 +42,11 @@ public class NioPermissionsLocalFileSystem extends LocalFileSystem {
     }
   }
 
-  /** The POSIX permission set of the low nine bits of a mode (rwx for owner, group, others). */
+  /**
+   * The POSIX permission set of the low nine bits of a mode (rwx for owner, group, others). From the
+   * bits, not PosixFilePermissions.fromString(permission.toString()): Hadoop passes subclasses of
+   * FsPermission (FsCreateModes) whose toString is not the nine-letter form.
+   */
   static Set<PosixFilePermission> posix(short mode) {
     PosixFilePermission[] bits = {
       PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
