@@ -31,6 +31,12 @@ Why each one:
   hashing past 128 groups per task and sorts every input row instead (a twentieth of the job's task
   CPU in a profile). A batch has thousands of (family, key, window) groups; 65,536 keeps them hashed
   (a few KB each).
+- spark.sql.hive.filesourcePartitionFileCacheSize=0: Spark keeps a session-wide cache of file
+  listings, filled by every spark.read of a folder; the events query reads back each batch's own
+  events/ folder for the positions, a new folder every batch, so no entry is ever read again and the
+  cache only grows (to its 250 MB default bound) in the driver's heap: the soak's growing classes
+  were Hadoop file statuses. 0 turns that cache off (the cached listings are used only within one
+  read otherwise).
 - On s3a:// checkpoints, a rename is a copy (SPARK-40039): the abortable stream-based checkpoint
   file manager (spark-hadoop-cloud, with hadoop-aws) writes each checkpoint file in place, and S3A
   takes its credentials from the pod's identity (EKS Pod Identity), never from keys in the conf.

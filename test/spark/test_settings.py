@@ -43,3 +43,16 @@ def test_the_local_session_runs_with_these_settings(spark):
     # test/spark/conftest.py builds the session from spark_conf(), as the job's local run does
     assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
     assert spark.conf.get("spark.sql.streaming.stateStore.providerClass").endswith("RocksDBStateStoreProvider")
+
+
+def test_reading_a_batch_folder_back_leaves_no_file_listing_cached_in_the_driver(spark, tmp_path):
+    # GIVEN a batch folder the positions read back (a new one every micro-batch)
+    folder = str(tmp_path / "events" / "batch_id=7")
+    spark.range(3).write.parquet(folder)
+    # WHEN it is read back, twice
+    assert spark.read.parquet(folder).count() == 3
+    assert spark.read.parquet(folder).count() == 3
+    # THEN the session's file-status cache is the no-op one: no listing stays in the driver's heap
+    jvm = spark.sparkContext._jvm
+    cache = jvm.org.apache.spark.sql.execution.datasources.FileStatusCache.getOrCreate(spark._jsparkSession)
+    assert cache.getClass().getName() == "org.apache.spark.sql.execution.datasources.NoopCache$"
