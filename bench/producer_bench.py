@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         ratio = m.get("ratio_to_producer_performance")
         share = m.get("share_of_333k_target")
         print(f"{m['client']:<26} {m['compression']:<6} {m['workers']:>7} {cell(m['msgs_per_sec'], ',.0f'):>10} "
-              f"{cell(m['mb_per_sec'], '.1f'):>7} {cell(m['p50_ms']):>7} {cell(m['p99_ms']):>7} "
+              f"{cell(m['mb_per_sec'], '.1f'):>7} {cell(m['p50_ms'], '.1f'):>7} {cell(m['p99_ms'], '.1f'):>7} "
               f"{'' if ratio is None else f'{ratio:.2f}x':>8} {'' if share is None else f'{share:.0%}':>8} "
               f"{m['repetitions']}/{m['repetitions'] + m['invalid_runs']:>4}")
     print("(vs perf: median over repetitions of msg/s / ProducerPerformance's msg/s in the same repetition; "
