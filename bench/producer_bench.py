@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 
 from bench.load import BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, RULE as LOAD_RULE, run_validity, start_when_quiet, wait_for_quiet
-from local.embedded_kafka import EmbeddedKafka, free_port
+from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
 
@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     print("bundling the producer (node producer/build.mjs) ...", flush=True)
     build_producer_bundle()
     work = Path(tempfile.mkdtemp(prefix="producer-bench-"))
-    kafka = EmbeddedKafka(work / "kafka", port=free_port(), controller_port=free_port(), heap_mb=1024)
+    port, controller_port = free_ports(2)
+    kafka = EmbeddedKafka(work / "kafka", port=port, controller_port=controller_port, heap_mb=1024)
     runs: list[dict] = []
     diagnostics: list[dict] = []
     load_avg_at_start = os.getloadavg()

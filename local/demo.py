@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from local.embedded_kafka import EmbeddedKafka, free_port
+from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import PipelineStepError, produce, run_spark_job
 from local.multi_node import MultiNodeTopology
 from local.report import write_report
@@ -104,7 +104,8 @@ def main(argv: list[str]) -> int:
         broker = cluster.kafka
         master = cluster.spark.master_url
     else:
-        cluster = broker = EmbeddedKafka(args.state_dir / "kafka", port=free_port(), controller_port=free_port())
+        port, controller_port = free_ports(2)
+        cluster = broker = EmbeddedKafka(args.state_dir / "kafka", port=port, controller_port=controller_port)
         master = "local[2]"
     saved_env = {k: os.environ[k] for k in STANDALONE_DRIVER_ENV if k in os.environ}
     started_s = time.monotonic()

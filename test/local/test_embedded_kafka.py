@@ -191,7 +191,8 @@ def test_a_taken_controller_port_is_named_in_the_error(tmp_path):
 
 
 def test_missing_java_is_named_in_the_error(tmp_path):
-    broker = EmbeddedKafka(tmp_path, port=free_port(), controller_port=free_port(), java="/nonexistent/java")
+    port, controller_port = free_ports(2)
+    broker = EmbeddedKafka(tmp_path, port=port, controller_port=controller_port, java="/nonexistent/java")
 
     with pytest.raises(JavaNotUsableError) as failure:
         broker.start()
@@ -201,8 +202,9 @@ def test_missing_java_is_named_in_the_error(tmp_path):
 
 
 def test_cli_start_exits_1_with_the_error(tmp_path):
+    port, controller_port = free_ports(2)
     result = run_cli("start", "--state-dir", str(tmp_path), "--java", "/nonexistent/java",
-                     "--port", str(free_port()), "--controller-port", str(free_port()))
+                     "--port", str(port), "--controller-port", str(controller_port))
 
     assert result.returncode == 1
     assert "/nonexistent/java" in result.stderr

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,15 +18,35 @@ const PYTHON = join(REPO_ROOT, '.venv/bin/python');
 const BROKER_CLI = join(REPO_ROOT, 'local/embedded_kafka.py');
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port as number;
+}
+
+/**
+ * `count` different TCP ports on 127.0.0.1 that nothing listens on right now. All are held open
+ * until every one is chosen: two ports asked for one after the other, each closed before the next
+ * is picked, can be the same port (it happened in CI: broker and controller both got 45191).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((listening, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => listening());
+      });
+    }
+    return servers.map((server) => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      if (typeof address !== 'object' || !address) throw new Error('no port');
+      return address.port;
     });
-  });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((closed) => server.close(() => closed()))));
+  }
 }
 
 export class EmbeddedKafka {
@@ -46,7 +66,8 @@ export class EmbeddedKafka {
       throw new Error(`the Kafka integration test needs ${PYTHON} and ${BROKER_CLI} (the local embedded broker)`);
     }
     const stateDir = await mkdtemp(join(tmpdir(), 'producer-it-kafka-'));
-    const kafka = new EmbeddedKafka(stateDir, await freePort(), await freePort());
+    const [port, controllerPort] = await freePorts(2);
+    const kafka = new EmbeddedKafka(stateDir, port as number, controllerPort as number);
     await kafka.#cli(['start', '--timeout-s', String(timeoutS)], (timeoutS + 30) * 1000);
     return kafka;
   }
