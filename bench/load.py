@@ -4,7 +4,7 @@ One rule for every benchmark (bench/spark_bench.py, bench/producer_bench.py): st
 load average is below QUIET_LOAD (wait up to a bound for it, else stop), record the load before and
 after each run, and count a run as not valid when its load before or after it was above BUSY_LOAD, or
 when processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average during it: it is
-reported, but left out of medians and ratios. On 2 shared cores a figure taken at load 17 says more
+left out of medians and ratios, and its results file names it and why, without its figures (left_out). On 2 shared cores a figure taken at load 17 says more
 about the neighbours than about the code (docs/producer.md).
 
 Why both the load and the CPU account: the load average counts runnable threads, and a benchmark that
@@ -87,6 +87,16 @@ def run_validity(load_before: float, error: str | None, others_cores: float | No
         return False, (f"1-minute load {load_after:.2f} > {BUSY_LOAD} at the end of the run: it may not have run "
                        "alone, so it is not published")
     return True, None
+
+
+def left_out(runs: list[dict], names: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
+    """(the valid runs, one record per run that is not): a results file publishes only runs taken
+    alone, so a run the rule left out keeps only the fields in `names` (which run it was) and why,
+    never its rates or load averages. The medians and ratios never use it either."""
+    kept = [run for run in runs if run["valid"]]
+    dropped = [{**{name: run.get(name) for name in names}, "reason": run.get("invalid_reason")}
+               for run in runs if not run["valid"]]
+    return kept, dropped
 
 
 def _clock_ticks() -> int:

@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, RULE as LOAD_RULE, run_validity, start_when_quiet, wait_for_quiet
+from bench.load import BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, left_out, load_1m, RULE as LOAD_RULE, run_validity, start_when_quiet, wait_for_quiet
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import build_producer_bundle, producer_bundle_command, producer_image_node_args
 from local.versions import PROJECT_ROOT, versions
@@ -515,7 +515,12 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    names = ("repetition", "client", "compression", "workers")
+    runs_kept, runs_left_out = left_out(report["repetition_runs"], names)
+    encode_kept, encode_left_out = left_out(report["diagnostics"]["encode_only"], ("repetition", "compression"))
+    published = {**report, "repetition_runs": runs_kept, "repetition_runs_left_out": runs_left_out,
+                 "diagnostics": {**report["diagnostics"], "encode_only": encode_kept, "encode_only_left_out": encode_left_out}}
+    args.out.write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
 
     print(f"\nmedians of the valid runs (load before and after < {BUSY_LOAD}, others' CPU < {OTHERS_MAX_CORES} cores), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
     print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} "

@@ -54,7 +54,8 @@ outside the benchmark used more than OTHERS_MAX_CORES of CPU on average (bench/l
 bounded (--run-timeout-s), and no repetition starts that would end past --time-budget-s.
 
 Writes bench/results/spark.json: method (all of the above in words), machine, events, partitions, runs
-(every run with its batches, steady interval, CPU figures and load), summary (per job: medians over valid
+(every valid run with its batches, steady interval, CPU figures and load), runs_left_out (which runs the
+load rule left out, and why), summary (per job: medians over valid
 steady runs, per core, µs/event by stage, ratio_to_plain, ratio_to_naive), and prints a table.
 """
 from __future__ import annotations
@@ -78,7 +79,7 @@ from pathlib import Path
 
 from bench.load import RULE as LOAD_RULE
 from bench.load import (
-    QUIET_LOAD, CpuAccount, PeriodicSampler, proc_stat, read_process_stats, run_validity, start_when_quiet, tree_pids,
+    QUIET_LOAD, CpuAccount, PeriodicSampler, left_out, proc_stat, read_process_stats, run_validity, start_when_quiet, tree_pids,
     wait_for_quiet,
 )
 from local.embedded_kafka import EmbeddedKafka, free_ports
@@ -808,7 +809,8 @@ def main(argv: list[str] | None = None) -> int:
 
     result = report(args, runs, produced, (load_at_start, waited_s), stopped_early)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    published, result_left_out = left_out(result["runs"], ("job", "repeat", "started"))
+    args.out.write_text(json.dumps({**result, "runs": published, "runs_left_out": result_left_out}, indent=2) + "\n")
     print_table(result, args.out)
     return 0 if all(entry["steady_events_per_sec_median"] for entry in result["summary"].values()) else 1
 

@@ -8,6 +8,7 @@ import sys
 import time
 
 from bench.load import (
+    left_out,
     BUSY_LOAD, OTHERS_MAX_CORES, QUIET_LOAD, CpuAccount, load_1m, machine_busy_s, run_validity, tree_pids,
     wait_for_quiet,
 )
@@ -125,3 +126,17 @@ def test_a_busy_process_outside_the_benchmark_is_seen():
         idle.kill()
     assert other.others_cores is not None and other.others_cores > 0.5
     assert other.ours_s() == 0.0
+
+
+def test_a_left_out_run_keeps_only_which_run_it_was_and_why():
+    # GIVEN one run taken alone and one the rule left out
+    runs = [
+        {"job": "ours", "repeat": 0, "events_per_sec": 100.0, "load_after": 2.0, "valid": True, "invalid_reason": None},
+        {"job": "naive", "repeat": 1, "events_per_sec": 90.0, "load_after": 3.4, "valid": False,
+         "invalid_reason": "1-minute load 3.40 > 3.0 at the end of the run"},
+    ]
+    # WHEN they are split for the results file
+    kept, dropped = left_out(runs, ("job", "repeat"))
+    # THEN the valid run is kept whole, and the other keeps no rate and no load, only its name and reason
+    assert kept == [runs[0]]
+    assert dropped == [{"job": "naive", "repeat": 1, "reason": "1-minute load 3.40 > 3.0 at the end of the run"}]
