@@ -749,6 +749,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", choices=JOBS, default=[],
                         help="run only this job (repeatable): for profiling; ratios need all three")
     parser.add_argument("--out", type=Path, default=RESULTS_FILE, help=f"result file (default {RESULTS_FILE.relative_to(PROJECT_ROOT)})")
+    parser.add_argument("--profile-out", type=Path, default=None,
+                        help="also write every run, the left-out ones with all their figures, to this file: a profile "
+                             "for the developer, never a published result (--out keeps only valid runs' figures)")
     args = parser.parse_args(argv)
     args.command = " ".join([".venv/bin/python -m bench.spark_bench", *(sys.argv[1:] if argv is None else argv)])
     for name in ("events", "partitions", "repeats"):
@@ -809,6 +812,9 @@ def main(argv: list[str] | None = None) -> int:
 
     result = report(args, runs, produced, (load_at_start, waited_s), stopped_early)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.profile_out is not None:
+        args.profile_out.parent.mkdir(parents=True, exist_ok=True)
+        args.profile_out.write_text(json.dumps({**result, "not_a_result": "a profile: every run, valid or not"}, indent=2) + "\n")
     published, result_left_out = left_out(result["runs"], ("job", "repeat", "started"))
     args.out.write_text(json.dumps({**result, "runs": published, "runs_left_out": result_left_out}, indent=2) + "\n")
     print_table(result, args.out)

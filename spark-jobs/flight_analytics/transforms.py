@@ -71,19 +71,26 @@ def parse_result_type(schema: FlightEventSchema) -> StructType:
     return StructType([*_nullable(schema.struct).fields, StructField("parse_error", StringType())])
 
 
-def _parser_class(jvm):
-    """The JVM class of the parser, or a clear error if the session was started without its jar."""
+def _jvm_class(jvm, name: str):
+    """A JVM class of the validator's jar, or a clear error if the session was started without the jar."""
     from py4j.java_gateway import JavaClass
 
-    cls = getattr(getattr(jvm, "flightanalytics"), "FlightEventParser")
+    cls = jvm
+    for part in name.split("."):
+        cls = getattr(cls, part)
     if not isinstance(cls, JavaClass):
         raise ValidatorNotOnClasspathError(
-            f"{PARSER_CLASS} is not on the Spark classpath, so flight events cannot be parsed. Add its jar: "
+            f"{name} is not on the Spark classpath, so flight events cannot be parsed or de-duplicated. Add its jar: "
             "locally, local.spark_runtime.local_session() puts local.validator.validator_jar() "
             "(built from spark-jobs/validator/) in spark.jars, or pass that jar with --jars; the "
             "spark-jobs image ships it in /opt/spark/jars (spark-jobs/Dockerfile)."
         )
     return cls
+
+
+def _parser_class(jvm):
+    """The JVM class of the parser, or a clear error if the session was started without its jar."""
+    return _jvm_class(jvm, PARSER_CLASS)
 
 
 def _parser_function(spark: SparkSession, schema: FlightEventSchema) -> str:
@@ -166,25 +173,38 @@ def quarantined_events(parsed: DataFrame) -> DataFrame:
 
 
 ANALYTICS_COLUMNS = (
-    "event_id", "event_time", "event_type", "airline", "origin", "destination", "diverted_to",
+    "flight_id", "event_id", "event_time", "event_type", "airline", "origin", "destination", "diverted_to",
     "departure_delay_min", "arrival_delay_min",
 )
-"""What the windowed analytics read. Streaming de-duplication shuffles and keeps in its state every
-column it is given (Spark does not prune through it), so the job selects these first."""
+"""What the windowed analytics read: the de-duplication's key (flight_id, event_id) and the windows'
+columns. Streaming de-duplication shuffles and keeps every column it is given (Spark does not prune
+through it), so the job selects these first."""
+
+DEDUPLICATION_CLASS = "flightanalytics.FlightDeduplication"
 
 
 def deduplicated_events(events: DataFrame, watermark_delay: str) -> DataFrame:
-    """Each event_id once: a re-sent event (a producer retry, a replayed partition) arriving within
-    `watermark_delay` of event time after the first copy is dropped, so analytics count it once.
+    """Each event once per flight: a re-sent event (a producer retry, a replayed partition) of the
+    same flight_id and event_id, arriving within `watermark_delay` of event time after the first
+    copy, is dropped, so analytics count it once; an event behind the watermark is dropped as late.
 
-    Streaming state holds each id until the watermark passes its event_time + delay, so it stays
-    bounded. Spark offers dropDuplicatesWithinWatermark on streams only; on a batch DataFrame (tests,
-    backfills) the same meaning is a plain dropDuplicates on event_id.
+    On a stream this is FlightDeduplication (spark-jobs/validator/, Java): the events are grouped by
+    flight and each flight keeps ONE state value, the ids it has seen within the delay, read and
+    written once per micro-batch that touches the flight and cleared by an event-time timer. Spark's
+    dropDuplicatesWithinWatermark keeps one state row per event instead: a RocksDB read and write for
+    every event and a delete when it expires, the job's largest cost (docs/spark-job.md). The output
+    keeps the watermark on event_time (transformWithState's event-time column), so the windows can
+    follow in the same query. On a batch DataFrame (tests, backfills) the same meaning is a plain
+    dropDuplicates on (flight_id, event_id).
     """
     watermarked = events.withWatermark("event_time", watermark_delay)
-    if events.isStreaming:
-        return watermarked.dropDuplicatesWithinWatermark(["event_id"])
-    return watermarked.dropDuplicates(["event_id"])
+    if not events.isStreaming:
+        return watermarked.dropDuplicates(["flight_id", "event_id"])
+    from pyspark.sql.classic.dataframe import DataFrame as ClassicDataFrame
+
+    spark = events.sparkSession
+    cls = _jvm_class(spark._jvm, DEDUPLICATION_CLASS)
+    return ClassicDataFrame(cls.deduplicate(watermarked._jdf, "flight_id", "event_id", "event_time", watermark_delay), spark)
 
 
 ON_TIME_MAX_DELAY_MIN = 15
