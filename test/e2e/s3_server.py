@@ -1,5 +1,6 @@
 """An S3-compatible server for end-to-end tests: moto's S3 server in its own process, on a free
-127.0.0.1 port, and what a local Spark job needs to write s3a:// to it.
+127.0.0.1 port (test/e2e/moto_s3_main.py: moto's server, answering `Expect: 100-continue` once), and
+what a local Spark job needs to write s3a:// to it.
 
     s3 = MotoS3(workdir).start()
     s3.create_bucket("flights")
@@ -52,7 +53,7 @@ class MotoS3:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.access_log, "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, str(Path(__file__).with_name("moto_s3_main.py")), "127.0.0.1", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
