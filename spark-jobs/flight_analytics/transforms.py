@@ -177,8 +177,8 @@ ANALYTICS_COLUMNS = (
     "departure_delay_min", "arrival_delay_min",
 )
 """What the windowed analytics read: the de-duplication's key (flight_id, event_id) and the windows'
-columns. Streaming de-duplication shuffles and keeps every column it is given (Spark does not prune
-through it), so the job selects these first."""
+columns. Streaming de-duplication shuffles every column it is given and converts each row to a Java
+Row and back (Spark does not prune through it), so the job selects these first."""
 
 DEDUPLICATION_CLASS = "flightanalytics.FlightDeduplication"
 
