@@ -56,3 +56,21 @@ def test_reading_a_batch_folder_back_leaves_no_file_listing_cached_in_the_driver
     jvm = spark.sparkContext._jvm
     cache = jvm.org.apache.spark.sql.execution.datasources.FileStatusCache.getOrCreate(spark._jsparkSession)
     assert cache.getClass().getName() == "org.apache.spark.sql.execution.datasources.NoopCache$"
+
+
+def test_the_code_spark_generates_is_compiled_once_however_many_plans_the_job_runs(spark):
+    # GIVEN the job's session (its settings) and more distinct plans than Spark's default code
+    # cache holds (100 classes; the job's queries generate ~135, compiled in the driver and the tasks)
+    compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+
+    def run(i: int) -> None:
+        spark.range(3).selectExpr(f"id * {i} + 7 AS a", f"concat('k{i}', id) AS b").filter(f"a > {i}").collect()
+
+    for i in range(120):
+        run(i)
+    # WHEN the first 30 plans run again, as a micro-batch repeats its plan
+    before = compilations.getCount()
+    for i in range(30):
+        run(i)
+    # THEN no class is compiled again (with the default cache, every one of them was: 2 per plan)
+    assert compilations.getCount() - before == 0
