@@ -704,8 +704,16 @@ def report(args: argparse.Namespace, runs: list[dict], produced, start_load: tup
     }
 
 
-def print_table(result: dict, out: Path) -> None:
-    """The summary as a short table, our stage split, and why any run does not count."""
+def is_complete(summary: dict) -> bool:
+    """Whether a run may replace the published file: each of the three jobs has a steady rate from a
+    valid run (the ratios need all three)."""
+    return all((summary.get(job) or {}).get("steady_events_per_sec_median") for job in JOBS)
+
+
+def print_table(result: dict, out: Path | None) -> None:
+    """The summary as a short table, our stage split, and why any run does not count. `out` is None
+    when the published file was left as it was: a run without a steady rate for each of the three
+    jobs (--only, or runs left out) never replaces the last complete result."""
     summary = result["summary"]
 
     def show(value: float | None, spec: str) -> str:
@@ -729,7 +737,11 @@ def print_table(result: dict, out: Path) -> None:
                  if note]
         if notes:
             print(f"  {run['job']} (repeat {run['repeat']}): " + "; ".join(notes))
-    print(f"-> {out}")
+    if out is not None:
+        print(f"-> {out}")
+    else:
+        print(f"{RESULTS_FILE.relative_to(PROJECT_ROOT)} left as it was: not every job of {', '.join(JOBS)} has a steady "
+              "rate from a valid run (write elsewhere with --out, or every run with --profile-out)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -748,7 +760,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="extra argument for our job, repeatable, e.g. --job-arg=--watermark-delay='5 minutes'")
     parser.add_argument("--only", action="append", choices=JOBS, default=[],
                         help="run only this job (repeatable): for profiling; ratios need all three")
-    parser.add_argument("--out", type=Path, default=RESULTS_FILE, help=f"result file (default {RESULTS_FILE.relative_to(PROJECT_ROOT)})")
+    parser.add_argument("--out", type=Path, default=RESULTS_FILE, help=f"result file (default {RESULTS_FILE.relative_to(PROJECT_ROOT)}, which only a run with a steady rate "
+                             "for each of the three jobs replaces)")
     parser.add_argument("--profile-out", type=Path, default=None,
                         help="also write every run, the left-out ones with all their figures, to this file: a profile "
                              "for the developer, never a published result (--out keeps only valid runs' figures)")
@@ -815,10 +828,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile_out is not None:
         args.profile_out.parent.mkdir(parents=True, exist_ok=True)
         args.profile_out.write_text(json.dumps({**result, "not_a_result": "a profile: every run, valid or not"}, indent=2) + "\n")
-    published, result_left_out = left_out(result["runs"], ("job", "repeat", "started"))
-    args.out.write_text(json.dumps({**result, "runs": published, "runs_left_out": result_left_out}, indent=2) + "\n")
-    print_table(result, args.out)
-    return 0 if all(entry["steady_events_per_sec_median"] for entry in result["summary"].values()) else 1
+    complete = is_complete(result["summary"])
+    if complete or args.out != RESULTS_FILE:
+        published, result_left_out = left_out(result["runs"], ("job", "repeat", "started"))
+        args.out.write_text(json.dumps({**result, "runs": published, "runs_left_out": result_left_out}, indent=2) + "\n")
+        print_table(result, args.out)
+    else:
+        print_table(result, None)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bench.spark_bench import (
     batches_by_query,
     cpu_between,
     cpu_split_us_per_event,
+    is_complete,
     iso_time,
     max_offsets_per_trigger,
     plain_figures,
@@ -266,3 +267,18 @@ def test_the_summary_uses_valid_steady_runs_only():
     assert (ours["ratio_to_plain"], ours["ratio_to_naive"]) == (0.5, 2.0)
     assert ours["cpu_us_per_event_by_stage"] == split
     assert summary[NAIVE]["usable_runs"] == 1 and summary[PLAIN]["jvm_cpu_us_per_event_steady_median"] == 20.0
+
+
+def test_only_a_run_with_a_steady_rate_for_all_three_jobs_replaces_the_published_file():
+    runs = [
+        {"job": PLAIN, "repeat": 0, "valid": True, "steady_events_per_sec": 100_000.0},
+        {"job": OURS, "repeat": 0, "valid": True, "steady_events_per_sec": 50_000.0},
+        {"job": NAIVE, "repeat": 0, "valid": True, "steady_events_per_sec": 25_000.0},
+    ]
+    attach_ratios(runs)
+    assert is_complete(summarise(runs))
+    # --only: one job ran.
+    assert not is_complete(summarise([dict(runs[1])]))
+    # Every job ran, but our job's only run was taken under load.
+    left_out_ours = [runs[0], {**runs[1], "valid": False}, runs[2]]
+    assert not is_complete(summarise(left_out_ours))
