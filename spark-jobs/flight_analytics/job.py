@@ -32,7 +32,7 @@ from flight_analytics.config import JobConfig, parse_args
 from flight_analytics.plausibility import quarantine_implausible_event_times
 from flight_analytics.preflight import EXIT_CODE as PREFLIGHT_EXIT_CODE
 from flight_analytics.preflight import PreflightError, check_kafka, check_writable
-from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics
+from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, add_listeners
 from flight_analytics.schema import load_flight_event_schema
 from flight_analytics.sinks import EventsWriter, KafkaOutput, WindowsWriter
 from flight_analytics.transforms import (
@@ -184,8 +184,7 @@ def main(argv: list[str] | None = None, session_factory: SessionFactory | None =
         spark.stop()
         return PREFLIGHT_EXIT_CODE
     metrics = ProgressMetrics()
-    for listener in (ProgressLog(), metrics):
-        spark.streams.addListener(listener)
+    add_listeners(spark, ProgressLog(), metrics)
 
     # 3. Source.
     kafka_records = kafka_source(spark, config)

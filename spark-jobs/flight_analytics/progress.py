@@ -10,6 +10,12 @@ SPARK_RESULT line):
 ProgressMetrics keeps the latest of those records per query, and MetricsServer serves them, with
 the job's record counters, in the Prometheus text format on http://<host>:<port>/metrics
 (stdlib http.server; --metrics-port, 0 = off). Metric names carry their unit (_seconds, _records).
+
+add_listeners registers them through one relay that reads each event as the JSON text Spark writes
+for it: one call into the JVM per event. PySpark's own listener wrapper builds each event field by
+field through Py4J instead, once per listener, and part of those calls make the JVM search every jar
+of the class path for a class that is not there (observed metrics): about 7 % of a core in a
+profile of the job (docs/spark-job.md).
 """
 from __future__ import annotations
 
@@ -20,14 +26,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import TextIO
 
 from pyspark.sql.streaming import StreamingQueryListener
 
 
-def _offsets(text: str | None) -> object:
+def _offsets(text: object) -> object:
     """A source's offsets as reported: JSON for Kafka ({"topic": {"partition": offset}}), a
-    source-specific text for others (kept as it is)."""
+    source-specific text for others (kept as it is). Offsets already decoded (a progress read from
+    Spark's JSON, progress_from_json) are kept as they are."""
+    if text is not None and not isinstance(text, str):
+        return text
     if not text:
         return None
     try:
@@ -68,6 +78,43 @@ def late_dropped_rows(progress) -> int:
     return sum(op.numRowsDroppedByWatermark for op in _state_operators(progress))
 
 
+def _rounded(rate: float | None) -> float | None:
+    """A rate to one decimal; None when Spark has none (its JSON leaves out a rate that is NaN, as
+    on a batch of no time)."""
+    return None if rate is None or rate != rate else round(rate, 1)
+
+
+def progress_from_json(progress: dict) -> SimpleNamespace:
+    """A micro-batch's progress, decoded from the JSON text Spark writes for it, with the attribute
+    names of PySpark's StreamingQueryProgress that progress_record reads. Offsets stay decoded
+    (PySpark's own fromJson turns a Kafka source's offsets into a Python repr, not JSON)."""
+    return SimpleNamespace(
+        name=progress.get("name"),
+        batchId=progress["batchId"],
+        numInputRows=progress.get("numInputRows"),
+        inputRowsPerSecond=progress.get("inputRowsPerSecond"),
+        processedRowsPerSecond=progress.get("processedRowsPerSecond"),
+        batchDuration=progress.get("batchDuration"),
+        eventTime=progress.get("eventTime") or {},
+        stateOperators=[
+            SimpleNamespace(
+                numRowsDroppedByWatermark=op.get("numRowsDroppedByWatermark", 0),
+                memoryUsedBytes=op.get("memoryUsedBytes", 0),
+                customMetrics=op.get("customMetrics") or {},
+            )
+            for op in progress.get("stateOperators", [])
+        ],
+        sources=[
+            SimpleNamespace(
+                description=source.get("description"),
+                endOffset=source.get("endOffset"),
+                latestOffset=source.get("latestOffset"),
+            )
+            for source in progress.get("sources", [])
+        ],
+    )
+
+
 def progress_record(progress) -> dict:
     """The fields of a StreamingQueryProgress worth logging, with units in their names."""
     sources = []
@@ -86,8 +133,8 @@ def progress_record(progress) -> dict:
         "query": progress.name,
         "batch_id": progress.batchId,
         "input_rows": progress.numInputRows,
-        "input_rows_per_sec": round(progress.inputRowsPerSecond, 1),
-        "processed_rows_per_sec": round(progress.processedRowsPerSecond, 1),
+        "input_rows_per_sec": _rounded(progress.inputRowsPerSecond),
+        "processed_rows_per_sec": _rounded(progress.processedRowsPerSecond),
         "batch_duration_ms": progress.batchDuration,
         # Bytes held by the query's state stores (windows, de-duplication ids) after the batch: in
         # memory, plus the store's files once it has written any. (Not rows: the job turns off
@@ -240,6 +287,49 @@ class ProgressMetrics(StreamingQueryListener):
                 if time.monotonic() >= deadline:
                     return
                 time.sleep(0.05)
+
+
+class _JsonEventRelay:
+    """Spark's listener interface for Python (called through Py4J's callback server): decodes each
+    event from one JVM call, its JSON, and hands it to every listener in turn. Only the progress
+    event carries anything our listeners read; the others are passed on as Spark's JSON decoded."""
+
+    def __init__(self, listeners: tuple[StreamingQueryListener, ...]) -> None:
+        self.listeners = listeners
+
+    def _relay(self, method: str, event: object) -> None:
+        for listener in self.listeners:
+            try:
+                getattr(listener, method)(event)
+            except Exception as err:  # one listener's failure must not keep the event from the others
+                print(f"flight_analytics: {type(listener).__name__}.{method} failed: {err}", file=sys.stderr, flush=True)
+
+    def onQueryStarted(self, jevent) -> None:  # noqa: N802 (Spark's interface)
+        self._relay("onQueryStarted", SimpleNamespace(**json.loads(jevent.json())))
+
+    def onQueryProgress(self, jevent) -> None:  # noqa: N802
+        self._relay("onQueryProgress", SimpleNamespace(progress=progress_from_json(json.loads(jevent.json())["progress"])))
+
+    def onQueryIdle(self, jevent) -> None:  # noqa: N802
+        self._relay("onQueryIdle", SimpleNamespace(**json.loads(jevent.json())))
+
+    def onQueryTerminated(self, jevent) -> None:  # noqa: N802
+        self._relay("onQueryTerminated", SimpleNamespace(**json.loads(jevent.json())))
+
+    class Java:
+        implements = ["org.apache.spark.sql.streaming.PythonStreamingQueryListener"]
+
+
+def add_listeners(spark, *listeners: StreamingQueryListener):
+    """Registers `listeners` on the session's streaming queries through one relay (see the module
+    docstring); returns the JVM listener, for spark._jsparkSession.streams().removeListener."""
+    from pyspark.java_gateway import ensure_callback_server_started
+
+    gateway = spark.sparkContext._gateway
+    ensure_callback_server_started(gateway)
+    jlistener = gateway.jvm.org.apache.spark.sql.streaming.PythonStreamingQueryListenerWrapper(_JsonEventRelay(listeners))
+    spark._jsparkSession.streams().addListener(jlistener)
+    return jlistener
 
 
 class MetricsServer:

@@ -14,7 +14,15 @@ from types import SimpleNamespace
 import pytest
 
 from flight_analytics.job import written_counters
-from flight_analytics.progress import MetricsServer, ProgressLog, ProgressMetrics, progress_record, prometheus_text
+from flight_analytics.progress import (
+    MetricsServer,
+    ProgressLog,
+    ProgressMetrics,
+    add_listeners,
+    progress_from_json,
+    progress_record,
+    prometheus_text,
+)
 from flight_analytics.sinks import EventsWriter
 from flight_analytics.transforms import parse_flight_events
 from flight_events import event
@@ -55,6 +63,31 @@ def test_a_progress_becomes_one_record_with_lag_per_partition():
             }
         ],
     }
+
+
+def test_a_progress_read_from_sparks_json_gives_the_same_record():
+    # Spark's JSON for a progress (StreamingQueryProgress.json): Kafka offsets are nested objects,
+    # and a rate that is NaN is left out.
+    text = json.dumps({
+        "id": str(uuid.uuid4()), "runId": str(uuid.uuid4()), "name": "airline_minute", "timestamp": "2026-03-01T00:10:01.000Z",
+        "batchId": 3, "batchDuration": 1161, "numInputRows": 140, "processedRowsPerSecond": 120.55,
+        "durationMs": {"triggerExecution": 1161}, "eventTime": {"watermark": "2026-03-01T00:10:00.000Z"},
+        "stateOperators": [{"operatorName": "transformWithStateExec", "numRowsTotal": 0, "memoryUsedBytes": 1000,
+                            "numRowsDroppedByWatermark": 2, "customMetrics": {"rocksdbSstFileSize": 500}}],
+        "sources": [{"description": "KafkaV2[Subscribe[flights]]", "startOffset": {"flights": {"0": 60, "1": 40}},
+                     "endOffset": {"flights": {"0": 100, "1": 40}}, "latestOffset": {"flights": {"0": 150, "1": 40}},
+                     "numInputRows": 140}],
+        "sink": {"description": "ForeachBatchSink", "numOutputRows": -1},
+    })
+    record = progress_record(progress_from_json(json.loads(text)))
+    assert record["input_rows_per_sec"] is None and record["processed_rows_per_sec"] == 120.5
+    assert (record["state_bytes"], record["late_dropped_rows"]) == (1500, 2)
+    assert record["sources"] == [{
+        "description": "KafkaV2[Subscribe[flights]]",
+        "end_offset": {"flights": {"0": 100, "1": 40}},
+        "lag_records": {"flights": {"0": 50, "1": 0}},
+    }]
+    assert (record["query"], record["batch_id"], record["batch_duration_ms"]) == ("airline_minute", 3, 1161)
 
 
 def test_the_listener_writes_one_prefixed_json_line_per_batch():
@@ -143,9 +176,7 @@ def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_c
 
     # WHEN a streaming query reads it, 4 records per micro-batch, with the metrics listener and server on
     metrics, log = ProgressMetrics(), io.StringIO()
-    listeners = [metrics, ProgressLog(log)]
-    for listener in listeners:
-        spark.streams.addListener(listener)
+    jlistener = add_listeners(spark, metrics, ProgressLog(log))
     server = MetricsServer(metrics, lambda: written_counters(writer), "127.0.0.1", free_port()).start()
     writer = EventsWriter(str(tmp_path / "out"))
     try:
@@ -183,5 +214,4 @@ def test_the_metrics_endpoint_serves_a_real_querys_progress_lag_and_quarantine_c
             urllib.request.urlopen(server.url.replace("/metrics", "/other"), timeout=10)
     finally:
         server.stop()
-        for listener in listeners:
-            spark.streams.removeListener(listener)
+        spark._jsparkSession.streams().removeListener(jlistener)
