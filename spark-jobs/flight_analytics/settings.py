@@ -43,8 +43,9 @@ Why each one:
   135 distinct classes, compiled once on the driver and once in the tasks (two class loaders), so
   the default cache evicted them in turn and Spark recompiled the same text every micro-batch: 726
   compilations in a 1 M-event run, 158 with 1,000 entries. Each recompiled class is also new code
-  for the JIT: the compiler threads took ~0.5 of a core all through a run before, and fall to ~0.15
-  after three minutes now. The JVM's CPU per event in steady state fell ~20 % (docs/spark-job.md).
+  for the JIT: the compiler threads took ~0.5 of a core all through a run before, and fall to
+  ~0.15-0.2 after three minutes now. With the listener relay (progress.py), the JVM's CPU per event
+  in steady state fell from 88 to 79 µs in make bench-spark (docs/spark-job.md).
   Classes for text that never comes back (a watermark's literal) still age out.
 - On s3a:// checkpoints, a rename is a copy (SPARK-40039): the abortable stream-based checkpoint
   file manager (spark-hadoop-cloud, with hadoop-aws) writes each checkpoint file in place, and S3A
