@@ -10,10 +10,13 @@ with our producer, then runs three jobs over the whole topic, each in its own pr
   plain-spark-reference  bench/spark_plain_reference.py: one batch read of the topic + from_json + the
                          per-airline 1-minute window aggregation, --plain-runs times in one session (the
                          plan varied by a literal each time); the last, warm run is the reference
-  flight-analytics       our job through its real command line (python -m local.spark_job), trigger
+  flight-analytics       our job with its real command line (local.spark_job's main), trigger
                          available-now, --max-offsets-per-trigger = events / BATCHES_PER_QUERY
   naive-baseline         bench/spark_naive_job.py: from_json + per-airline windowed count with Spark's
                          defaults, the same maxOffsetsPerTrigger
+Each streaming job first runs --warm-passes (default WARM_PASSES = 1) whole passes over the topic in its
+JVM, with folders of their own, and is then measured on a pass from fresh folders in a new SparkSession of
+the same JVM (bench/spark_warm.py): the plain reference is measured after two warm runs too.
 Every streaming run starts from fresh output and checkpoint folders and writes a Spark event log (its
 QueryProgressEvent entries give each micro-batch's start, duration and input rows).
 
@@ -26,7 +29,8 @@ Steady state (pure functions below, tested in test/bench/test_spark_bench_analys
   - a query's rate = input rows of its steady batches inside [t0, t1] (a batch counts in proportion to
     its overlap) / (t1 - t0); the job's steady events/s = the least of its queries' rates (every query
     must process every event);
-  - the plain reference has no micro-batches: its steady rate is its last warm run's events / wall s.
+  - the plain reference has no micro-batches: its steady rate is its last warm run's events / wall s;
+  - with --warm-passes 1 (the default) every figure but the whole-run CPU is the measured pass's.
 
 CPU per event (µs):
   - whole run, all three: CPU seconds of the run's JVM (every thread: tasks, driver, JIT, GC), from
@@ -83,7 +87,7 @@ from bench.load import (
     wait_for_quiet,
 )
 from local.embedded_kafka import EmbeddedKafka, free_ports
-from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job
+from local.pipeline import SPARK_JOBS_DIR, PipelineStepError, produce, run_spark_job, spark_job_args
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = PROJECT_ROOT / "bench" / "results" / "spark.json"
@@ -110,6 +114,11 @@ fifth of the CPU of the 'steady' interval, while the plain reference is measured
 runs of the topic."""
 MIN_BATCHES = 20
 """A query with fewer micro-batches in all gives no steady-state rate."""
+WARM_PASSES = 1
+"""Whole passes over the topic each streaming job runs in its JVM before the measured one (bench/spark_warm.py),
+as the plain reference runs twice before its measured run."""
+EVENT_LOG = "eventlog"
+"""A run's Spark event log folder, under its run folder."""
 
 STAGE_TAGS: dict[str, tuple[str, ...]] = {
     "fa:events": ("events",),
@@ -133,18 +142,22 @@ METHOD = {
         "1-minute window aggregation (count, avg departure_delay_min), run several times in one SparkSession with a "
         f"literal that changes the plan each run; the last run is reported. {OURS}: python -m local.spark_job, "
         f"trigger available-now. {NAIVE}: bench/spark_naive_job.py, from_json + per-airline windowed count, Spark "
-        f"defaults. All local[{CORES}], one process each, fresh output and checkpoint folders."
+        f"defaults. All local[{CORES}], one process each, fresh output and checkpoint folders. Each streaming job runs "
+        f"warm_passes whole passes over the topic in its JVM first (own folders; bench/spark_warm.py), then the "
+        "measured pass in a new SparkSession of the same JVM, as the plain reference is measured after warm runs."
     ),
     "batches": f"the streaming jobs read with maxOffsetsPerTrigger = events / {BATCHES_PER_QUERY}, so every query "
                f"runs at least {MIN_BATCHES} micro-batches.",
-    "warm_up": f"each query's first {WARMUP_BATCHES} micro-batches are warm-up and dropped; a query with fewer than "
+    "warm_up": f"a streaming job's warm_passes earlier passes warm its JVM (JIT, classes, Spark's code cache); of the "
+               f"measured pass, each query's first {WARMUP_BATCHES} micro-batches are warm-up and dropped too; a query with fewer than "
                f"{MIN_BATCHES} batches in all makes the run steady_state false. The plain reference's earlier runs in "
                "its session are its warm-up.",
     "steady_interval": "batch start = progress timestamp, end = start + batchDuration (from the Spark event log). "
                        "t0 = the latest start of any query's first steady batch, t1 = the earliest end of any query's "
                        "last batch; a query's rate = its input rows inside [t0, t1] (a batch counted in proportion to "
                        "its overlap) / (t1 - t0); the job's steady events/s = the least of its queries' rates.",
-    "cpu": "jvm_cpu_us_per_event_whole_run: CPU s of the run's JVM (/proc, every thread) / events it processed. "
+    "cpu": "jvm_cpu_us_per_event_whole_run: CPU s of the run's JVM (/proc, every thread, warm passes included) / events "
+           "it processed in all its passes or runs. "
            "jvm_cpu_us_per_event_steady: that CPU interpolated over [t0, t1] / (steady rate x (t1 - t0)); for the "
            "plain reference, its JVM's CPU over the last run / its events.",
     "cpu_split": "our job only, whole run: executor CPU of each stage (event log) / events on the topic, grouped by "
@@ -557,20 +570,26 @@ def run_plain(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
 
 
 def run_ours(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
-    """Our job's SPARK_RESULT (input_rows, elapsed_s, ...)."""
-    # The job's own --timeout-s ends it cleanly (exit 1, with a message) a little before the hard kill.
-    job_args = ("--timeout-s", str(max(args.run_timeout_s - 60, 30)),
+    """Our job's SPARK_RESULT (input_rows, elapsed_s, ...) of its measured pass."""
+    # The job's own --timeout-s ends each pass cleanly (exit 1, with a message) before the hard kill.
+    job_args = ("--timeout-s", str(max(args.run_timeout_s / (1 + args.warm_passes) - 60, 30)),
                 "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events)), *args.job_arg)
-    result = run_spark_job(bootstrap, TOPIC, run_dir / "out", run_dir / "ck", master=MASTER,
-                           extra_args=job_args, timeout_s=args.run_timeout_s)
-    return asdict(result)
+    if not args.warm_passes:
+        result = run_spark_job(bootstrap, TOPIC, run_dir / "out", run_dir / "ck", master=MASTER,
+                               extra_args=job_args, timeout_s=args.run_timeout_s)
+        return asdict(result)
+    job_argv = spark_job_args(bootstrap, TOPIC, run_dir / "out", run_dir / "ck", master=MASTER, extra_args=job_args)
+    return run_module("bench.spark_warm", ["ours", str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
+                      "SPARK_RESULT", args.run_timeout_s)
 
 
 def run_naive(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
-    """The naive job's NAIVE_RESULT (input_rows, elapsed_s, ...)."""
-    return run_module("bench.spark_naive_job",
-                      [bootstrap, TOPIC, str(run_dir / "out"), str(run_dir / "ck"),
-                       "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events))],
+    """The naive job's NAIVE_RESULT (input_rows, elapsed_s, ...) of its measured pass."""
+    job_argv = [bootstrap, TOPIC, str(run_dir / "out"), str(run_dir / "ck"),
+                "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events))]
+    if not args.warm_passes:
+        return run_module("bench.spark_naive_job", job_argv, "NAIVE_RESULT", args.run_timeout_s)
+    return run_module("bench.spark_warm", ["naive", str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
                       "NAIVE_RESULT", args.run_timeout_s)
 
 
@@ -599,8 +618,9 @@ def plain_figures(result: dict, sampler: JvmCpuSampler) -> dict:
     }
 
 
-def streaming_figures(result: dict, log: EventLog, sampler: JvmCpuSampler) -> dict:
-    """Steady state, per-query batches, JVM CPU (steady and whole run) and wall rate of a streaming run."""
+def streaming_figures(result: dict, log: EventLog, sampler: JvmCpuSampler, passes: int = 1) -> dict:
+    """Steady state, per-query batches, JVM CPU (steady and whole run) and wall rate of a streaming run
+    (the measured pass's; `passes` counts the warm-up passes too, for the whole-run CPU)."""
     batches = batches_by_query(log.progress)
     steady = steady_state(batches)
     origin_s = min((b.start_s for runs in batches.values() for b in runs), default=0.0)
@@ -616,8 +636,8 @@ def streaming_figures(result: dict, log: EventLog, sampler: JvmCpuSampler) -> di
         "wall_basis": "events / wall s from starting the queries until all are done (the job's own timing; "
                       "session start-up excluded, warm-up batches included)",
         "jvm_cpu_s_whole_run": sampler.cpu_s,
-        "jvm_cpu_us_per_event_whole_run": us_per_event(sampler.cpu_s, events),
-        "whole_run_basis": "JVM CPU of the whole process (start-up included) / the events it read",
+        "jvm_cpu_us_per_event_whole_run": us_per_event(sampler.cpu_s, events * passes),
+        "whole_run_basis": f"JVM CPU of the whole process (start-up included) / the events it read in {passes} pass(es)",
     }
     if steady["steady_state"]:
         cpu_s = cpu_between(sampler.samples, steady["t0_unix_s"], steady["t1_unix_s"])
@@ -641,7 +661,7 @@ def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse
     """One run of one job, in its own process, with its load, event log and JVM CPU: the JSON row."""
     _, load_before, waited_s = wait_for_quiet(args.wait_for_quiet_s)
     run_dir = workdir / f"{job}-{repeat}"
-    log_dir = run_dir / "eventlog"
+    log_dir = run_dir / EVENT_LOG
     row: dict = {"job": job, "repeat": repeat, "load_before": round(load_before, 2), "waited_for_quiet_s": waited_s,
                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     started = time.monotonic()
@@ -655,7 +675,7 @@ def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse
             row.update(plain_figures(result, sampler))
         else:
             log = read_event_log(log_dir)
-            row.update(streaming_figures(result, log, sampler))
+            row.update(streaming_figures(result, log, sampler, passes=1 + args.warm_passes))
             if job == OURS:
                 row.update(stage_figures(log, args.events))
         if row["events_processed"] != args.events:
@@ -688,6 +708,7 @@ def report(args: argparse.Namespace, runs: list[dict], produced, start_load: tup
         "events": args.events,
         "partitions": args.partitions,
         "max_offsets_per_trigger": max_offsets_per_trigger(args.events),
+        "warm_passes": args.warm_passes,
         "warmup_batches": WARMUP_BATCHES,
         "min_batches": MIN_BATCHES,
         "plain_runs_per_session": args.plain_runs,
@@ -756,6 +777,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wait-for-quiet-s", type=float, default=120,
                         help=f"wait up to this long for the 1-minute load to drop below {QUIET_LOAD}, at the start "
                              "(else exit 3) and before each run (default 120)")
+    parser.add_argument("--warm-passes", type=int, choices=(0, 1), default=WARM_PASSES,
+                        help=f"whole passes over the topic each streaming job runs in its JVM before the measured one "
+                             f"(default {WARM_PASSES}; 0: measure a fresh JVM)")
     parser.add_argument("--job-arg", action="append", default=[],
                         help="extra argument for our job, repeatable, e.g. --job-arg=--watermark-delay='5 minutes'")
     parser.add_argument("--only", action="append", choices=JOBS, default=[],

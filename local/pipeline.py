@@ -150,10 +150,17 @@ def run_spark_job(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(SPARK_JOBS_DIR), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
     env.setdefault("PYSPARK_PYTHON", sys.executable)
-    cmd = [
-        sys.executable, "-m", "local.spark_job",
+    cmd = [sys.executable, "-m", "local.spark_job",
+           *spark_job_args(bootstrap, topic, output_dir, checkpoint_dir, master=master, extra_args=extra_args)]
+    return SparkRun(**_run(cmd, "SPARK_RESULT", env, timeout_s, echo))
+
+
+def spark_job_args(
+    bootstrap: str, topic: str, output_dir: Path, checkpoint_dir: Path, *, master: str = "local[2]", extra_args: tuple[str, ...] = ()
+) -> list[str]:
+    """The job's arguments for one available-now run over everything on the topic (run_spark_job's)."""
+    return [
         "--master", master, "--bootstrap", bootstrap, "--topic", topic,
         "--output-dir", str(output_dir), "--checkpoint-dir", str(checkpoint_dir),
         "--starting-offsets", "earliest", "--trigger", "available-now", *extra_args,
     ]
-    return SparkRun(**_run(cmd, "SPARK_RESULT", env, timeout_s, echo))

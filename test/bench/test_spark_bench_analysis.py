@@ -6,6 +6,8 @@ import json
 import os
 from types import SimpleNamespace
 
+from pathlib import Path
+
 import pytest
 
 import bench.spark_bench
@@ -37,6 +39,7 @@ from bench.spark_bench import (
     unix_seconds,
     wait_for_quiet,
 )
+from bench.spark_warm import move_event_logs, warmup_args
 
 T = 1_800_000_000.0
 """An arbitrary Unix time the made-up batches start from."""
@@ -196,6 +199,43 @@ def test_a_streaming_run_gets_its_steady_rate_and_the_jvm_cpu_of_its_steady_inte
     assert figures["jvm_cpu_us_per_event_whole_run"] == pytest.approx(120.0 * 1e6 / 24_000)
     assert figures["wall_events_per_sec_not_steady"] == 400
     assert [b["start_s"] for b in figures["batches"]["naive_baseline"]][:2] == [0.0, 2.0]
+
+
+def test_a_run_after_a_warm_pass_counts_both_passes_in_its_whole_run_cpu_only():
+    batches = contiguous("naive_baseline", [2.0] * 24, rows=1000)
+    progress = [{"id": "u", "name": b.query, "batchId": b.batch_id, "timestamp": iso_time(b.start_s),
+                 "batchDuration": int(b.duration_s * 1000), "numInputRows": b.rows} for b in batches]
+    sampler = SimpleNamespace(samples=[(T - 10, 0.0), (T + 50, 120.0)], cpu_s=240.0)  # the warm pass took 120 s too
+    figures = streaming_figures({"input_rows": 24_000, "elapsed_s": 60.0}, EventLog(progress=progress), sampler, passes=2)
+    assert figures["jvm_cpu_us_per_event_whole_run"] == pytest.approx(240.0 * 1e6 / 48_000)
+    assert figures["jvm_cpu_us_per_event_steady"] == pytest.approx(56.0 * 1e6 / 14_000)  # the measured pass's
+    assert figures["events_processed"] == 24_000 and "2 pass(es)" in figures["whole_run_basis"]
+
+
+def test_the_warm_pass_writes_to_folders_of_its_own():
+    ours = ["--master", "local[2]", "--bootstrap", "b:1", "--topic", "t", "--output-dir", "/r/out",
+            "--checkpoint-dir", "/r/ck", "--trigger", "available-now"]
+    assert warmup_args("ours", ours, Path("/r/warmup")) == [
+        "--master", "local[2]", "--bootstrap", "b:1", "--topic", "t", "--output-dir", "/r/warmup/out",
+        "--checkpoint-dir", "/r/warmup/ck", "--trigger", "available-now"]
+    assert ours[7] == "/r/out"  # the measured pass's arguments are left as they were
+    naive = ["b:1", "t", "/r/out", "/r/ck", "--max-offsets-per-trigger", "10"]
+    assert warmup_args("naive", naive, Path("/r/warmup")) == [
+        "b:1", "t", "/r/warmup/out", "/r/warmup/ck", "--max-offsets-per-trigger", "10"]
+    with pytest.raises(ValueError, match="--checkpoint-dir"):
+        warmup_args("ours", ["--output-dir", "/r/out"], Path("/w"))
+    with pytest.raises(ValueError, match="BOOTSTRAP TOPIC"):
+        warmup_args("naive", ["b:1", "t"], Path("/w"))
+
+
+def test_the_warm_pass_event_log_moves_out_of_the_measured_pass_folder(tmp_path):
+    log_dir = tmp_path / "eventlog"
+    log_dir.mkdir()
+    (log_dir / "local-1").write_text("warm-up pass\n")
+    move_event_logs(log_dir, tmp_path / "warmup" / "eventlog")
+    assert list(log_dir.iterdir()) == []
+    assert (tmp_path / "warmup" / "eventlog" / "local-1").read_text() == "warm-up pass\n"
+    move_event_logs(tmp_path / "absent", tmp_path / "w2")  # no log folder: nothing to move
 
 
 def test_the_plain_reference_reports_its_last_run():
