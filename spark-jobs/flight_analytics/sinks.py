@@ -100,6 +100,21 @@ def tag_jobs(df: DataFrame, tag: str | None) -> None:
     df.sparkSession.sparkContext.setJobDescription(tag)
 
 
+SCHEDULER_POOL_PROPERTY = "spark.scheduler.pool"
+EVENTS_POOL = "events_quarantine"
+WINDOWS_POOL = "windows"
+"""The scheduler pools of the two queries' Spark jobs, named after the queries (job.py)."""
+
+
+def run_in_pool(df: DataFrame, pool: str | None) -> None:
+    """Runs the Spark jobs this thread starts next in scheduler pool `pool` (None: the default pool).
+    Under spark.scheduler.mode=FAIR (settings.py) the pools share the task slots equally, so one
+    query cannot take every slot while the other waits. A foreachBatch function runs in a thread of
+    its own, which does not inherit the thread-local properties of the thread that started the
+    query, so each writer sets its pool itself."""
+    df.sparkSession.sparkContext.setLocalProperty(SCHEDULER_POOL_PROPERTY, pool)
+
+
 EVENTS_HIGH_CARDINALITY_COLUMNS = (
     "event_id", "event_time", "actual_departure", "actual_arrival", "offset", "kafka_timestamp",
     "position.lat_deg", "position.lon_deg", "position.altitude_ft", "position.ground_speed_kt", "position.heading_deg",
@@ -135,6 +150,8 @@ class EventsWriter:
     output_dir: str
     written: BatchTotals = field(default_factory=BatchTotals)
     """Rows written ("valid", "quarantined", "positions"), a replayed batch counted once."""
+    pool: str = EVENTS_POOL
+    """The scheduler pool of the batch's Spark jobs (run_in_pool)."""
 
     def __call__(self, parsed: DataFrame, batch_id: int) -> None:
         outcomes, positions_written = Observation(), Observation()
@@ -146,6 +163,7 @@ class EventsWriter:
         events_path = self.batch_path("events", batch_id)
         spark = parsed.sparkSession
         try:
+            run_in_pool(parsed, self.pool)
             tag_jobs(parsed, f"fa:events batch {batch_id}")
             events = valid_events(observed)
             # Written even when empty (a schema-only file), so that every batch has its events/ folder.
@@ -168,6 +186,7 @@ class EventsWriter:
             self.written.record(batch_id, counts)
         finally:
             tag_jobs(parsed, None)
+            run_in_pool(parsed, None)
 
     def sink_path(self, sink: str) -> str:
         return f"{self.output_dir}/{sink}"
@@ -215,10 +234,13 @@ class WindowsWriter:
     top_routes: int = TOP_DELAYED_ROUTES
     written: BatchTotals = field(default_factory=BatchTotals)
     """Rows written per family, a replayed batch counted once."""
+    pool: str = WINDOWS_POOL
+    """The scheduler pool of the batch's Spark jobs (run_in_pool)."""
 
     def __call__(self, windows: DataFrame, batch_id: int) -> None:
         windows.persist()
         try:
+            run_in_pool(windows, self.pool)
             # This job runs the whole streaming plan: read, parse, de-duplicate, aggregate.
             tag_jobs(windows, f"fa:windows-compute batch {batch_id}")
             counts = {row["kind"]: row["rows"] for row in windows.groupBy("kind").agg(F.count(F.lit(1)).alias("rows")).collect()}
@@ -240,6 +262,7 @@ class WindowsWriter:
         finally:
             windows.unpersist()
             tag_jobs(windows, None)
+            run_in_pool(windows, None)
 
     @property
     def windows_written(self) -> int:

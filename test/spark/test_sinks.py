@@ -9,7 +9,16 @@ from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from flight_analytics.sinks import EVENTS_HIGH_CARDINALITY_COLUMNS, BatchTotals, EventsWriter, KafkaOutput, WindowsWriter
+from flight_analytics.sinks import (
+    EVENTS_HIGH_CARDINALITY_COLUMNS,
+    EVENTS_POOL,
+    SCHEDULER_POOL_PROPERTY,
+    WINDOWS_POOL,
+    BatchTotals,
+    EventsWriter,
+    KafkaOutput,
+    WindowsWriter,
+)
 from flight_analytics.transforms import (
     WINDOW_FAMILIES,
     analytics_windows,
@@ -152,6 +161,26 @@ def test_the_events_writer_writes_each_batchs_latest_positions_and_replaces_a_re
     expected = latest_flight_positions(valid_events(parsed), None)
     assertDataFrameEqual(spark.read.parquet(str(tmp_path / "flight_positions")).drop("batch_id"), expected)
     assert writer.position_rows == expected.count() == len(EVENTS)
+
+
+def test_each_writer_runs_its_batch_in_its_own_fair_scheduler_pool(spark, tmp_path):
+    # GIVEN the job's settings (FAIR scheduling between pools) and two pools no job has used yet
+    context = spark.sparkContext._jsc.sc()
+    assert context.getSchedulingMode().toString() == "FAIR"
+    events_pool, windows_pool = f"events-{uuid.uuid4().hex[:8]}", f"windows-{uuid.uuid4().hex[:8]}"
+    assert not context.getPoolForName(events_pool).isDefined() and not context.getPoolForName(windows_pool).isDefined()
+    parsed = parse_flight_events(kafka_records(spark, EVENTS))
+    windows = analytics_windows(deduplicated_events(valid_events(parsed), "10 minutes"))
+
+    # WHEN each writer writes a batch
+    EventsWriter(str(tmp_path), pool=events_pool)(parsed, 0)
+    WindowsWriter(str(tmp_path), pool=windows_pool)(windows, 0)
+
+    # THEN Spark's FAIR scheduler made each pool for the jobs submitted to it, and the thread is back in the default pool
+    assert context.getPoolForName(events_pool).isDefined() and context.getPoolForName(windows_pool).isDefined()
+    assert spark.sparkContext.getLocalProperty(SCHEDULER_POOL_PROPERTY) is None
+    # ... and the job's two writers use two different pools by default
+    assert (EventsWriter("x").pool, WindowsWriter("x").pool) == (EVENTS_POOL, WINDOWS_POOL) and EVENTS_POOL != WINDOWS_POOL
 
 
 def test_batch_totals_count_a_replayed_batch_once_in_constant_memory():
