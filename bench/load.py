@@ -9,8 +9,8 @@ about the neighbours than about the code (docs/producer.md).
 
 Why the CPU account and not the load after a run: the load average counts runnable threads, and a
 benchmark that keeps both cores busy (Spark's task, stream, JIT and GC threads) raises it past 3 by
-itself: the naive Spark job ended runs at 3.11-3.42 while everything outside the benchmark used
-0.001-0.024 cores. The load after a run measures the run; it cannot tell a neighbour from it, so it
+itself: the naive Spark job ended runs at 3.42 and 3.11 while everything outside the benchmark used
+0.024 and 0.009 cores. The load after a run measures the run; it cannot tell a neighbour from it, so it
 is recorded but decides nothing (until 2026-12-07 it did, and left out such runs). The CPU the rest
 of the machine used during the run (/proc/stat's busy time minus the CPU of this process and its
 descendants, CpuAccount) is the direct measure of "something else was running", and also catches
