@@ -37,7 +37,7 @@ CPU per event (µs):
     /proc once a second, / events it processed (plain: the events of all its runs);
   - steady, all three: streaming jobs, that JVM CPU interpolated over [t0, t1] / the job's events in it
     (steady rate x (t1 - t0)); the plain reference, its JVM's CPU over the last run / its events;
-  - our job, by stage: executor CPU of each stage (SparkListenerStageCompleted) of the whole run, / the
+  - our job, by stage: executor CPU of each stage (SparkListenerStageCompleted) of the whole measured pass, / the
     events on the topic. The job tags its Spark jobs (spark.job.description, SparkListenerJobStart)
     with a prefix; STAGE_TAGS maps each prefix to the bucket of each of the job's stages by its
     ordinal in that job's stage list (sorted by stage id; stages past the list take its last bucket):
@@ -160,7 +160,7 @@ METHOD = {
            "it processed in all its passes or runs. "
            "jvm_cpu_us_per_event_steady: that CPU interpolated over [t0, t1] / (steady rate x (t1 - t0)); for the "
            "plain reference, its JVM's CPU over the last run / its events.",
-    "cpu_split": "our job only, whole run: executor CPU of each stage (event log) / events on the topic, grouped by "
+    "cpu_split": "our job only, its whole measured pass: executor CPU of each stage (event log) / events on the topic, grouped by "
                  "the job's spark.job.description prefix and the stage's ordinal in its job (stage ids sorted): "
                  + "; ".join(f"{tag} {list(names)}" for tag, names in STAGE_TAGS.items())
                  + ". events_write = (fa:events + fa:quarantine) - parse_validate, floored at 0; untagged stages "
