@@ -2,19 +2,16 @@
 
 One rule for every benchmark (bench/spark_bench.py, bench/producer_bench.py): start only when the 1-minute
 load average is below QUIET_LOAD (wait up to a bound for it, else stop), record the load before and
-after each run, and count a run as not valid when its load before it was above BUSY_LOAD, or when
-processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average during it: it is
+after each run, and count a run as not valid when its load before or after it was above BUSY_LOAD, or
+when processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average during it: it is
 left out of medians and ratios, and its results file names it and why, without its figures (left_out). On 2 shared cores a figure taken at load 17 says more
 about the neighbours than about the code (docs/producer.md).
 
-Why the CPU account and not the load after a run: the load average counts runnable threads, and a
-benchmark that keeps both cores busy (Spark's task, stream, JIT and GC threads) raises it past 3 by
-itself: the naive Spark job ended runs at 3.42 and 3.11 while everything outside the benchmark used
-0.024 and 0.009 cores. The load after a run measures the run; it cannot tell a neighbour from it, so it
-is recorded but decides nothing (until 2026-12-07 it did, and left out such runs). The CPU the rest
-of the machine used during the run (/proc/stat's busy time minus the CPU of this process and its
-descendants, CpuAccount) is the direct measure of "something else was running", and also catches
-what the load average misses: a neighbour that ran and stopped.
+Why both the load and the CPU account: the load average counts runnable threads, and a benchmark that
+keeps both cores busy (Spark's task, JIT and GC threads, the broker) can raise it past 3 by itself, so
+a run that ends above BUSY_LOAD is left out even when nothing else ran; the CPU the rest of the
+machine used during the run (/proc/stat's busy time minus the CPU of this process and its
+descendants, CpuAccount) catches what the load average misses: a neighbour that ran and stopped.
 """
 from __future__ import annotations
 
@@ -28,13 +25,13 @@ from typing import NamedTuple
 QUIET_LOAD = 1.0
 """1-minute load average below which the machine counts as quiet (to start, and before each run)."""
 BUSY_LOAD = 3.0
-"""A run whose 1-minute load before it is above this is invalid: something else was running."""
+"""A run whose 1-minute load before or after it is above this is invalid: it may not have run alone."""
 OTHERS_MAX_CORES = 0.25
 """A run during which processes outside the benchmark used more CPU than this, on average, is invalid."""
 LOAD_POLL_S = 5.0
 
 RULE = (f"starts only when the 1-minute load average is below {QUIET_LOAD} (waits up to --wait-for-quiet-s, then exits 3); "
-        f"waits the same way before each run; a run whose 1-minute load before it was above {BUSY_LOAD}, or "
+        f"waits the same way before each run; a run whose 1-minute load before or after it was above {BUSY_LOAD}, or "
         f"during which processes outside the benchmark used more than {OTHERS_MAX_CORES} cores on average (others_cores: "
         "/proc/stat busy time minus the CPU of the benchmark's process tree, sampled every 0.5 s), is valid false and "
         "left out of the medians and ratios (bench/load.py).")
@@ -75,10 +72,10 @@ def start_when_quiet(program: str, max_wait_s: float) -> tuple[float, float] | N
     return None
 
 
-def run_validity(load_before: float, error: str | None, others_cores: float | None = None) -> tuple[bool, str | None]:
-    """(valid, why not): a failed run, one that started above BUSY_LOAD, or one during which other
-    processes used more than OTHERS_MAX_CORES (others_cores: CpuAccount.others_cores), is not used.
-    The load after a run is the run's own (module docstring): recorded by the callers, not judged."""
+def run_validity(load_before: float, error: str | None, others_cores: float | None = None,
+                 load_after: float | None = None) -> tuple[bool, str | None]:
+    """(valid, why not): a failed run, one that started or ended above BUSY_LOAD, or one during which
+    other processes used more than OTHERS_MAX_CORES (others_cores: CpuAccount.others_cores), is not used."""
     if error:
         return False, "the run failed (see error)"
     if load_before > BUSY_LOAD:
@@ -86,6 +83,9 @@ def run_validity(load_before: float, error: str | None, others_cores: float | No
     if others_cores is not None and others_cores > OTHERS_MAX_CORES:
         return False, (f"processes outside the benchmark used {others_cores:.2f} cores on average during the run "
                        f"(> {OTHERS_MAX_CORES}): something else was running")
+    if load_after is not None and load_after > BUSY_LOAD:
+        return False, (f"1-minute load {load_after:.2f} > {BUSY_LOAD} at the end of the run: it may not have run "
+                       "alone, so it is not published")
     return True, None
 
 

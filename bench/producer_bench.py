@@ -20,7 +20,7 @@ diagnostic (bench/producer_encode_only.ts) measures our producer's own work with
 
 Load (bench/load.py, the rule bench-spark follows too): it does not start until the 1-minute load
 average is below QUIET_LOAD (it waits up to --wait-for-quiet-s, then exits 3). Before each run it waits
-the same way (then runs anyway) and records the load; a run whose load before it was above BUSY_LOAD, or
+the same way (then runs anyway) and records the load; a run whose load before or after it was above BUSY_LOAD, or
 during which processes outside the benchmark used more than OTHERS_MAX_CORES of CPU on average, is
 "valid": false (something else was running) and left out of the medians and ratios.
 
@@ -410,7 +410,7 @@ def measured(run: dict, load_before: float, waited_s: float, others_cores: float
     run["waited_for_quiet_s"] = waited_s
     run["load_avg_1m_after"] = round(load_after, 2)
     run["others_cores"] = others_cores
-    run["valid"], run["invalid_reason"] = run_validity(load_before, None, others_cores)
+    run["valid"], run["invalid_reason"] = run_validity(load_before, None, others_cores, run["load_avg_1m_after"])
     return run
 
 

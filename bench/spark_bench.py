@@ -52,7 +52,7 @@ CPU per event (µs):
 
 Load: it does not start until the 1-minute load average is below QUIET_LOAD (it waits up to
 --wait-for-quiet-s, checking every LOAD_POLL_S s, then exits 3). Before each run it waits the same way
-(then runs anyway). A run whose 1-minute load before it was above BUSY_LOAD, or during which processes
+(then runs anyway). A run whose 1-minute load before or after it was above BUSY_LOAD, or during which processes
 outside the benchmark used more than OTHERS_MAX_CORES of CPU on average (bench/load.py CpuAccount), is
 "valid": false (something else was running) and left out of the medians and ratios, as is a failed run. Every wait and run is
 bounded (--run-timeout-s), and no repetition starts that would end past --time-budget-s.
@@ -685,7 +685,7 @@ def run_one(job: str, repeat: int, bootstrap: str, workdir: Path, args: argparse
     row["process_wall_s"] = round(time.monotonic() - started, 1)
     row["load_after"] = round(os.getloadavg()[0], 2)
     row["others_cores"] = others.others_cores
-    row["valid"], row["invalid_reason"] = run_validity(load_before, error, others.others_cores)
+    row["valid"], row["invalid_reason"] = run_validity(load_before, error, others.others_cores, row["load_after"])
     if error:
         row["error"] = error
     return row

@@ -56,12 +56,10 @@ def test_cpu_used_by_other_processes_makes_a_run_not_valid():
     assert run_validity(0.5, None, None) == (True, None)  # not measured (the run did not get that far)
 
 
-def test_the_load_a_run_raises_itself_is_not_held_against_it_but_a_neighbours_cpu_is():
-    # The naive Spark job ended a run at load 3.11 with 0.009 cores used outside the benchmark (2026-12-07):
-    # the load after a run is the run's own, so validity takes the CPU others used instead.
-    assert "load_after" not in run_validity.__code__.co_varnames
-    assert run_validity(0.95, None, 0.009) == (True, None)
-    assert run_validity(0.95, None, OTHERS_MAX_CORES + 0.01)[0] is False
+def test_a_run_that_ended_above_the_busy_load_is_not_valid():
+    assert run_validity(0.5, None, 0.01, BUSY_LOAD) == (True, None)
+    valid, reason = run_validity(0.5, None, 0.01, BUSY_LOAD + 0.42)
+    assert valid is False and "3.42 > 3.0 at the end of the run" in reason and "not published" in reason
 
 
 def test_machine_busy_time_is_every_field_of_the_cpu_line_but_idle_and_iowait():
