@@ -14,7 +14,7 @@ with our producer, then runs three jobs over the whole topic, each in its own pr
                          available-now, --max-offsets-per-trigger = events / BATCHES_PER_QUERY
   naive-baseline         bench/spark_naive_job.py: from_json + per-airline windowed count with Spark's
                          defaults, the same maxOffsetsPerTrigger
-Each streaming job first runs --warm-passes (default WARM_PASSES = 1) whole passes over the topic in its
+Each streaming job first runs --warm-passes (default WARM_PASSES = 2) whole passes over the topic in its
 JVM, with folders of their own, and is then measured on a pass from fresh folders in a new SparkSession of
 the same JVM (bench/spark_warm.py): the plain reference is measured after two warm runs too.
 Every streaming run starts from fresh output and checkpoint folders and writes a Spark event log (its
@@ -30,7 +30,7 @@ Steady state (pure functions below, tested in test/bench/test_spark_bench_analys
     its overlap) / (t1 - t0); the job's steady events/s = the least of its queries' rates (every query
     must process every event);
   - the plain reference has no micro-batches: its steady rate is its last warm run's events / wall s;
-  - with --warm-passes 1 (the default) every figure but the whole-run CPU is the measured pass's.
+  - with --warm-passes 1 or 2 every figure but the whole-run CPU is the measured pass's.
 
 CPU per event (µs):
   - whole run, all three: CPU seconds of the run's JVM (every thread: tasks, driver, JIT, GC), from
@@ -114,9 +114,11 @@ fifth of the CPU of the 'steady' interval, while the plain reference is measured
 runs of the topic."""
 MIN_BATCHES = 20
 """A query with fewer micro-batches in all gives no steady-state rate."""
-WARM_PASSES = 1
+WARM_PASSES = 2
 """Whole passes over the topic each streaming job runs in its JVM before the measured one (bench/spark_warm.py),
-as the plain reference runs twice before its measured run."""
+as the plain reference runs twice before its measured run (default --plain-runs 3). With one, the C1 and C2
+threads still took about 7 % of our job's CPU in the steady interval (2026-12-07, a compilation log: C1
+compiling Spark's planner and its listeners, a long tail)."""
 EVENT_LOG = "eventlog"
 """A run's Spark event log folder, under its run folder."""
 
@@ -579,7 +581,7 @@ def run_ours(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
                                extra_args=job_args, timeout_s=args.run_timeout_s)
         return asdict(result)
     job_argv = spark_job_args(bootstrap, TOPIC, run_dir / "out", run_dir / "ck", master=MASTER, extra_args=job_args)
-    return run_module("bench.spark_warm", ["ours", str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
+    return run_module("bench.spark_warm", ["ours", str(args.warm_passes), str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
                       "SPARK_RESULT", args.run_timeout_s)
 
 
@@ -589,7 +591,7 @@ def run_naive(bootstrap: str, run_dir: Path, args: argparse.Namespace) -> dict:
                 "--max-offsets-per-trigger", str(max_offsets_per_trigger(args.events))]
     if not args.warm_passes:
         return run_module("bench.spark_naive_job", job_argv, "NAIVE_RESULT", args.run_timeout_s)
-    return run_module("bench.spark_warm", ["naive", str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
+    return run_module("bench.spark_warm", ["naive", str(args.warm_passes), str(run_dir / EVENT_LOG), str(run_dir / "warmup"), "--", *job_argv],
                       "NAIVE_RESULT", args.run_timeout_s)
 
 
@@ -777,7 +779,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wait-for-quiet-s", type=float, default=120,
                         help=f"wait up to this long for the 1-minute load to drop below {QUIET_LOAD}, at the start "
                              "(else exit 3) and before each run (default 120)")
-    parser.add_argument("--warm-passes", type=int, choices=(0, 1), default=WARM_PASSES,
+    parser.add_argument("--warm-passes", type=int, choices=(0, 1, 2, 3), default=WARM_PASSES,
                         help=f"whole passes over the topic each streaming job runs in its JVM before the measured one "
                              f"(default {WARM_PASSES}; 0: measure a fresh JVM)")
     parser.add_argument("--job-arg", action="append", default=[],

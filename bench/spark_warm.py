@@ -1,22 +1,23 @@
-"""A streaming job of bench.spark_bench, run twice in one JVM: a warm-up pass, then the measured pass.
+"""A streaming job of bench.spark_bench, run several times in one JVM: warm-up passes, then the measured pass.
 
-    python -m bench.spark_warm {ours|naive} EVENT_LOG_DIR WARMUP_DIR -- ARGS...
+    python -m bench.spark_warm {ours|naive} PASSES EVENT_LOG_DIR WARMUP_DIR -- ARGS...
 
 The plain reference is measured on its third run in one SparkSession, after two whole runs of the
 topic have warmed its JVM (JIT compilation, class loading, Spark's code cache). A streaming job in
 a process of its own is still compiling when its steady interval starts: in a 6 M-event run of our
 job the C1 and C2 threads took 0.3-0.4 of a core from minute 2 to minute 3, 15-20 % of the JVM's
-CPU (docs/spark-job.md). A job that runs for days is past that. So each streaming job gets the
-same treatment as the reference: one whole pass over the topic, with its own output and checkpoint
-folders under WARMUP_DIR, then SparkSession.stop() and the measured pass in a new SparkSession of
-the same JVM, from fresh folders (ARGS), exactly as `python -m local.spark_job ARGS` (ours) or
-`python -m bench.spark_naive_job ARGS` (naive) runs it. Nothing carries over from the warm-up pass
-but the JVM itself.
+CPU (docs/spark-job.md), and after one warm pass still about 7 % (C1 compiling Spark's planner, a
+long tail). A job that runs for days is past that. So each streaming job gets the same treatment as
+the reference: PASSES whole passes over the topic, each with its own output and checkpoint folders
+under WARMUP_DIR/pass<n>, each ended by SparkSession.stop(), then the measured pass in a new
+SparkSession of the same JVM, from fresh folders (ARGS), exactly as `python -m local.spark_job ARGS`
+(ours) or `python -m bench.spark_naive_job ARGS` (naive) runs it. Nothing carries over from the
+warm-up passes but the JVM itself.
 
-Between the passes the warm-up pass's Spark event log is moved from EVENT_LOG_DIR to
-WARMUP_DIR/eventlog, so the bench reads the measured pass's log only. The job's own result line
-(SPARK_RESULT or NAIVE_RESULT) is printed by each pass; the measured one comes last, and
-WARMUP_RESULT {"passes":1,"elapsed_s":X} before it.
+After each warm-up pass its Spark event log is moved from EVENT_LOG_DIR to WARMUP_DIR/eventlog, so
+the bench reads the measured pass's log only. The job's own result line (SPARK_RESULT or
+NAIVE_RESULT) is printed by each pass; the measured one comes last, and
+WARMUP_RESULT {"passes":N,"elapsed_s":X} before it.
 """
 from __future__ import annotations
 
@@ -62,19 +63,26 @@ def move_event_logs(log_dir: Path, to: Path) -> None:
             shutil.move(str(path), to / path.name)
 
 
+def pass_dir(warmup_dir: Path, number: int) -> Path:
+    """Where warm-up pass `number` (1, 2, ...) keeps its output and checkpoint folders."""
+    return warmup_dir / f"pass{number}"
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 4 or argv[0] not in JOBS or argv[3] != "--":
-        print(__doc__.splitlines()[2].strip(), file=sys.stderr)
+    usage = __doc__.splitlines()[2].strip()
+    if len(argv) < 5 or argv[0] not in JOBS or not argv[1].isdigit() or int(argv[1]) < 1 or argv[4] != "--":
+        print(usage, file=sys.stderr)
         return 2
-    job, log_dir, warmup_dir, args = argv[0], Path(argv[1]), Path(argv[2]), argv[4:]
+    job, passes, log_dir, warmup_dir, args = argv[0], int(argv[1]), Path(argv[2]), Path(argv[3]), argv[5:]
     main_of = runner(job)
     started = time.monotonic()
-    code = main_of(warmup_args(job, args, warmup_dir))
-    if code != 0:
-        print(f"bench.spark_warm: the warm-up pass of the {job} job exited {code}", file=sys.stderr)
-        return code
-    move_event_logs(log_dir, warmup_dir / "eventlog")
-    print("WARMUP_RESULT " + json.dumps({"passes": 1, "elapsed_s": round(time.monotonic() - started, 3)}), flush=True)
+    for number in range(1, passes + 1):
+        code = main_of(warmup_args(job, args, pass_dir(warmup_dir, number)))
+        if code != 0:
+            print(f"bench.spark_warm: warm-up pass {number} of the {job} job exited {code}", file=sys.stderr)
+            return code
+        move_event_logs(log_dir, warmup_dir / "eventlog" / f"pass{number}")
+    print("WARMUP_RESULT " + json.dumps({"passes": passes, "elapsed_s": round(time.monotonic() - started, 3)}), flush=True)
     return main_of(args)
 
 

@@ -39,7 +39,8 @@ from bench.spark_bench import (
     unix_seconds,
     wait_for_quiet,
 )
-from bench.spark_warm import move_event_logs, warmup_args
+from bench.spark_warm import main as warm_main
+from bench.spark_warm import move_event_logs, pass_dir, warmup_args
 
 T = 1_800_000_000.0
 """An arbitrary Unix time the made-up batches start from."""
@@ -226,6 +227,24 @@ def test_the_warm_pass_writes_to_folders_of_its_own():
         warmup_args("ours", ["--output-dir", "/r/out"], Path("/w"))
     with pytest.raises(ValueError, match="BOOTSTRAP TOPIC"):
         warmup_args("naive", ["b:1", "t"], Path("/w"))
+
+
+def test_each_warm_pass_has_folders_of_its_own():
+    folders = {pass_dir(Path("/r/warmup"), n) for n in (1, 2, 3)}
+    assert folders == {Path("/r/warmup/pass1"), Path("/r/warmup/pass2"), Path("/r/warmup/pass3")}
+    assert warmup_args("naive", ["b:1", "t", "/r/out", "/r/ck"], pass_dir(Path("/r/warmup"), 2))[2:4] == [
+        "/r/warmup/pass2/out", "/r/warmup/pass2/ck"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["ours", "/r/eventlog", "/r/warmup", "--", "--output-dir", "/r/out"],  # no pass count
+    ["ours", "0", "/r/eventlog", "/r/warmup", "--"],  # at least one warm-up pass
+    ["ours", "two", "/r/eventlog", "/r/warmup", "--"],
+    ["mine", "1", "/r/eventlog", "/r/warmup", "--"],
+])
+def test_the_warm_runner_refuses_a_malformed_command_line(argv, capsys):
+    assert warm_main(argv) == 2
+    assert "PASSES EVENT_LOG_DIR WARMUP_DIR" in capsys.readouterr().err
 
 
 def test_the_warm_pass_event_log_moves_out_of_the_measured_pass_folder(tmp_path):

@@ -867,3 +867,31 @@ def test_sources_that_do_not_compile_fail_naming_the_javac_command_and_its_error
     with pytest.raises(ValidatorBuildError, match=r"(?s)javac.*--release.*Broken\.java.*illegal start of expression"):
         validator_jar(tmp_path / "java", tmp_path / "jars")
     assert not list((tmp_path / "jars").glob("*.jar"))
+
+
+SIMPLE_PATTERN_EXTRAS = ("^[A-Z0-9]{2,4}[0-9]{1,4}$", "^a?b{2}$", "^[a-c]{0,3}[b-d]{1,2}c$", "^[A-Za-z]{1,3}9?$")
+NOT_SIMPLE_PATTERNS = ("[A-Z]{3}", "^[A-Z]{3}", "^[^A]{2}$", "^A+$", "^A*$", "^A{2,}$", "^(AB)$", "^\\d$", "^A|B$",
+                       "^[A-]$", "^.$", "^A{,2}$", "^[]$")
+
+
+def test_simple_patterns_match_exactly_as_the_regex(spark):
+    """SimplePattern (the parser's regex-free path for patterns like ^[A-Z]{3}$) against Python's
+    re.fullmatch of the same pattern, on every short string over an alphabet that straddles each
+    class (letters of both cases, digits, a newline, a non-ASCII letter and a surrogate pair)."""
+    import itertools
+    import re
+
+    simple = spark._jvm.flightanalytics.SimplePattern
+    patterns = sorted({node["pattern"] for node in PROPERTIES.values() if "pattern" in node}) + list(SIMPLE_PATTERN_EXTRAS)
+    assert "^[A-Z]{3}$" in patterns
+    alphabet = ["A", "Z", "a", "c", "b", "0", "9", "\n", "é", "\U0001F600"]
+    texts = ["".join(t) for n in range(0, 5) for t in itertools.product(alphabet[:6] if n == 4 else alphabet, repeat=n)]
+    texts += ["LHR\n", "BA1234", "BA12345", "ABCDE", "A" * 80]
+    for pattern in patterns:
+        compiled = simple.compile(pattern)
+        assert compiled is not None, pattern
+        expected = re.compile(pattern[1:-1])
+        wrong = [t for t in texts if compiled.matches(t) != bool(expected.fullmatch(t))]
+        assert not wrong, f"{pattern}: {wrong[:10]}"
+    for pattern in NOT_SIMPLE_PATTERNS:
+        assert simple.compile(pattern) is None, pattern

@@ -88,6 +88,8 @@ final class EventSchema {
         Double constDouble;
         Set<String> enumValues;
         Pattern pattern;
+        /** The pattern matched without a regex, when it has the simplest shape (SimplePattern); else null. */
+        SimplePattern simplePattern;
         int minLength = -1;
         int maxLength = -1;
         /** Integers: the smallest and largest allowed value (every bound folded in). */
@@ -304,7 +306,9 @@ final class EventSchema {
             field.enumValues = values;
         }
         if (node.has("pattern")) {
-            field.pattern = Pattern.compile(ecmaToJava(node.get("pattern").asText()));
+            String pattern = node.get("pattern").asText();
+            field.pattern = Pattern.compile(ecmaToJava(pattern));
+            field.simplePattern = SimplePattern.compile(pattern);
         }
         if (node.has("minLength")) {
             field.minLength = node.get("minLength").asInt();

@@ -341,7 +341,9 @@ public final class FlightEventParser implements UDF1<byte[], Row>, Serializable 
             if (valid && field.maxLength >= 0 && text.length() > field.maxLength) {
                 valid = Text.codePoints(text) <= field.maxLength;
             }
-            if (valid && field.pattern != null) {
+            if (valid && field.simplePattern != null) {
+                valid = field.simplePattern.matches(text);
+            } else if (valid && field.pattern != null) {
                 valid = field.pattern.matcher(text).find();
             }
             Object value = text;
