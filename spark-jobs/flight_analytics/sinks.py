@@ -17,10 +17,12 @@ sends its records again, with the same key and the same value (see transforms.ka
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import partial, reduce
 
+from pyspark import inheritable_thread_target
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -224,10 +226,29 @@ def quarantine_reason_counts(quarantine: DataFrame) -> dict[str, int]:
     return {QUARANTINE_REASON_KEY_PREFIX + row["kind"]: row["count"] for row in kinds}
 
 
+def run_together(spark: SparkSession, executor: ThreadPoolExecutor, actions: list[Callable[[], object]]) -> None:
+    """Runs independent Spark actions at once, each from a thread of `executor` with this thread's
+    local properties (scheduler pool, job description: pyspark's inheritable_thread_target), and
+    returns when all have ended; the first failure, in the order given, is raised then. Each small
+    write is a Spark job whose time is mostly fixed (planning, task launch, the commit's renames), so
+    running them side by side instead of one after another shortens the micro-batch."""
+    futures = [executor.submit(inheritable_thread_target(spark)(action)) for action in actions]
+    errors = [future.exception() for future in futures]  # waits for every one
+    first = next((error for error in errors if error is not None), None)
+    if first is not None:
+        raise first
+
+
+WRITE_THREADS = 6
+"""Threads for a windows batch's writes: three families, the top routes and the Kafka topic."""
+
+
 @dataclass
 class WindowsWriter:
     """foreachBatch function: the windows a batch closed (transforms.analytics_windows rows) ->
-    one folder per family, the top delayed routes of each closed route window, and the Kafka topic."""
+    one folder per family, the top delayed routes of each closed route window, and the Kafka topic.
+    Those writes read the batch's cached windows and are independent of each other, so they run at
+    once (run_together), from threads the writer keeps for its life."""
 
     output_dir: str
     kafka: KafkaOutput | None = None
@@ -236,6 +257,11 @@ class WindowsWriter:
     """Rows written per family, a replayed batch counted once."""
     pool: str = WINDOWS_POOL
     """The scheduler pool of the batch's Spark jobs (run_in_pool)."""
+    threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="windows-write"), repr=False, compare=False
+    )
+    """Kept for the writer's life: PySpark pins a JVM thread to each Python thread, so threads made
+    anew every micro-batch would each open a Py4J connection of their own."""
 
     def __call__(self, windows: DataFrame, batch_id: int) -> None:
         windows.persist()
@@ -245,19 +271,21 @@ class WindowsWriter:
             tag_jobs(windows, f"fa:windows-compute batch {batch_id}")
             counts = {row["kind"]: row["rows"] for row in windows.groupBy("kind").agg(F.count(F.lit(1)).alias("rows")).collect()}
             tag_jobs(windows, f"fa:windows-write batch {batch_id}")
-            records = []
+            writes, records = [], []
             for family in WINDOW_FAMILIES:
                 if not counts.get(family.name):
                     continue
                 rows = family_rows(windows, family)
-                rows.write.mode("overwrite").parquet(batch_path(self.output_dir, family.name, batch_id))
+                writes.append(partial(rows.write.mode("overwrite").parquet, batch_path(self.output_dir, family.name, batch_id)))
                 if family.name == "route_15min":
-                    top_delayed_routes(rows, self.top_routes).write.mode("overwrite").parquet(
-                        batch_path(self.output_dir, "top_delayed_routes", batch_id)
-                    )
+                    writes.append(partial(
+                        top_delayed_routes(rows, self.top_routes).write.mode("overwrite").parquet,
+                        batch_path(self.output_dir, "top_delayed_routes", batch_id),
+                    ))
                 records.append(kafka_json_records(rows, family.name, family.keys))
             if self.kafka is not None and records:
-                self.kafka.write(reduce(DataFrame.unionByName, records))
+                writes.append(partial(self.kafka.write, reduce(DataFrame.unionByName, records)))
+            run_together(windows.sparkSession, self.threads, writes)
             self.written.record(batch_id, counts)
         finally:
             windows.unpersist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -181,6 +182,21 @@ def test_each_writer_runs_its_batch_in_its_own_fair_scheduler_pool(spark, tmp_pa
     assert spark.sparkContext.getLocalProperty(SCHEDULER_POOL_PROPERTY) is None
     # ... and the job's two writers use two different pools by default
     assert (EventsWriter("x").pool, WindowsWriter("x").pool) == (EVENTS_POOL, WINDOWS_POOL) and EVENTS_POOL != WINDOWS_POOL
+
+
+def test_a_failed_windows_write_fails_the_batch_after_the_other_writes_end(spark, tmp_path):
+    # GIVEN windows to write, where one family's folder cannot be made (a file is in its place)
+    windows = analytics_windows(deduplicated_events(valid_events(parse_flight_events(kafka_records(spark, EVENTS))), "10 minutes"))
+    (tmp_path / "airport_5min").write_text("not a folder")
+    writer = WindowsWriter(str(tmp_path))
+
+    # WHEN the batch is written, THEN the batch fails with that write's error, and counts nothing
+    with pytest.raises(Exception, match="airport_5min"):
+        writer(windows, 0)
+    assert writer.windows_written == 0
+    # ... the other writes ran to their end (none is left running), and the thread is back in the default pool
+    assert spark.read.parquet(str(tmp_path / "airline_minute")).count() > 0
+    assert spark.sparkContext.getLocalProperty(SCHEDULER_POOL_PROPERTY) is None
 
 
 def test_batch_totals_count_a_replayed_batch_once_in_constant_memory():
