@@ -239,7 +239,7 @@ def run_together(spark: SparkSession, executor: ThreadPoolExecutor, actions: lis
         raise first
 
 
-WRITE_THREADS = 6
+WRITE_THREADS = 5
 """Threads for a windows batch's writes: three families, the top routes and the Kafka topic."""
 
 
