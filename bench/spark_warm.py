@@ -14,7 +14,7 @@ SparkSession of the same JVM, from fresh folders (ARGS), exactly as `python -m l
 (ours) or `python -m bench.spark_naive_job ARGS` (naive) runs it. Nothing carries over from the
 warm-up passes but the JVM itself.
 
-After each warm-up pass its Spark event log is moved from EVENT_LOG_DIR to WARMUP_DIR/eventlog, so
+After each warm-up pass its Spark event log is moved from EVENT_LOG_DIR to WARMUP_DIR/pass<n>/eventlog, so
 the bench reads the measured pass's log only. The job's own result line (SPARK_RESULT or
 NAIVE_RESULT) is printed by each pass; the measured one comes last, and
 WARMUP_RESULT {"passes":N,"elapsed_s":X} before it.
@@ -64,7 +64,7 @@ def move_event_logs(log_dir: Path, to: Path) -> None:
 
 
 def pass_dir(warmup_dir: Path, number: int) -> Path:
-    """Where warm-up pass `number` (1, 2, ...) keeps its output and checkpoint folders."""
+    """Where warm-up pass `number` (1, 2, ...) keeps its output and checkpoint folders and its event log."""
     return warmup_dir / f"pass{number}"
 
 
@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
         if code != 0:
             print(f"bench.spark_warm: warm-up pass {number} of the {job} job exited {code}", file=sys.stderr)
             return code
-        move_event_logs(log_dir, warmup_dir / "eventlog" / f"pass{number}")
+        move_event_logs(log_dir, pass_dir(warmup_dir, number) / "eventlog")
     print("WARMUP_RESULT " + json.dumps({"passes": passes, "elapsed_s": round(time.monotonic() - started, 3)}), flush=True)
     return main_of(args)
 

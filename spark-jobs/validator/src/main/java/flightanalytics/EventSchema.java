@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -87,9 +88,9 @@ final class EventSchema {
         Long constLong;
         Double constDouble;
         Set<String> enumValues;
-        Pattern pattern;
-        /** The pattern matched without a regex, when it has the simplest shape (SimplePattern); else null. */
-        SimplePattern simplePattern;
+        /** Whether a string passes the schema's pattern (null: no pattern): SimplePattern when the
+         *  pattern has the simplest shape, else the regex searched anywhere (find()). */
+        Predicate<String> pattern;
         int minLength = -1;
         int maxLength = -1;
         /** Integers: the smallest and largest allowed value (every bound folded in). */
@@ -307,8 +308,8 @@ final class EventSchema {
         }
         if (node.has("pattern")) {
             String pattern = node.get("pattern").asText();
-            field.pattern = Pattern.compile(ecmaToJava(pattern));
-            field.simplePattern = SimplePattern.compile(pattern);
+            SimplePattern simple = SimplePattern.compile(pattern);
+            field.pattern = simple != null ? simple::matches : Pattern.compile(ecmaToJava(pattern)).asPredicate();
         }
         if (node.has("minLength")) {
             field.minLength = node.get("minLength").asInt();

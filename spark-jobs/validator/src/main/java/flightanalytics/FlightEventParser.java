@@ -341,10 +341,8 @@ public final class FlightEventParser implements UDF1<byte[], Row>, Serializable 
             if (valid && field.maxLength >= 0 && text.length() > field.maxLength) {
                 valid = Text.codePoints(text) <= field.maxLength;
             }
-            if (valid && field.simplePattern != null) {
-                valid = field.simplePattern.matches(text);
-            } else if (valid && field.pattern != null) {
-                valid = field.pattern.matcher(text).find();
+            if (valid && field.pattern != null) {
+                valid = field.pattern.test(text);
             }
             Object value = text;
             if (valid && field.kind == Kind.DATE_TIME) {

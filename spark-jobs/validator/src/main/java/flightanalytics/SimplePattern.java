@@ -11,7 +11,7 @@ import java.util.List;
  *
  * <p>Why: a {@code Matcher} per string value was about 4 % of the job's executor samples (a
  * profile of 2026-12-07). {@link #compile} returns null for any other pattern, which then goes to
- * java.util.regex as before. The meaning is ECMA-262's, as {@link EventSchema#ecmaToJava} gives
+ * java.util.regex as before (EventSchema picks one or the other per field). The meaning is ECMA-262's, as {@link EventSchema#ecmaToJava} gives
  * it: {@code $} is the end of the input only, and a class holds only what it lists (no case
  * folding). Matching is on UTF-16 units: every unit an ASCII-only class can match is a whole code
  * point, so a surrogate pair fails here exactly where it fails a regex.
@@ -25,15 +25,11 @@ public final class SimplePattern {
     private final int[] max;
     private final int longest;
 
-    private SimplePattern(boolean[][] classes, int[] min, int[] max) {
+    private SimplePattern(boolean[][] classes, int[] min, int[] max, int longest) {
         this.classes = classes;
         this.min = min;
         this.max = max;
-        int total = 0;
-        for (int m : max) {
-            total += m;
-        }
-        this.longest = total;
+        this.longest = longest;
     }
 
     /** The pattern (ECMA-262 source, as in the schema) as a SimplePattern, or null if it is not of the simple shape. */
@@ -112,7 +108,7 @@ public final class SimplePattern {
             min[k] = bounds.get(k)[0];
             max[k] = bounds.get(k)[1];
         }
-        return new SimplePattern(classes.toArray(new boolean[0][]), min, max);
+        return new SimplePattern(classes.toArray(new boolean[0][]), min, max, total);
     }
 
     private static boolean plain(char c) {
