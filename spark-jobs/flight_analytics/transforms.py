@@ -42,13 +42,13 @@ the first kind it breaks (within a kind, the field first in schema order). The J
 same list (FlightEventParser.reasonCategories()); test_validation_properties checks they agree."""
 
 PARSER_CLASS = "flightanalytics.FlightEventParser"
-PARSER_FUNCTION = "parse_flight_event"
-"""Prefix of the SQL function the parser is registered as (one per schema text: <prefix>_<digest>)."""
+PARSER_METHOD = "parseFlightEvent"
+"""The parser's method the parse expression calls (FlightEventParser.METHOD; it shows in query plans)."""
 
 _PARSE_RESULT = "_event"
 
-_registered: weakref.WeakKeyDictionary[SparkSession, set[str]] = weakref.WeakKeyDictionary()
-"""The parser functions registered in each live SparkSession."""
+_parsers: weakref.WeakKeyDictionary[SparkSession, dict[str, object]] = weakref.WeakKeyDictionary()
+"""The parser of each schema text (by digest) in each live SparkSession: a JVM object, compiled once."""
 
 
 class ValidatorNotOnClasspathError(RuntimeError):
@@ -93,27 +93,28 @@ def _parser_class(jvm):
     return _jvm_class(jvm, PARSER_CLASS)
 
 
-def _parser_function(spark: SparkSession, schema: FlightEventSchema) -> str:
-    """The name of the SQL function that parses records against `schema`, registered in `spark` on first use."""
-    text = Path(schema.source).read_text(encoding="utf-8")
-    name = f"{PARSER_FUNCTION}_{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    names = _registered.setdefault(spark, set())
-    if name in names:
-        return name
-    jsession = getattr(spark, "_jsparkSession", None)
-    if jsession is None:
+def _parse_column(spark: SparkSession, schema: FlightEventSchema, value: Column) -> Column:
+    """A column that parses `value` (binary) against `schema`: the Java parser's expression
+    (FlightEventParser.column), with the parser compiled once per session and schema text."""
+    if getattr(spark, "_jsparkSession", None) is None:
         raise RuntimeError("parse_flight_events needs a classic SparkSession (its JVM runs the parser), not Spark Connect")
+    text = Path(schema.source).read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()
     cls = _parser_class(spark._jvm)
-    parser = cls(text)  # compiles the schema: an unsupported keyword fails here, on the driver
+    parsers = _parsers.setdefault(spark, {})
+    parser = parsers.get(digest)
     result_type = parse_result_type(schema)
-    if parser.simpleString() != result_type.simpleString():
-        raise RuntimeError(
-            f"the Java parser reads {schema.source} as {parser.simpleString()}, but schema.py translates it to "
-            f"{result_type.simpleString()}: the two translations of the schema disagree"
-        )
-    cls.register(jsession, name, parser, result_type.json())
-    names.add(name)
-    return name
+    if parser is None:
+        parser = cls(text)  # compiles the schema: an unsupported keyword fails here, on the driver
+        if parser.simpleString() != result_type.simpleString():
+            raise RuntimeError(
+                f"the Java parser reads {schema.source} as {parser.simpleString()}, but schema.py translates it to "
+                f"{result_type.simpleString()}: the two translations of the schema disagree"
+            )
+        parsers[digest] = parser
+    from pyspark.sql.classic.column import Column as ClassicColumn
+
+    return ClassicColumn(cls.column(parser, value._jc, result_type.json()))
 
 
 def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | None = None) -> DataFrame:
@@ -129,19 +130,19 @@ def parse_flight_events(kafka_records: DataFrame, schema: FlightEventSchema | No
 
     Input columns used: value, topic, partition, offset, timestamp (the Kafka source's names).
 
-    Cost per record: one call of a Java UDF, in the executor's JVM (no Python worker, no Arrow
-    transfer). It checks the bytes are UTF-8, reads them once with Jackson's streaming parser (no
-    tree, no second parse) checking every rule as it goes, and returns one row, which Spark then
-    converts to its internal format. The function is registered non-deterministic, which keeps Spark
-    from running it a second time inside a pushed-down filter (FlightEventParser.register).
+    Cost per record: one call of a Java method from Spark's generated code, in the executor's JVM
+    (no Python worker, no Arrow transfer). It checks the bytes are UTF-8, reads them once with
+    Jackson's streaming parser (no tree, no second parse) checking every rule as it goes, and returns
+    one row already in Spark's internal format (no conversion). The expression is non-deterministic,
+    which keeps Spark from running it a second time inside a pushed-down filter
+    (FlightEventParser.column).
     """
     schema = schema or load_flight_event_schema()
-    function = _parser_function(kafka_records.sparkSession, schema)
     value = F.col("value")
     if not isinstance(kafka_records.schema["value"].dataType, BinaryType):
         value = value.cast("binary")
     parsed = kafka_records.select(
-        F.call_function(function, value).alias(_PARSE_RESULT),
+        _parse_column(kafka_records.sparkSession, schema, value).alias(_PARSE_RESULT),
         value.alias("raw_bytes"),
         F.col("topic"),
         F.col("partition"),

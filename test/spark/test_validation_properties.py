@@ -820,12 +820,14 @@ def test_date_times_are_rfc3339_to_the_microsecond(spark):
     # The parser called directly in the driver's JVM: no Spark job per value.
     parser = spark._jvm.flightanalytics.FlightEventParser(SCHEMA_TEXT)
     event_time = SCHEMA.top_level_fields.index("event_time")
+    micros_to_instant = spark._jvm.org.apache.spark.sql.catalyst.util.DateTimeUtils.microsToInstant
     actual = {}
     for text in DATE_TIMES:
-        row = parser.call(bytearray(json.dumps(event(event_time=text)).encode()))
-        instant = row.get(event_time)
-        actual[text] = None if instant is None else instant.toString()
-        assert (instant is None) == (row.get(row.length() - 1) == "invalid_format:event_time")
+        row = parser.parseFlightEvent(bytearray(json.dumps(event(event_time=text)).encode()))
+        valid = not row.isNullAt(event_time)
+        actual[text] = micros_to_instant(row.getLong(event_time)).toString() if valid else None
+        reason = None if row.isNullAt(row.numFields() - 1) else row.getUTF8String(row.numFields() - 1).toString()
+        assert valid == (reason != "invalid_format:event_time")
     assert actual == DATE_TIMES
 
 

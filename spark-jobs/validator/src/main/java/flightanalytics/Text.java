@@ -1,8 +1,6 @@
 package flightanalytics;
 
-import java.time.Instant;
-
-/** Byte and string checks of the parser, allocation-free except for the Instant a date-time becomes. */
+/** Byte and string checks of the parser, allocation-free. */
 final class Text {
     private Text() {}
 
@@ -80,17 +78,21 @@ final class Text {
         return s.codePointCount(0, s.length());
     }
 
+    /** What {@link #dateTimeMicros} returns for a string that is not a date-time (no date-time it accepts is this far back). */
+    static final long NOT_A_DATE_TIME = Long.MIN_VALUE;
+
     /**
-     * An RFC 3339 date-time as an instant, or null if `s` is not one:
+     * An RFC 3339 date-time as microseconds since the Unix epoch (Spark's timestamp), or
+     * {@link #NOT_A_DATE_TIME} if `s` is not one:
      * {@code YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+HH:MM|-HH:MM)}, with an upper-case T and Z, a real
      * calendar day, year 0001-9999, hours 00-23 and no leap second (60). At most 6 fractional digits:
      * Spark keeps microseconds, so a 7th digit could only be dropped or rounded, never stored.
      */
-    static Instant dateTime(String s) {
+    static long dateTimeMicros(String s) {
         int n = s.length();
         if (n < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
                 || s.charAt(16) != ':') {
-            return null;
+            return NOT_A_DATE_TIME;
         }
         int year = digits(s, 0, 4);
         int month = digits(s, 5, 2);
@@ -100,7 +102,7 @@ final class Text {
         int second = digits(s, 17, 2);
         if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23
                 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-            return null;
+            return NOT_A_DATE_TIME;
         }
         int i = 19;
         int nanos = 0;
@@ -108,21 +110,21 @@ final class Text {
             int start = ++i;
             while (i < n && isDigit(s.charAt(i))) {
                 if (i - start == 6) {
-                    return null;
+                    return NOT_A_DATE_TIME;
                 }
                 nanos = nanos * 10 + (s.charAt(i) - '0');
                 i++;
             }
             int count = i - start;
             if (count == 0) {
-                return null;
+                return NOT_A_DATE_TIME;
             }
             for (int k = count; k < 9; k++) {
                 nanos *= 10;
             }
         }
         if (i >= n) {
-            return null;
+            return NOT_A_DATE_TIME;
         }
         int offsetSeconds;
         char zone = s.charAt(i);
@@ -131,23 +133,23 @@ final class Text {
             i++;
         } else if (zone == '+' || zone == '-') {
             if (n - i != 6 || s.charAt(i + 3) != ':') {
-                return null;
+                return NOT_A_DATE_TIME;
             }
             int offsetHours = digits(s, i + 1, 2);
             int offsetMinutes = digits(s, i + 4, 2);
             if (offsetHours < 0 || offsetHours > 23 || offsetMinutes < 0 || offsetMinutes > 59) {
-                return null;
+                return NOT_A_DATE_TIME;
             }
             offsetSeconds = (zone == '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
             i += 6;
         } else {
-            return null;
+            return NOT_A_DATE_TIME;
         }
         if (i != n) {
-            return null;
+            return NOT_A_DATE_TIME;
         }
         long epochSecond = epochDay(year, month, day) * 86400L + hour * 3600L + minute * 60L + second - offsetSeconds;
-        return Instant.ofEpochSecond(epochSecond, nanos);
+        return epochSecond * 1_000_000L + nanos / 1_000;
     }
 
     private static boolean isDigit(char c) {
