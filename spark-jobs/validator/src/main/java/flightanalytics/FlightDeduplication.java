@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -51,11 +50,14 @@ public final class FlightDeduplication {
      */
     public static Dataset<Row> deduplicate(Dataset<Row> events, String keyColumn, String idColumn, String timeColumn, long delayMs) {
         StructType schema = events.schema();
-        int key = schema.fieldIndex(keyColumn);
         int id = schema.fieldIndex(idColumn);
         int time = schema.fieldIndex(timeColumn);
+        // Grouped by the column itself, not by groupByKey's function: that would turn every row into
+        // a Java Row once more just to read its key (each string decoded from UTF-8), before the
+        // processor's own conversion.
         return events
-            .groupByKey((MapFunction<Row, String>) row -> row.getString(key), Encoders.STRING())
+            .groupBy(events.col(keyColumn))
+            .as(Encoders.STRING(), Encoders.row(schema))
             .transformWithState(new Processor(id, time, delayMs), timeColumn, OutputMode.Append(), Encoders.row(schema));
     }
 
