@@ -4,7 +4,8 @@
  * They are written once, in spark-jobs/flight_analytics/spark-settings.json, which the job's own
  * session reads too (settings.py, where each setting's reason is). The SparkApplication gets every
  * group of that file (an s3a:// checkpoint, and the keys only the cluster needs), plus the two
- * values the deployment decides: the shuffle partitions (from the capacity plan) and the S3 region.
+ * values the deployment decides: the shuffle partitions (from the capacity plan) and the S3 region;
+ * and the file's JVM options as its driver's and executors' javaOptions (SPARK_JAVA_OPTIONS).
  */
 import { readFileSync } from 'node:fs';
 
@@ -16,12 +17,21 @@ interface SparkSettings {
   readonly s3aCheckpoints: Readonly<Record<string, string>>;
   /** The SparkApplication only. */
   readonly cluster: Readonly<Record<string, string>>;
+  /** JVM options of the driver and the executors (settings.py says why). */
+  readonly javaOptions: string;
 }
 
 // Resolved from this module, one level below the root, as the bundled CDK app in cdk.out/ is.
 const SPARK_SETTINGS: SparkSettings = JSON.parse(
   readFileSync(new URL('../spark-jobs/flight_analytics/spark-settings.json', import.meta.url), 'utf8'),
 );
+
+/**
+ * The driver's and the executors' JVM options, for the SparkApplication's `javaOptions` rather than
+ * `spark.*.extraJavaOptions` in sparkConf: spark-operator appends its JMX agent to `javaOptions`,
+ * and a sparkConf key would replace that.
+ */
+export const SPARK_JAVA_OPTIONS: string = SPARK_SETTINGS.javaOptions;
 
 export interface ProductionSparkConfOptions {
   /** `spark.sql.shuffle.partitions`: fixed once a stateful query has checkpointed, so from the capacity plan. */

@@ -16,7 +16,7 @@ import {
 } from './imports/sparkoperator.k8s.io.ts';
 import { type KafkaSecurity, requireKafkaSecurity } from './kafka-security.ts';
 import { NODE_GROUP_LABELS, nodeGroupPlacement } from './scheduling.ts';
-import { productionSparkConf } from './spark-conf.ts';
+import { productionSparkConf, SPARK_JAVA_OPTIONS } from './spark-conf.ts';
 import { positiveInteger, requireText } from './validation.ts';
 
 /** Name of the SparkApplication (its driver pod is `flight-analytics-driver`). */
@@ -244,6 +244,7 @@ export class SparkJobChart extends Chart {
           labels,
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
           ports: [{ name: SPARK_JOB_METRICS_PORT_NAME, containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }],
+          javaOptions: SPARK_JAVA_OPTIONS,
           nodeSelector: driverPlacement.nodeSelector,
           tolerations: driverPlacement.tolerations,
           podSecurityContext,
@@ -260,6 +261,7 @@ export class SparkJobChart extends Chart {
           serviceAccount,
           labels,
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(SPARK_METRICS_PORT) },
+          javaOptions: SPARK_JAVA_OPTIONS,
           nodeSelector: executorPlacement.nodeSelector,
           tolerations: executorPlacement.tolerations,
           podSecurityContext,

@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { versions } from '../../deploy/versions.ts';
+import { SPARK_JAVA_OPTIONS } from '../../k8s/spark-conf.ts';
 import { MAIN_APPLICATION_FILE, SPARK_JOB_METRICS_PORT, SparkJobChart, type SparkJobChartProps } from '../../k8s/spark-job-chart.ts';
 import { testPlan } from '../deploy/fixtures.ts';
 import { type Manifest, manifestOfKind, MSK_IAM, TEST_BOOTSTRAP, TEST_BUCKET, TEST_SPARK_IMAGE } from './fixtures.ts';
@@ -38,6 +39,14 @@ describe('SparkJobChart', () => {
     const spec = sparkApplication().spec;
     expect(spec.arguments).toEqual(expect.arrayContaining(['--metrics-port', String(SPARK_JOB_METRICS_PORT), '--metrics-host', '0.0.0.0']));
     expect(spec.driver.ports).toStrictEqual([{ name: 'job-metrics', containerPort: SPARK_JOB_METRICS_PORT, protocol: 'TCP' }]);
+  });
+
+  it('gives the driver and the executors the JVM options of spark-settings.json as javaOptions, not as a sparkConf key spark-operator\'s JMX agent would lose to', () => {
+    const spec = sparkApplication().spec;
+    expect(SPARK_JAVA_OPTIONS).toContain('-XX:+UseParallelGC');
+    expect(spec.driver.javaOptions).toBe(SPARK_JAVA_OPTIONS);
+    expect(spec.executor.javaOptions).toBe(SPARK_JAVA_OPTIONS);
+    expect(Object.keys(spec.sparkConf).filter((key) => key.endsWith('extraJavaOptions'))).toStrictEqual([]);
   });
 
   it('runs fixed executors (no dynamic allocation) and restarts on failure with retries and pauses', () => {

@@ -13,8 +13,14 @@ def test_every_setting_comes_from_the_data_file_the_chart_reads_too():
     settings = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
     # WHEN the job builds its conf for an s3a:// checkpoint
     conf = spark_conf("s3a://bucket/checkpoints", shuffle_partitions=24)
-    # THEN it is the file's session-wide and s3a groups, plus the shuffle partitions asked for
-    assert conf == {**settings["everywhere"], **settings["s3aCheckpoints"], "spark.sql.shuffle.partitions": "24"}
+    # THEN it is the file's session-wide and s3a groups, its JVM options, and the shuffle partitions asked for
+    assert conf == {
+        **settings["everywhere"],
+        **settings["s3aCheckpoints"],
+        "spark.driver.extraJavaOptions": settings["javaOptions"],
+        "spark.executor.extraJavaOptions": settings["javaOptions"],
+        "spark.sql.shuffle.partitions": "24",
+    }
 
 
 def test_rocksdb_with_changelog_checkpointing_and_the_shuffle_partitions_asked_for():
@@ -43,6 +49,14 @@ def test_the_local_session_runs_with_these_settings(spark):
     # test/spark/conftest.py builds the session from spark_conf(), as the job's local run does
     assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
     assert spark.conf.get("spark.sql.streaming.stateStore.providerClass").endswith("RocksDBStateStoreProvider")
+
+
+def test_the_sessions_jvm_runs_the_parallel_collector(spark):
+    # The JVM options reach the JVM itself (they only take effect when it starts): its collectors
+    # are the parallel ones, not G1's
+    beans = spark._jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    names = sorted(bean.getName() for bean in beans)
+    assert names == ["PS MarkSweep", "PS Scavenge"], names
 
 
 def test_reading_a_batch_folder_back_leaves_no_file_listing_cached_in_the_driver(spark, tmp_path):
