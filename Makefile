@@ -18,10 +18,12 @@ EVENTS ?= 1000000
 PARTITIONS ?= 6
 TOPOLOGY ?= single
 # make soak SOAK_SECONDS=600 SOAK_RATE=2000 SOAK_TRIGGER_S=5 SOAK_MIN_BATCHES=0 (not part of make test).
-# The defaults are the run the README reports: 6,300 s at 500 events/s with a 1 s trigger, which
-# gives each query of the job more than 3,000 micro-batches on a 2-core machine, and fails unless
-# it did (and unless batch durations, state, checkpoints and memory stayed flat).
-SOAK_SECONDS ?= 6300
+# The defaults are the issue's soak: 12 minutes of warm-up (the JIT, the state filling up to the
+# watermark; not judged), then 3,200 s at 500 events/s with a 1 s trigger, which gives each query of
+# the job more than 3,000 micro-batches on a 2-core machine. It fails unless it did, unless batch
+# durations, state, checkpoints and memory stayed flat, and unless the load rule held (bench/soak.py).
+SOAK_SECONDS ?= 3200
+SOAK_WARM_UP_S ?= 720
 SOAK_RATE ?= 500
 SOAK_TRIGGER_S ?= 1
 SOAK_MIN_BATCHES ?= 3000
@@ -114,7 +116,7 @@ bench-spark: $(RUNTIME)
 	$(PY) -m bench.spark_bench
 
 soak: $(RUNTIME)
-	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) --trigger-s $(SOAK_TRIGGER_S) --min-batches $(SOAK_MIN_BATCHES)
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --warm-up-s $(SOAK_WARM_UP_S) --rate $(SOAK_RATE) --trigger-s $(SOAK_TRIGGER_S) --min-batches $(SOAK_MIN_BATCHES)
 
 clean:
 	rm -rf .state cdk.out dist

@@ -65,12 +65,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help=f"the job's processing-time trigger in seconds (default {TRIGGER_S}); 1 runs many micro-batches in an hour")
     parser.add_argument("--min-batches", type=int, default=0,
                         help="the run fails unless every query ran at least this many micro-batches with data (default 0: not checked)")
+    parser.add_argument("--warm-up-s", type=int, default=0,
+                        help="seconds the producer and the job run before the measured run starts (the JIT warming up, "
+                             "the state filling up to the watermark); nothing before its end is judged or counted, and "
+                             "the load rule applies from it (default 0)")
     parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
     parser.add_argument("--live-heap-s", type=positive_int, default=60,
                         help="seconds between class histograms of the Spark driver's live heap (a full GC each; default 60)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
     parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.warm_up_s < 0:
+        parser.error(f"--warm-up-s={args.warm_up_s} is not valid: expected an integer >= 0 (seconds)")
+    return args
 
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -391,6 +398,35 @@ def medians_per_period(batches: list[dict], run_s: float, period_s: float = 600.
     return result
 
 
+QUIET_LOAD = 1.0
+"""A soak starts only on a machine whose 1-minute load average is below this (the project's rule)."""
+BUSY_LOAD = 3.0
+"""A 1-minute load average above this during the measured run means something else ran: not valid."""
+
+
+def load_verdict(samples: list[dict], load_at_start: float, run_s: float) -> dict:
+    """The load rule: the soak started on a quiet machine (1-minute load below QUIET_LOAD) and the
+    1-minute load stayed at or below BUSY_LOAD all through the measured run (0 <= t_s <= run_s;
+    the warm-up before it is not judged). `valid` false means its figures are not published."""
+    loads = [x["load_1min"] for x in samples if x.get("load_1min") is not None and 0 <= x["t_s"] <= run_s]
+    if not loads:
+        return {"valid": False, "reason": "no load samples in the measured run"}
+    reasons = []
+    if load_at_start >= QUIET_LOAD:
+        reasons.append(f"1-minute load {load_at_start:.2f} >= {QUIET_LOAD} at the start")
+    if max(loads) > BUSY_LOAD:
+        reasons.append(f"1-minute load up to {max(loads):.2f} > {BUSY_LOAD} in the measured run")
+    return {
+        "load_at_start": load_at_start,
+        "load_at_measured_start": loads[0],
+        "max_load_in_run": max(loads),
+        "median_load_in_run": statistics.median(loads),
+        "load_at_measured_end": loads[-1],
+        "valid": not reasons,
+        "reason": "; ".join(reasons) or None,
+    }
+
+
 def batches_verdict(batches: list[dict], spark_batches: dict, run_s: float, min_batches: int) -> dict:
     """Per query with data: how many micro-batches it ran, whether its batch durations stayed flat
     (second-half median <= FLAT_BATCH_RATIO x the first half's) and whether its state stayed bounded
@@ -491,7 +527,7 @@ def main(argv: list[str]) -> int:
         (producer_metrics_port,) = free_ports(1)
         producer = subprocess.Popen(
             producer_bundle_command("produce", "--bootstrap", broker.bootstrap_servers, "--topic", TOPIC, "--count", "0",
-                                    "--duration-s", str(args.seconds), "--rate", str(args.rate), "--seed", "1",
+                                    "--duration-s", str(args.warm_up_s + args.seconds), "--rate", str(args.rate), "--seed", "1",
                                     "--max-in-flight", "5", "--metrics-port", str(producer_metrics_port),
                                     node_args=(*producer_image_node_args(), "--trace-gc")),
             cwd=PROJECT_ROOT, env=node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -502,11 +538,13 @@ def main(argv: list[str]) -> int:
         producer_out.start()
         producer_err.start()
 
+        # Every time below is counted from the end of the warm-up (negative during it).
+        measured_from = started_s + args.warm_up_s
         driver_jvm = java_pid(job.pid)
         samples = []
         histograms: list[dict] = []
         next_histogram = time.monotonic() + args.live_heap_s
-        hard_deadline = started_s + args.seconds + 120
+        hard_deadline = measured_from + args.seconds + 120
         next_sample = time.monotonic()
         next_report = time.monotonic() + 60
         while producer.poll() is None and job.poll() is None and time.monotonic() < hard_deadline:
@@ -515,7 +553,8 @@ def main(argv: list[str]) -> int:
                 heap = jvm_heap_mib(driver_jvm) or {}
                 broker_pid = broker._read_pid() or -1
                 samples.append({
-                    "t_s": round(now - started_s, 1),
+                    "t_s": round(now - measured_from, 1),
+                    "load_1min": os.getloadavg()[0],
                     "producer_rss_mib": producer_rss_mib(producer.pid) if producer.poll() is None else None,
                     "spark_driver_rss_mib": tree_rss_mib(job.pid),
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
@@ -536,7 +575,7 @@ def main(argv: list[str]) -> int:
             if now >= next_histogram:
                 histogram = jvm_live_histogram(driver_jvm)
                 if histogram is not None:
-                    histograms.append({"t_s": round(now - started_s, 1), **histogram})
+                    histograms.append({"t_s": round(now - measured_from, 1), **histogram})
                     samples[-1]["spark_driver_live_heap_mib"] = histogram["live_heap_mib"]
                     # Each histogram also holds the batch in flight; their floor is what the driver keeps.
                     samples[-1]["spark_driver_live_heap_floor_mib"] = floor(histograms, "live_heap_mib", window=LIVE_HEAP_FLOOR_OF)
@@ -572,14 +611,14 @@ def main(argv: list[str]) -> int:
         # stderr) must not lose the run's results.
         record, _ = json.JSONDecoder().raw_decode(text)
         if "batch_duration_ms" in record:
-            batches.append({"t_s": round(arrived_s - started_s, 1), "query": record["query"], "batch_id": record["batch_id"],
+            batches.append({"t_s": round(arrived_s - measured_from, 1), "query": record["query"], "batch_id": record["batch_id"],
                             "input_rows": record["input_rows"], "batch_duration_ms": record["batch_duration_ms"],
                             "state_bytes": record.get("state_bytes")})
-    producing = [s for s in samples if s["t_s"] <= run_s]
-    live_heap = [{"t_s": round(t - started_s, 1), "producer_live_heap_mib": mib} for t, mib in producer_out.live_heap_mib]
+    producing = [s for s in samples if 0 <= s["t_s"] <= run_s]
+    live_heap = [{"t_s": round(t - measured_from, 1), "producer_live_heap_mib": mib} for t, mib in producer_out.live_heap_mib]
     summary = {
         "producer_rss": memory_verdict(producing, "producer_rss_mib", run_s),
-        "producer_live_heap": memory_verdict([x for x in live_heap if x["t_s"] <= run_s], "producer_live_heap_mib", run_s),
+        "producer_live_heap": memory_verdict([x for x in live_heap if 0 <= x["t_s"] <= run_s], "producer_live_heap_mib", run_s),
         "spark_driver_rss": memory_verdict(producing, "spark_driver_rss_mib", run_s),
         "spark_driver_live_heap_floor": memory_verdict(producing, "spark_driver_live_heap_floor_mib", run_s),
         "spark_driver_old_gen_floor": memory_verdict(producing, "spark_driver_old_gen_floor_mib", run_s),
@@ -594,8 +633,9 @@ def main(argv: list[str]) -> int:
         "cpu": cpu_summary(producing, batches, run_s),
     }
     summary["spark_batches_verdict"] = batches_verdict(batches, summary["spark_batches"], run_s, args.min_batches)
+    summary["load"] = load_verdict(samples, load_at_start[0], run_s)
     summary["spark_batch_median_ms_per_10_min"] = medians_per_period(batches, run_s)
-    in_run = [h for h in histograms if h["t_s"] <= run_s]
+    in_run = [h for h in histograms if 0 <= h["t_s"] <= run_s]
     second_half = [h for h in in_run if h["t_s"] >= run_s / 2]
     if len(second_half) >= 2 * LIVE_HEAP_FLOOR_OF:
         summary["spark_driver_class_growth_second_half"] = class_growth(
@@ -604,7 +644,8 @@ def main(argv: list[str]) -> int:
         "benchmark": "soak",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": {"seconds": args.seconds, "rate_per_s": args.rate, "sample_s": args.sample_s, "partitions": PARTITIONS,
-                   "trigger_s": args.trigger_s, "min_batches": args.min_batches, "load_average_at_start": load_at_start,
+                   "trigger_s": args.trigger_s, "min_batches": args.min_batches, "warm_up_s": args.warm_up_s,
+                   "load_average_at_start": load_at_start,
                    "flat_batch_ratio": FLAT_BATCH_RATIO, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
                    "node": v["node"], "flat_growth_fraction": FLAT_GROWTH_FRACTION, "cpus": os.cpu_count(),
                    "live_heap_s": args.live_heap_s,
@@ -655,10 +696,12 @@ def main(argv: list[str]) -> int:
     batches_ok = summary["spark_batches_verdict"]["ok"]
     print(f"   batches verdict: {json.dumps(summary['spark_batches_verdict'])}")
     print(f"   checkpoints: {json.dumps(summary['checkpoint_files'])} {json.dumps(summary['checkpoint_size'])}")
-    print(f"SOAK memory_flat={bool(flat)} batches_flat_and_state_bounded={batches_ok} checkpoints_bounded={checkpoints_bounded} "
+    load_ok = summary["load"]["valid"]
+    print(f"   load: {json.dumps(summary['load'])}")
+    print(f"SOAK valid={load_ok} memory_flat={bool(flat)} batches_flat_and_state_bounded={batches_ok} checkpoints_bounded={checkpoints_bounded} "
           f"producer_acked={producer_result['acked'] if producer_result else 0} "
           f"spark_alive_to_the_end={job_alive_at_end}", flush=True)
-    ok = flat and batches_ok and checkpoints_bounded and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
+    ok = load_ok and flat and batches_ok and checkpoints_bounded and job_alive_at_end and producer_result is not None and producer_result["errors"] == 0
     return 0 if ok else 1
 
 

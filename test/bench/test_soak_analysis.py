@@ -5,8 +5,10 @@ import http.server
 import os
 import threading
 
-from bench.soak import (batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, machine_cpu_seconds, mark_compact_live_mib,
-                        memory_verdict, parse_class_histogram, producer_heap_mib)
+import pytest
+
+from bench.soak import (batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
+                        memory_verdict, parse_args, parse_class_histogram, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
@@ -210,3 +212,38 @@ def test_a_soak_is_rebuilt_from_its_logs_with_times_from_its_minute_lines():
     assert [interpolated_time(i, marks) for i in (0, 15, 30, 60, 90)] == [0.0, 30.0, 60.0, 90.0, 120.0]
     log = 'x\nSPARK_PROGRESS {"query":"w","batch_id":1}26/12/06 WARN glued\nSPARK_PROGRESS {"query":"w","batch_id":2}\n'
     assert [r["batch_id"] for r in progress_records(log)] == [1, 2]
+
+
+def _loads(loads, run_s: float = 600.0, warm_up: tuple = ()) -> list[dict]:
+    """Samples with a 1-minute load each: `warm_up` ones before the measured run (t_s < 0), then `loads` spread over it."""
+    before = [{"t_s": -10.0 * (len(warm_up) - i), "load_1min": load} for i, load in enumerate(warm_up)]
+    step = run_s / max(1, len(loads) - 1)
+    return before + [{"t_s": i * step, "load_1min": load} for i, load in enumerate(loads)]
+
+
+def test_a_soak_on_a_quiet_machine_whose_load_stays_at_or_below_3_is_valid_whatever_its_warm_up_did():
+    # The warm-up (JIT, state filling) may load the machine; only the measured run is judged
+    verdict = load_verdict(_loads([0.8, 1.4, 3.0, 1.1], warm_up=(4.4, 3.6)), 0.3, 600.0)
+    assert verdict["valid"] is True and verdict["reason"] is None
+    assert verdict["max_load_in_run"] == 3.0
+    assert verdict["load_at_measured_start"] == 0.8 and verdict["load_at_measured_end"] == 1.1
+
+
+@pytest.mark.parametrize("loads, at_start, reason", [
+    ([0.8, 3.2, 1.0], 0.3, "up to 3.20 > 3.0 in the measured run"),
+    ([0.8, 1.0], 1.2, "1.20 >= 1.0 at the start"),
+])
+def test_a_soak_started_on_a_busy_machine_or_loaded_above_3_while_measured_is_not_valid(loads, at_start, reason):
+    verdict = load_verdict(_loads(loads), at_start, 600.0)
+    assert verdict["valid"] is False
+    assert reason in verdict["reason"]
+
+
+def test_a_soak_without_load_samples_in_its_measured_run_is_not_valid():
+    assert load_verdict(_loads([], warm_up=(0.5,)), 0.2, 600.0) == {"valid": False, "reason": "no load samples in the measured run"}
+
+
+def test_a_negative_warm_up_names_the_value(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--warm-up-s", "-5"])
+    assert "--warm-up-s=-5" in capsys.readouterr().err
