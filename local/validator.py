@@ -1,6 +1,6 @@
 """The flight event validator's jar, compiled on this machine from spark-jobs/validator/.
 
-transforms.parse_flight_events calls a Java UDF, flightanalytics.FlightEventParser. Its jar is
+transforms.parse_flight_events calls a Java parser, flightanalytics.FlightEventParser. Its jar is
 compiled here with the JDK's javac, against pyspark's own jars (so against exactly the Spark and
 Jackson the session runs), into .state/validator/flight-event-parser-<digest>.jar. The digest
 covers the sources, the Spark version and the Java release, so the jar is rebuilt only when one of

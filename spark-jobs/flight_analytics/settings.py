@@ -19,7 +19,7 @@ Why each one:
   bytecode; it interprets it. Under whole-stage codegen a wide stage can generate such a method, and
   Spark's default limit (65535) then leaves it interpreted; at 8000 Spark falls back to
   per-expression code that is JIT-compiled. Measured when validation was 57 Spark expressions
-  (parse+validate ~40% less CPU); validation is one Java UDF now, and the limit still guards the
+  (parse+validate ~40% less CPU); validation is one Java parser now, and the limit still guards the
   other stages.
 - spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows=false: to count its rows, the
   RocksDB store reads every key before it writes or deletes it; the de-duplication writes one key per

@@ -1,8 +1,8 @@
 """Kafka records -> flight events -> analytics, as pure DataFrame -> DataFrame functions.
 
 Everything runs in the JVM and works the same on a batch DataFrame (tests) and a streaming one
-(the job). The analytics use Spark's built-in functions only. Parsing is one Java UDF
-(flightanalytics.FlightEventParser, spark-jobs/validator/), because Spark's built-in JSON parsing
+(the job). The analytics use Spark's built-in functions only. Parsing is one Java parser called as
+an expression (flightanalytics.FlightEventParser, spark-jobs/validator/), because Spark's built-in JSON parsing
 cannot be made strict: from_json accepts trailing bytes and a second object after the event, reads
 a JSON number as epoch seconds for a timestamp and as text for a string, keeps the last of two
 duplicate keys, reads "NaN" as a double, cannot refuse unknown keys of a nested object or bytes

@@ -1,4 +1,4 @@
-"""The flight event validator (transforms.parse_flight_events, the Java UDF in spark-jobs/validator/)
+"""The flight event validator (transforms.parse_flight_events, the Java parser in spark-jobs/validator/)
 against an independent oracle, on hundreds of mutated events.
 
 The property: every record ends in exactly one of two outcomes.
