@@ -12,7 +12,7 @@ one JSON file (bench/results/soak.json by default) and a verdict: memory is flat
 least-squares growth over the second half of the run is under FLAT_GROWTH_FRACTION of the second
 half's mean, for the producer's RSS, the producer's live heap and the driver JVM's live-heap floor
 (its RSS also grows while the JVM expands its heap toward -Xmx, which is not a leak, and its old
-generation holds garbage until G1's mixed collections reach it).
+generation holds garbage until the collector's next old-generation collection reaches it).
 
 Not part of make test: it is long by design. SOAK_SECONDS and SOAK_RATE size it from make.
 """
@@ -200,9 +200,9 @@ def parse_class_histogram(text: str) -> dict | None:
     """`jcmd <pid> GC.class_histogram` output -> {"live_heap_mib": .., "classes": {name: bytes}}; None if it has no Total.
 
     The JVM runs a full collection before it counts, so the total is the live set: what the old
-    generation's occupancy between collections cannot show under G1, whose old generation also holds
-    garbage until a concurrent cycle and its mixed collections reach it (at -Xmx2g, not before the
-    heap is about 45% full).
+    generation's occupancy between collections cannot show, since the old generation also holds
+    garbage until the collector next collects it (the parallel collector, the job's: at a full
+    collection; G1: in mixed collections after a concurrent cycle).
     """
     total = HISTOGRAM_TOTAL.search(text)
     if total is None:
@@ -274,10 +274,16 @@ def jvm_heap_mib(pid: int | None) -> dict[str, float] | None:
         done = subprocess.run(["jstat", "-gc", str(pid)], capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired:
         return None
-    lines = done.stdout.split("\n")
-    if done.returncode != 0 or len(lines) < 2:
+    return parse_jstat_gc(done.stdout) if done.returncode == 0 else None
+
+
+def parse_jstat_gc(text: str) -> dict[str, float] | None:
+    """Heap in use and old generation in use (MiB) from `jstat -gc`'s header and value lines. A
+    column a collector does not have is '-' (the parallel collector's CGC and CGCT) and is left out."""
+    lines = text.split("\n")
+    if len(lines) < 2:
         return None
-    values = dict(zip(lines[0].split(), (float(v) for v in lines[1].split())))
+    values = {name: float(value) for name, value in zip(lines[0].split(), lines[1].split()) if value != "-"}
     used_kib = sum(values.get(k, 0.0) for k in ("S0U", "S1U", "EU", "OU"))
     return {"heap_used_mib": round(used_kib / 1024, 1), "old_gen_used_mib": round(values.get("OU", 0.0) / 1024, 1)}
 
@@ -686,7 +692,7 @@ def main(argv: list[str]) -> int:
     # while the JVM sizes its heap toward -Xmx, which is not a leak). A run too short for 6 full
     # collections of the producer has no live-heap verdict (flat: None), which does not fail it.
     # Without 6 class histograms of the driver (no jcmd, or a short run) the old generation's floor
-    # stands in, which over-reads: it holds garbage until G1's next mixed collections.
+    # stands in, which over-reads: it holds garbage until the next old-generation collection.
     driver = summary["spark_driver_live_heap_floor"]
     if driver.get("flat") is None:
         driver = summary["spark_driver_old_gen_floor"]

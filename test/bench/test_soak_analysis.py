@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from bench.soak import (batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
-                        memory_verdict, parse_args, parse_class_histogram, producer_heap_mib)
+                        memory_verdict, parse_args, parse_class_histogram, parse_jstat_gc, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
@@ -247,3 +247,14 @@ def test_a_negative_warm_up_names_the_value(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--warm-up-s", "-5"])
     assert "--warm-up-s=-5" in capsys.readouterr().err
+
+
+def test_jstat_of_the_parallel_collector_reads_with_its_missing_columns():
+    # The job's JVM runs -XX:+UseParallelGC (spark-settings.json): jstat prints '-' for the
+    # concurrent-collection columns it does not have
+    text = (
+        "    S0C         S1C         S0U         S1U          EC           EU           OC           OU          MC         MU       CCSC      CCSU     YGC     YGCT     FGC    FGCT     CGC    CGCT       GCT   \n"
+        "  2048.0     2048.0        0.0      1024.0     30720.0      9216.0      98304.0      20480.0    80000.0    78000.0  10000.0   9000.0     12     0.050     1     0.100     -         -        0.150\n"
+    )
+    assert parse_jstat_gc(text) == {"heap_used_mib": 30.0, "old_gen_used_mib": 20.0}
+    assert parse_jstat_gc("") is None
