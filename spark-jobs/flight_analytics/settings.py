@@ -77,7 +77,7 @@ from pathlib import Path
 SETTINGS_FILE = Path(__file__).with_name("spark-settings.json")
 """The data file; the Spark image carries it with the package."""
 
-_SETTINGS: dict[str, dict[str, str]] = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
+_SETTINGS: dict[str, dict[str, str] | str] = json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
 
 ABORTABLE_CHECKPOINT_FILE_MANAGER = _SETTINGS["s3aCheckpoints"]["spark.sql.streaming.checkpointFileManagerClass"]
 
@@ -91,7 +91,9 @@ DEFAULT_SHUFFLE_PARTITIONS = 4
 
 
 def spark_conf(checkpoint_dir: str | None = None, shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS) -> dict[str, str]:
-    """The sparkConf of the flight analytics job, as strings (ready for a SparkApplication's sparkConf).
+    """The sparkConf of the flight analytics job's own session, as strings. The SparkApplication's
+    comes from the same file through k8s/spark-conf.ts, which gives the JVM options as javaOptions
+    instead of the extraJavaOptions keys here.
 
     `checkpoint_dir` decides whether the S3 settings are needed: an s3a:// location adds the
     abortable checkpoint file manager and the S3A credentials chain of the pod's identity.
