@@ -32,7 +32,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.load import proc_stat
+from bench.load import BUSY_LOAD, QUIET_LOAD, load_1m, proc_stat
 from local.demo import positive_int
 from local.embedded_kafka import EmbeddedKafka, free_ports
 from local.pipeline import (PROJECT_ROOT, SPARK_JOBS_DIR, node_env, build_producer_bundle, producer_bundle_command,
@@ -404,16 +404,11 @@ def medians_per_period(batches: list[dict], run_s: float, period_s: float = 600.
     return result
 
 
-QUIET_LOAD = 1.0
-"""A soak starts only on a machine whose 1-minute load average is below this (the project's rule)."""
-BUSY_LOAD = 3.0
-"""A 1-minute load average above this during the measured run means something else ran: not valid."""
-
-
 def load_verdict(samples: list[dict], load_at_start: float, run_s: float) -> dict:
-    """The load rule: the soak started on a quiet machine (1-minute load below QUIET_LOAD) and the
-    1-minute load stayed at or below BUSY_LOAD all through the measured run (0 <= t_s <= run_s;
-    the warm-up before it is not judged). `valid` false means its figures are not published."""
+    """The benchmarks' load rule (bench/load.py) over a soak: it started on a quiet machine (1-minute
+    load below QUIET_LOAD) and the 1-minute load stayed at or below BUSY_LOAD all through the measured
+    run (0 <= t_s <= run_s; the warm-up before it is not judged). `valid` false means its figures are
+    not published."""
     loads = [x["load_1min"] for x in samples if x.get("load_1min") is not None and 0 <= x["t_s"] <= run_s]
     if not loads:
         return {"valid": False, "reason": "no load samples in the measured run"}
@@ -560,7 +555,7 @@ def main(argv: list[str]) -> int:
                 broker_pid = broker._read_pid() or -1
                 samples.append({
                     "t_s": round(now - measured_from, 1),
-                    "load_1min": os.getloadavg()[0],
+                    "load_1min": load_1m(),
                     "producer_rss_mib": producer_rss_mib(producer.pid) if producer.poll() is None else None,
                     "spark_driver_rss_mib": tree_rss_mib(job.pid),
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),

@@ -42,8 +42,6 @@ the first kind it breaks (within a kind, the field first in schema order). The J
 same list (FlightEventParser.reasonCategories()); test_validation_properties checks they agree."""
 
 PARSER_CLASS = "flightanalytics.FlightEventParser"
-PARSER_METHOD = "parseFlightEvent"
-"""The parser's method the parse expression calls (FlightEventParser.METHOD; it shows in query plans)."""
 
 _PARSE_RESULT = "_event"
 

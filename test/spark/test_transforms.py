@@ -10,7 +10,6 @@ from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, Str
 from pyspark.testing import assertDataFrameEqual
 
 from flight_analytics.transforms import (
-    PARSER_METHOD,
     WINDOW_FAMILIES,
     airline_minute_windows,
     airport_windows,
@@ -271,7 +270,7 @@ def test_parse_runs_the_validator_once_per_record(spark, view):
     plan = full_plan(spark, frames[view]._jdf.queryExecution().executedPlan)
     # THEN every record goes through the validator exactly once, not once in the filter and once
     # more in the projection, and nothing parses it a second way
-    assert plan.count(PARSER_METHOD) == 1, plan
+    assert plan.count(spark._jvm.flightanalytics.FlightEventParser.METHOD) == 1, plan
     assert "from_json" not in plan, plan
     # ... and the outcome is the one record, quarantined
     if view == "valid_events":
