@@ -131,6 +131,28 @@ def test_each_kind_of_malformed_record_gets_its_reason(spark):
     )
 
 
+def test_the_parse_is_the_same_whatever_the_order_or_spelling_of_the_keys(spark):
+    """The parser first matches the name the schema's order expects next against the input's bytes,
+    and reads any other name the usual way: keys in another order, or spelled with JSON escapes,
+    give the same row, and a key seen again after its in-order copy is still a duplicate."""
+    in_order = json.dumps(DEPARTED)
+    reversed_keys = json.dumps(dict(reversed(list(DEPARTED.items()))))
+    escaped = "{" + ",".join(
+        json.dumps(key).replace(key[0], "\\u%04x" % ord(key[0]), 1) + ":" + json.dumps(value) for key, value in DEPARTED.items()
+    ) + "}"
+    assert '"\\u0065vent_id"' in escaped
+    duplicate_after_in_order = in_order[:-1] + ', "airline": "BA"}'
+    unknown_between = in_order.replace('"airline":', '"gate": "A12", "airline":')
+    parsed = parse_flight_events(kafka_records(spark, [in_order, reversed_keys, escaped, duplicate_after_in_order, unknown_between]))
+    # The parsed fields only: not the Kafka metadata, nor the record's bytes (kept for the quarantine).
+    rows = parsed.drop("offset", "partition", "topic", "kafka_timestamp", "raw_bytes").collect()
+    assert rows[0]["parse_error"] is None and rows[0]["event_id"] == DEPARTED["event_id"]
+    assert rows[1] == rows[0], "keys in reverse order"
+    assert rows[2] == rows[0], "keys written with JSON escapes"
+    assert rows[3]["parse_error"] == "duplicate_field:airline"
+    assert rows[4]["parse_error"] == "unexpected_field:gate"
+
+
 def test_values_on_the_bounds_are_valid(spark):
     edge = event(
         departure_delay_min=-60,

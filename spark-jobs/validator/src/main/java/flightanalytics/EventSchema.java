@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import com.fasterxml.jackson.core.io.SerializedString;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -67,6 +68,8 @@ final class EventSchema {
     /** One property: where it goes in the row, and every rule its value must pass. */
     static final class Field {
         final String name;
+        /** The name as Jackson matches it against the input's bytes (JsonParser.nextFieldName(SerializableString)). */
+        final SerializedString serializedName;
         /** Dotted from the root: "position.lat_deg". */
         final String path;
         /** Column in its object's row. */
@@ -105,6 +108,7 @@ final class EventSchema {
 
         Field(String name, String path, int index, int ordinal, Kind kind, boolean nullable) {
             this.name = name;
+            this.serializedName = new SerializedString(name);
             this.path = path;
             this.index = index;
             this.ordinal = ordinal;
