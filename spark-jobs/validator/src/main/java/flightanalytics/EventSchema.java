@@ -1,12 +1,12 @@
 package flightanalytics;
 
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
-import com.fasterxml.jackson.core.io.SerializedString;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
