@@ -219,11 +219,6 @@ public final class FlightEventParser implements Serializable {
         public void releasePooled(BufferRecycler recycler) {
             kept.set(recycler);
         }
-
-        @Override
-        public int pooledCount() {
-            return kept.get() == null ? 0 : 1;
-        }
     }
 
     /** The schema's rules and a parser factory: built once per deserialized parser, shared by its calls. */
@@ -321,15 +316,14 @@ public final class FlightEventParser implements Serializable {
                 if (expected < fields.length && parser.nextFieldName(fields[expected].serializedName)) {
                     field = fields[expected];
                 } else {
-                    if (expected < fields.length) {
-                        // Jackson has moved on: to another name, or to the end of the object.
-                        if (parser.currentToken() != JsonToken.FIELD_NAME) {
-                            break;
-                        }
-                        name = parser.currentName();
-                    } else if ((name = parser.nextFieldName()) == null) {
+                    // A miss has moved the parser on already (to another name or the object's end).
+                    if (expected >= fields.length) {
+                        parser.nextToken();
+                    }
+                    if (parser.currentToken() != JsonToken.FIELD_NAME) {
                         break;
                     }
+                    name = parser.currentName();
                     field = rule.field(name);
                 }
                 JsonToken token = parser.nextToken();
