@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--messages", type=int, default=600_000,
                    help="messages per run of flight-producer, ProducerPerformance and confluent-kafka; default 600000 "
                         "(runs of a few seconds: fewer would mostly measure start-up and JIT)")
+    p.add_argument("--broker-warmup-messages", type=int, default=600_000,
+                   help="messages ProducerPerformance sends per compression before the first measured run, not measured: "
+                        "the broker's first producer-id block and its JIT on the produce path (0 = none); default 600000")
     p.add_argument("--python-messages", type=int, default=60_000,
                    help="messages per kafka-python run (it is ~10x slower; a rate needs no more); default 60000")
     p.add_argument("--partitions", type=int, default=6, help="partitions of the benchmark topic; default 6")
@@ -122,6 +125,8 @@ def _check_args(args: argparse.Namespace) -> None:
     for c in args.clients:
         if c not in CLIENTS:
             sys.exit(f"error: --clients: unknown client '{c}', expected some of {','.join(CLIENTS)}")
+    if not 0 <= args.broker_warmup_messages <= 50_000_000:
+        sys.exit(f"error: --broker-warmup-messages {args.broker_warmup_messages}: expected 0..50000000")
     if not 1 <= args.max_in_flight <= 5:
         sys.exit(f"error: --max-in-flight {args.max_in_flight}: expected 1..5 (the idempotent producer's limit)")
     if args.wait_for_quiet_s < 0:
@@ -176,7 +181,7 @@ def _run_client(label: str, cmd: list[str], result_line: re.Pattern, timeout_s: 
 
 
 def run_ours(bootstrap: str, args: argparse.Namespace, compression: str, workers: int) -> dict:
-    # As the image runs it (producer/Dockerfile's ENTRYPOINT flags: a pinned 64 MiB semi-space).
+    # As the image runs it (producer/Dockerfile's ENTRYPOINT flags: the heap sizes of docs/producer.md).
     cmd = producer_bundle_command("produce", "--bootstrap", bootstrap, "--topic", TOPIC,
                                   "--count", str(args.messages), "--compression", compression, "--workers", str(workers),
                                   "--batch-size", str(args.batch_size), "--max-in-flight", str(args.max_in_flight),
@@ -367,7 +372,8 @@ def median_or_none(values: list[float | None]) -> float | None:
 
 def summarize(runs: list[dict]) -> list[dict]:
     """Median per (client, compression, workers) over its valid runs, with each one's per-repetition
-    values and its ratio to ProducerPerformance. Invalid runs (busy machine) are counted, not used."""
+    values, its ratio to ProducerPerformance and (ours) to confluent-kafka. Invalid runs (busy
+    machine) are counted, not used."""
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault((run["client"], run["compression"], run["workers"]), []).append(run)
@@ -384,23 +390,46 @@ def summarize(runs: list[dict]) -> list[dict]:
             "per_repetition_msgs_per_sec": [r["msgs_per_sec"] for r in rs],
             "messages_per_run": all_runs[0]["messages"], "latency_kind": all_runs[0].get("latency_kind"),
         })
-    for m in medians:
-        if m["client"] == "kafka-producer-perf-test":
-            continue
-        # Ours / ProducerPerformance within each repetition (runs minutes apart see the same load), then
-        # the median; a repetition counts only when both runs in it are valid.
+    def ratio_to(m: dict, peer_client: str) -> float | None:
+        # This run / the peer's run within each repetition (runs a minute apart see the same machine),
+        # then the median; a repetition counts only when both runs in it are valid.
         per_rep = []
         for rep in sorted({r["repetition"] for r in runs}):
             this = [r for r in runs if r["valid"] and r["repetition"] == rep and (r["client"], r["compression"], r["workers"]) == (m["client"], m["compression"], m["workers"])]
-            peer = [r for r in runs if r["valid"] and r["repetition"] == rep and r["client"] == "kafka-producer-perf-test" and r["compression"] == m["compression"]]
+            peer = [r for r in runs if r["valid"] and r["repetition"] == rep and r["client"] == peer_client and r["compression"] == m["compression"]]
             if this and peer:
                 per_rep.append(this[0]["msgs_per_sec"] / peer[0]["msgs_per_sec"])
-        m["ratio_to_producer_performance"] = round(statistics.median(per_rep), 3) if per_rep else None
-        if m["client"] == "flight-producer" and m["msgs_per_sec"] is not None:
-            m["share_of_333k_target"] = round(m["msgs_per_sec"] / TARGET_MSGS_PER_SEC, 3)
+        return round(statistics.median(per_rep), 3) if per_rep else None
+
+    for m in medians:
+        if m["client"] != "kafka-producer-perf-test":
+            m["ratio_to_producer_performance"] = ratio_to(m, "kafka-producer-perf-test")
+        if m["client"] == "flight-producer":
+            m["ratio_to_confluent_kafka"] = ratio_to(m, "confluent-kafka")
+            if m["msgs_per_sec"] is not None:
+                m["share_of_333k_target"] = round(m["msgs_per_sec"] / TARGET_MSGS_PER_SEC, 3)
     order = {c: i for i, c in enumerate(CLIENTS)}
     medians.sort(key=lambda m: (m["compression"] != "none", m["compression"], order[m["client"]], m["workers"]))
     return medians
+
+
+def warm_broker(kafka: EmbeddedKafka, payload: Path, args: argparse.Namespace) -> list[dict]:
+    """Unmeasured runs before the first measured one, one per compression, so no client pays for the
+    fresh broker: its first idempotent producer id took ~0.5 s (a block of ids is allocated once), and
+    its produce path (validation, decompression, log append) is still interpreted Java at first. The
+    same broker serves every client afterwards, in a rotating order."""
+    warmups = []
+    if args.broker_warmup_messages == 0:
+        return warmups
+    warm_args = argparse.Namespace(**{**vars(args), "messages": args.broker_warmup_messages})
+    for compression in args.compressions:
+        started = time.monotonic()
+        run = run_perf(kafka, payload, warm_args, compression)
+        warmups.append({"client": run["client"], "compression": compression, "messages": run["messages"],
+                        "msgs_per_sec": run["msgs_per_sec"], "wall_s": round(time.monotonic() - started, 2)})
+        print(f"  broker warm-up (not measured): ProducerPerformance {compression} {run['messages']:,} messages, "
+              f"{run['msgs_per_sec']:,.0f} msg/s", flush=True)
+    return warmups
 
 
 def measured(run: dict, load_before: float, waited_s: float, others_cores: float | None, load_after: float) -> dict:
@@ -439,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = work / "payload.jsonl"
         record = write_payload_file(payload)
         print(f"records: our events, mean {record['mean_bytes']} bytes ({record['min_bytes']}-{record['max_bytes']})", flush=True)
+        warmups = warm_broker(kafka, payload, args)
         steps: list[tuple[str, int]] = []
         for client in args.clients:
             steps += [(client, w) for w in args.workers] if client == "flight-producer" else [(client, 1)]
@@ -486,8 +516,11 @@ def main(argv: list[str] | None = None) -> int:
             "messages_per_run": args.messages, "kafka_python_messages_per_run": args.python_messages,
             "repetitions": args.repetitions, "partitions": args.partitions, "acks": "all", "idempotent": True,
             "compressions": args.compressions,
+            "broker_warmup": {"messages_per_compression": args.broker_warmup_messages, "runs": warmups,
+                              "why": "not measured: the fresh broker's first producer-id block (~0.5 s) and its JIT, "
+                                     "which would otherwise fall on whichever client runs first"},
             "flight_producer": {"batch_size_msgs": args.batch_size, "max_in_flight": args.max_in_flight, "linger_ms": 10,
-                                "keyed_by": "flight_id", "node_options": "--max-semi-space-size=64",
+                                "keyed_by": "flight_id", "node_options": " ".join(producer_image_node_args()),
                                 "runs": "the esbuild bundle producer/dist/producer.mjs (as in the image); generates its events while sending"},
             "kafka-producer-perf-test": {"batch_size_bytes": BATCH_BYTES, "linger_ms": LINGER_MS, "jvm": "-Xmx512m -XX:+UseG1GC",
                                          "keys": "none (ProducerPerformance sends null keys)", "payload": "our events file"},
@@ -523,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
 
     print(f"\nmedians of the valid runs (load before and after < {BUSY_LOAD}, others' CPU < {OTHERS_MAX_CORES} cores), records of ~{record['mean_bytes']:.0f} bytes, acks=all, idempotent:")
-    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} "
+    print(f"{'client':<26} {'compr.':<6} {'workers':>7} {'msg/s':>10} {'MB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs perf':>8} {'vs rdkafka':>10} "
           f"{'of 333k':>8} {'valid':>6}")
 
     def cell(value: float | None, spec: str = "") -> str:
@@ -531,12 +564,13 @@ def main(argv: list[str] | None = None) -> int:
 
     for m in medians:
         ratio = m.get("ratio_to_producer_performance")
+        ratio_rd = m.get("ratio_to_confluent_kafka")
         share = m.get("share_of_333k_target")
         print(f"{m['client']:<26} {m['compression']:<6} {m['workers']:>7} {cell(m['msgs_per_sec'], ',.0f'):>10} "
               f"{cell(m['mb_per_sec'], '.1f'):>7} {cell(m['p50_ms'], '.1f'):>7} {cell(m['p99_ms'], '.1f'):>7} "
-              f"{'' if ratio is None else f'{ratio:.2f}x':>8} {'' if share is None else f'{share:.0%}':>8} "
+              f"{'' if ratio is None else f'{ratio:.2f}x':>8} {'' if ratio_rd is None else f'{ratio_rd:.2f}x':>10} {'' if share is None else f'{share:.0%}':>8} "
               f"{m['repetitions']}/{m['repetitions'] + m['invalid_runs']:>4}")
-    print("(vs perf: median over repetitions of msg/s / ProducerPerformance's msg/s in the same repetition; "
+    print("(vs perf, vs rdkafka: median over repetitions of msg/s / ProducerPerformance's (confluent-kafka's) msg/s in the same repetition; "
           "p50/p99: ours per produce request, the others per record)")
     for c, median in report["diagnostics"]["encode_only_median"].items():
         print(f"diagnostic: our producer without Kafka ({c}): {median['msgs_per_sec']:,.0f} msg/s, "

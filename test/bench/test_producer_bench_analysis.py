@@ -33,6 +33,23 @@ def test_a_run_taken_above_the_busy_load_is_recorded_but_left_out_of_medians_and
     assert ours["ratio_to_producer_performance"] == 2.0
 
 
+def test_ours_is_also_compared_with_confluent_kafka_repetition_by_repetition():
+    # GIVEN two repetitions of ours, ProducerPerformance and confluent-kafka, on a machine twice as fast in the second
+    runs = [
+        run("flight-producer", 1, 150_000, 0.5), run("kafka-producer-perf-test", 1, 100_000, 0.5), run("confluent-kafka", 1, 200_000, 0.5),
+        run("flight-producer", 2, 330_000, 0.5), run("kafka-producer-perf-test", 2, 200_000, 0.5), run("confluent-kafka", 2, 300_000, 0.5),
+    ]
+    # WHEN summarized
+    medians = summarize(runs)
+    ours = next(m for m in medians if m["client"] == "flight-producer")
+    librdkafka = next(m for m in medians if m["client"] == "confluent-kafka")
+    # THEN ours gets the median of its per-repetition ratios to each peer (0.75 and 1.1; 1.5 and 1.65),
+    # not the ratio of the medians (240,000 / 250,000 = 0.96), and only ours is compared with confluent-kafka
+    assert ours["ratio_to_confluent_kafka"] == 0.925
+    assert ours["ratio_to_producer_performance"] == 1.575
+    assert "ratio_to_confluent_kafka" not in librdkafka and librdkafka["ratio_to_producer_performance"] == 1.75
+
+
 def test_a_run_during_which_other_processes_used_the_cpu_is_left_out_too():
     runs = [run("flight-producer", 1, 200_000, 0.5, others_cores=0.9), run("kafka-producer-perf-test", 1, 100_000, 0.5)]
     ours = next(m for m in summarize(runs) if m["client"] == "flight-producer")
