@@ -1,7 +1,8 @@
 """make bench-producer: our TypeScript producer against three peers, side by side, in one run.
 
 One invocation starts one embedded broker (local/embedded_kafka.py) with one topic, writes a file of
-our own generated events, then runs, repetition after repetition and in a rotating order so that
+our own generated events, warms the broker up (unmeasured ProducerPerformance runs, warm_broker), then
+runs, repetition after repetition and in a rotating order so that
 machine noise hits every client alike, one process per client:
 
   flight-producer            our producer (the esbuild bundle, as in the image), 1 worker and N workers,
