@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import re
 import shutil
 import statistics
@@ -42,8 +44,18 @@ from local.versions import STATE_DIR, versions
 
 TOPIC = "flight-events-soak"
 PARTITIONS = 6
-TRIGGER_S = 5
+TRIGGER_S = 5.0
 """The default processing-time trigger (--trigger-s)."""
+LOAD_SAMPLE_PERIOD_S = 5.004
+"""The kernel folds the runnable (and uninterruptible) threads into its load average every 5 s plus one
+tick (LOAD_FREQ = 5 * HZ + 1 jiffies; 5.004 s at this machine's HZ of 250). Spark starts a
+processing-time trigger's micro-batches on whole multiples of the interval, so a trigger that divides
+5 s (1 s, 1.25 s, 2.5 s, 5 s) meets the kernel's sample at the same point of its micro-batch for
+minutes on end: the sample slides through a 1 s trigger once every 1 s / 4 ms x 5.004 s = 20.9 minutes,
+and the 1-minute load then swings between the threads of the quiet part and those of the busy start
+of a micro-batch, whatever the true average. `trigger_aliasing` says how evenly a trigger spreads the
+samples over its micro-batch; the soak also samples the runnable threads itself, at random instants
+(RunnableSampler), so its JSON carries an unbiased mean next to the kernel's figure."""
 FLAT_GROWTH_FRACTION = 0.05
 """Memory is flat if the fitted growth over the second half is < 5% of its mean RSS."""
 FLAT_BATCH_RATIO = 1.1
@@ -61,8 +73,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=positive_int, default=3600, help="how long the producer runs (default 3600)")
     parser.add_argument("--rate", type=positive_int, default=1000, help="events per second (default 1000)")
-    parser.add_argument("--trigger-s", type=positive_int, default=TRIGGER_S,
-                        help=f"the job's processing-time trigger in seconds (default {TRIGGER_S}); 1 runs many micro-batches in an hour")
+    parser.add_argument("--trigger-s", type=float, default=TRIGGER_S,
+                        help=f"the job's processing-time trigger in seconds, to the millisecond (default {TRIGGER_S:g}); "
+                             "1.2 runs 3,000 micro-batches in an hour (a trigger that divides 5 s aliases with the "
+                             "kernel's load sampling: LOAD_SAMPLE_PERIOD_S)")
     parser.add_argument("--min-batches", type=int, default=0,
                         help="the run fails unless every query ran at least this many micro-batches with data (default 0: not checked)")
     parser.add_argument("--warm-up-s", type=int, default=0,
@@ -75,6 +89,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
     parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
     args = parser.parse_args(argv)
+    if not (math.isfinite(args.trigger_s) and round(args.trigger_s * 1000) > 0):
+        parser.error(f"--trigger-s={args.trigger_s} is not valid: expected seconds > 0, e.g. 1.2")
     if args.warm_up_s < 0:
         parser.error(f"--warm-up-s={args.warm_up_s} is not valid: expected an integer >= 0 (seconds)")
     return args
@@ -404,6 +420,61 @@ def medians_per_period(batches: list[dict], run_s: float, period_s: float = 600.
     return result
 
 
+def trigger_aliasing(trigger_s: float, sample_period_s: float = LOAD_SAMPLE_PERIOD_S, samples: int = 12) -> float:
+    """How unevenly the kernel's load samples fall across a trigger's micro-batch: over `samples`
+    consecutive samples (a minute), the largest gap between the points of the micro-batch they meet,
+    as a fraction of the trigger. 1 - 1/samples is perfectly spread over a minute; near 1.0 every
+    sample of that minute meets the same point (a trigger that divides 5 s)."""
+    phases = sorted((i * sample_period_s / trigger_s) % 1.0 for i in range(samples))
+    gaps = [b - a for a, b in zip(phases, phases[1:])] + [1.0 - phases[-1] + phases[0]]
+    return round(max(gaps), 3)
+
+
+def parse_procs(stat_text: str) -> tuple[int, int] | None:
+    """`procs_running` and `procs_blocked` from /proc/stat's text, or None if either is missing."""
+    found = dict(re.findall(r"^(procs_running|procs_blocked) (\d+)$", stat_text, re.MULTILINE))
+    if len(found) != 2:
+        return None
+    return int(found["procs_running"]), int(found["procs_blocked"])
+
+
+class RunnableSampler(threading.Thread):
+    """Counts the machine's runnable and blocked threads (/proc/stat) at random instants, 0.1-0.3 s
+    apart, so no trigger's rhythm can bias the mean. `take()` returns the means since the last call.
+    The running count excludes this thread, which is running when it reads."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self._lock = threading.Lock()
+        self._running = self._blocked = 0
+        self._count = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(random.uniform(0.1, 0.3)):
+            try:
+                with open("/proc/stat") as f:
+                    procs = parse_procs(f.read())
+            except OSError:
+                procs = None
+            if procs is not None:
+                with self._lock:
+                    self._running += max(0, procs[0] - 1)
+                    self._blocked += procs[1]
+                    self._count += 1
+
+    def take(self) -> dict[str, float | None]:
+        with self._lock:
+            count, running, blocked = self._count, self._running, self._blocked
+            self._running = self._blocked = self._count = 0
+        if not count:
+            return {"runnable_mean": None, "blocked_mean": None}
+        return {"runnable_mean": round(running / count, 3), "blocked_mean": round(blocked / count, 3)}
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
 def load_verdict(samples: list[dict], load_at_start: float, run_s: float) -> dict:
     """The benchmarks' load rule (bench/load.py) over a soak: it started on a quiet machine (1-minute
     load below QUIET_LOAD) and the 1-minute load stayed at or below BUSY_LOAD all through the measured
@@ -417,12 +488,17 @@ def load_verdict(samples: list[dict], load_at_start: float, run_s: float) -> dic
         reasons.append(f"1-minute load {load_at_start:.2f} >= {QUIET_LOAD} at the start")
     if max(loads) > BUSY_LOAD:
         reasons.append(f"1-minute load up to {max(loads):.2f} > {BUSY_LOAD} in the measured run")
+    # Not judged: the runnable threads sampled at random instants (RunnableSampler), each sample the
+    # mean over --sample-s; runnable + blocked is what the kernel's load average counts.
+    threads = [x["runnable_mean"] + (x.get("blocked_mean") or 0.0) for x in samples
+               if x.get("runnable_mean") is not None and 0 <= x["t_s"] <= run_s]
     return {
         "load_at_start": load_at_start,
         "load_at_measured_start": loads[0],
         "max_load_in_run": max(loads),
         "median_load_in_run": statistics.median(loads),
         "load_at_measured_end": loads[-1],
+        "runnable_and_blocked_threads_mean_in_run": round(statistics.fmean(threads), 3) if threads else None,
         "valid": not reasons,
         "reason": "; ".join(reasons) or None,
     }
@@ -500,12 +576,12 @@ def main(argv: list[str]) -> int:
             [sys.executable, "-m", "local.spark_job", "--master", "local[2]", "--bootstrap", broker.bootstrap_servers,
              "--topic", TOPIC, "--output-dir", str(args.work_dir / "output"),
              "--checkpoint-dir", str(args.work_dir / "checkpoints"), "--starting-offsets", "earliest",
-             "--trigger", f"processing-time:{args.trigger_s}s",
+             "--trigger", f"processing-time:{round(args.trigger_s * 1000)}ms",
              # The producer simulates from now at ~30x real time: its event_time runs ahead of the
              # Kafka timestamps, which the job's 1-hour default would quarantine (plausibility.py).
              "--max-event-ahead", "3650 days",
              # About 2x what arrives per trigger, as FACTS/decisions advise.
-             "--max-offsets-per-trigger", str(2 * args.rate * args.trigger_s),
+             "--max-offsets-per-trigger", str(math.ceil(2 * args.rate * args.trigger_s)),
              # A bound only: the soak stops the job itself once the producer is done and DRAIN_S passed.
              "--timeout-s", str(STARTUP_BUDGET_S + args.seconds + DRAIN_S + 60)],
             cwd=PROJECT_ROOT, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -548,6 +624,8 @@ def main(argv: list[str]) -> int:
         hard_deadline = measured_from + args.seconds + 120
         next_sample = time.monotonic()
         next_report = time.monotonic() + 60
+        runnable = RunnableSampler()
+        runnable.start()
         while producer.poll() is None and job.poll() is None and time.monotonic() < hard_deadline:
             now = time.monotonic()
             if now >= next_sample:
@@ -556,6 +634,7 @@ def main(argv: list[str]) -> int:
                 samples.append({
                     "t_s": round(now - measured_from, 1),
                     "load_1min": load_1m(),
+                    **runnable.take(),
                     "producer_rss_mib": producer_rss_mib(producer.pid) if producer.poll() is None else None,
                     "spark_driver_rss_mib": tree_rss_mib(job.pid),
                     "spark_driver_heap_used_mib": heap.get("heap_used_mib"),
@@ -584,9 +663,11 @@ def main(argv: list[str]) -> int:
             if now >= next_report:
                 last = samples[-1]
                 print(f"   t={last['t_s']:.0f}s producer {last['producer_rss_mib']} MiB, Spark driver "
-                      f"{last['spark_driver_rss_mib']} MiB, batches {len(spark_watch.records)}", flush=True)
+                      f"{last['spark_driver_rss_mib']} MiB, batches {len(spark_watch.records)}, 1-minute load "
+                      f"{last['load_1min']:.2f}, runnable threads {last['runnable_mean']}", flush=True)
                 next_report += 60
             time.sleep(0.5)
+        runnable.stop()
         producer.wait(timeout=60)
         job_alive_at_end = job.poll() is None
         drain_end = time.monotonic() + DRAIN_S
@@ -645,7 +726,8 @@ def main(argv: list[str]) -> int:
         "benchmark": "soak",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": {"seconds": args.seconds, "rate_per_s": args.rate, "sample_s": args.sample_s, "partitions": PARTITIONS,
-                   "trigger_s": args.trigger_s, "min_batches": args.min_batches, "warm_up_s": args.warm_up_s,
+                   "trigger_s": args.trigger_s, "trigger_aliasing_with_load_sampling": trigger_aliasing(args.trigger_s),
+                   "min_batches": args.min_batches, "warm_up_s": args.warm_up_s,
                    "load_average_at_start": load_at_start,
                    "flat_batch_ratio": FLAT_BATCH_RATIO, "spark_master": "local[2]", "kafka": v["kafka"], "spark": v["spark"],
                    "node": v["node"], "flat_growth_fraction": FLAT_GROWTH_FRACTION, "cpus": os.cpu_count(),

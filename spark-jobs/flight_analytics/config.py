@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-_TRIGGER = re.compile(r"^(available-now|processing-time:(\d+)s)$")
+_TRIGGER = re.compile(r"^(available-now|processing-time:(\d+)(s|ms))$")
 _DURATION = re.compile(r"^\d+ (second|minute|hour|day)s?$")
 _TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 
@@ -34,10 +34,18 @@ class JobConfig:
     metrics_host: str = "127.0.0.1"
 
     @property
-    def processing_time_s(self) -> int | None:
-        """Seconds between micro-batches, or None for available-now."""
+    def processing_time_ms(self) -> int | None:
+        """Milliseconds between micro-batches, or None for available-now."""
         match = _TRIGGER.match(self.trigger)
-        return int(match.group(2)) if match and match.group(2) else None
+        if not match or not match.group(2):
+            return None
+        return int(match.group(2)) * (1000 if match.group(3) == "s" else 1)
+
+    @property
+    def processing_time_s(self) -> float | None:
+        """Seconds between micro-batches, or None for available-now."""
+        ms = self.processing_time_ms
+        return None if ms is None else ms / 1000
 
 
 # option -> (environment variable, help). Defaults live on JobConfig.
@@ -48,7 +56,7 @@ _OPTIONS = {
     "--max-offsets-per-trigger": ("FLIGHT_MAX_OFFSETS_PER_TRIGGER", "records per micro-batch, integer > 0 (default: no cap)"),
     "--output-dir": ("FLIGHT_OUTPUT_DIR", "where events/, quarantine/, the window folders and flight_positions/ are written (path or s3a:// URI)"),
     "--checkpoint-dir": ("FLIGHT_CHECKPOINT_DIR", "one checkpoint folder per query is made under it"),
-    "--trigger": ("FLIGHT_TRIGGER", "available-now | processing-time:<N>s"),
+    "--trigger": ("FLIGHT_TRIGGER", "available-now | processing-time:<N>s | processing-time:<N>ms"),
     "--watermark-delay": ("FLIGHT_WATERMARK_DELAY", "how late an event may arrive and still count, e.g. '10 minutes'"),
     "--max-event-ahead": (
         "FLIGHT_MAX_EVENT_AHEAD",
@@ -125,7 +133,7 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
     if trigger is not None:
         match = _TRIGGER.match(trigger)
         if not match or (match.group(2) is not None and int(match.group(2)) <= 0):
-            _fail(parser, "--trigger", trigger, "'available-now' or 'processing-time:<N>s' with N > 0")
+            _fail(parser, "--trigger", trigger, "'available-now' or 'processing-time:<N>s' or 'processing-time:<N>ms' with N > 0")
         settings["trigger"] = trigger
 
     watermark = value("--watermark-delay")

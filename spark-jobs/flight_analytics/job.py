@@ -60,7 +60,7 @@ def start(writer, name: str, config: JobConfig) -> StreamingQuery:
     if config.processing_time_s is None:
         writer = writer.trigger(availableNow=True)
     else:
-        writer = writer.trigger(processingTime=f"{config.processing_time_s} seconds")
+        writer = writer.trigger(processingTime=f"{config.processing_time_ms} milliseconds")
     return writer.start()
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bench.soak import (batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
+from bench.soak import (parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
                         memory_verdict, parse_args, parse_class_histogram, parse_jstat_gc, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
@@ -258,3 +258,28 @@ def test_jstat_of_the_parallel_collector_reads_with_its_missing_columns():
     )
     assert parse_jstat_gc(text) == {"heap_used_mib": 30.0, "old_gen_used_mib": 20.0}
     assert parse_jstat_gc("") is None
+
+
+def test_the_load_verdict_reports_the_threads_sampled_at_random_instants_without_judging_them():
+    samples = _loads([0.8, 1.4, 2.0])
+    for sample, (running, blocked) in zip(samples, [(1.0, 0.5), (2.0, 0.0), (9.0, 0.5)]):
+        sample.update(runnable_mean=running, blocked_mean=blocked)
+    verdict = load_verdict(samples, 0.3, 600.0)
+    assert verdict["runnable_and_blocked_threads_mean_in_run"] == 4.333
+    assert verdict["valid"] is True  # the kernel's 1-minute load is the rule; the sampled mean is shown beside it
+
+
+@pytest.mark.parametrize("trigger_s, evenly", [(1.0, False), (1.25, False), (2.5, False), (5.0, False),
+                                               (1.1, True), (1.2, True), (1.3, True), (0.8, True)])
+def test_a_trigger_that_divides_5_s_meets_the_kernels_load_sample_at_one_point_of_its_micro_batch(trigger_s, evenly):
+    # 12 kernel samples (a minute, 5.004 s apart): spread over the micro-batch, the largest gap is a
+    # small part of it; for a divisor of 5 s every sample of the minute lands within 5 % of one point.
+    assert (trigger_aliasing(trigger_s) < 0.25) is evenly
+    if not evenly:
+        assert trigger_aliasing(trigger_s) > 0.9
+
+
+def test_the_runnable_and_blocked_counts_come_from_proc_stat():
+    text = "cpu  1 2 3\nctxt 99\nprocs_running 3\nprocs_blocked 1\nsoftirq 0\n"
+    assert parse_procs(text) == (3, 1)
+    assert parse_procs("cpu 1 2 3\nprocs_running 3\n") is None

@@ -38,6 +38,12 @@ def test_every_option():
     assert (config.output_topic, config.metrics_port, config.metrics_host) == ("flight-aggregates", 9108, "0.0.0.0")
 
 
+def test_a_trigger_in_milliseconds():
+    config = parse_args([*REQUIRED, "--trigger", "processing-time:1200ms"], environ={})
+    assert (config.processing_time_ms, config.processing_time_s) == (1200, 1.2)
+    assert parse_args(REQUIRED, environ={}).processing_time_ms is None  # available-now by default
+
+
 def test_the_kafka_output_and_the_metrics_server_are_off_by_default():
     config = parse_args(REQUIRED, environ={})
     assert (config.output_topic, config.metrics_port, config.metrics_host) == (None, 0, "127.0.0.1")
@@ -67,6 +73,8 @@ def test_environment_variables_fill_in_and_options_win():
         ("--max-offsets-per-trigger", "many", "an integer > 0"),
         ("--trigger", "once", "'available-now' or 'processing-time:<N>s'"),
         ("--trigger", "processing-time:10", "'available-now' or 'processing-time:<N>s'"),
+        ("--trigger", "processing-time:0ms", "'processing-time:<N>ms' with N > 0"),
+        ("--trigger", "processing-time:1.5s", "'processing-time:<N>ms' with N > 0"),
         ("--watermark-delay", "10m", "'<N> seconds|minutes|hours|days'"),
         ("--timeout-s", "-3", "a number of seconds > 0"),
         ("--kafka-option", "novalue", "key=value"),
