@@ -3,7 +3,8 @@
 The producer (the esbuild bundle, with the image's Node flags, as the container runs it) sends --rate events/s for
 --seconds to a local broker while the Spark job streams them (processing-time trigger). Every
 --sample-s seconds the producer's RSS and the Spark driver's RSS (its Python process plus its JVM)
-are read from /proc/<pid>/status, the driver JVM's heap from `jstat -gc`, and the CPU time of each
+are read from /proc/<pid>/status, the driver JVM's heap from its performance-data file (what
+`jstat -gc` reads), and the CPU time of each
 process and of the whole machine from /proc. Every --live-heap-s seconds `jcmd GC.class_histogram`
 counts the driver JVM's live set by class (after a full collection). The producer runs with
 --trace-gc, so the V8 heap left after each full (mark-compact) collection, its live set, comes from
@@ -19,6 +20,7 @@ Not part of make test: it is long by design. SOAK_SECONDS and SOAK_RATE size it 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import math
 import os
@@ -26,7 +28,9 @@ import random
 import re
 import shutil
 import statistics
+import struct
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -54,8 +58,9 @@ processing-time trigger's micro-batches on whole multiples of the interval, so a
 minutes on end: the sample slides through a 1 s trigger once every 1 s / 4 ms x 5.004 s = 20.9 minutes,
 and the 1-minute load then swings between the threads of the quiet part and those of the busy start
 of a micro-batch, whatever the true average. `trigger_aliasing` says how evenly a trigger spreads the
-samples over its micro-batch; the soak also samples the runnable threads itself, at random instants
-(RunnableSampler), so its JSON carries an unbiased mean next to the kernel's figure."""
+samples over its micro-batch; the soak also counts the runnable threads itself, at random instants
+(RunnableSampler), so its JSON carries a second figure, free of any trigger's rhythm, next to the
+kernel's (not the same figure: the sampler is a thread too, and reads when it gets a core)."""
 FLAT_GROWTH_FRACTION = 0.05
 """Memory is flat if the fitted growth over the second half is < 5% of its mean RSS."""
 FLAT_BATCH_RATIO = 1.1
@@ -75,8 +80,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=positive_int, default=1000, help="events per second (default 1000)")
     parser.add_argument("--trigger-s", type=float, default=TRIGGER_S,
                         help=f"the job's processing-time trigger in seconds, to the millisecond (default {TRIGGER_S:g}); "
-                             "1.2 runs 3,000 micro-batches in an hour (a trigger that divides 5 s aliases with the "
-                             "kernel's load sampling: LOAD_SAMPLE_PERIOD_S)")
+                             "make soak uses 1.9 (a trigger that divides 5 s aliases with the kernel's load sampling: "
+                             "LOAD_SAMPLE_PERIOD_S)")
     parser.add_argument("--min-batches", type=int, default=0,
                         help="the run fails unless every query ran at least this many micro-batches with data (default 0: not checked)")
     parser.add_argument("--warm-up-s", type=int, default=0,
@@ -84,8 +89,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "the state filling up to the watermark); nothing before its end is judged or counted, and "
                              "the load rule applies from it (default 0)")
     parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
-    parser.add_argument("--live-heap-s", type=positive_int, default=60,
-                        help="seconds between class histograms of the Spark driver's live heap (a full GC each; default 60)")
+    parser.add_argument("--live-heap-s", type=positive_int, default=180,
+                        help="seconds between class histograms of the Spark driver's live heap (a full GC each, and a "
+                             "JVM for jcmd; default 180)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "soak.json")
     parser.add_argument("--work-dir", type=Path, default=STATE_DIR / "soak", help="broker data, Spark output (deleted first)")
     args = parser.parse_args(argv)
@@ -282,26 +288,49 @@ def machine_cpu_seconds() -> dict[str, float]:
     return {"machine_busy_cpu_s": round(busy / tick, 2), "machine_steal_cpu_s": round(steal / tick, 2)}
 
 
+HSPERFDATA_MAGIC = b"\xca\xfe\xc0\xc0"
+HEAP_SPACES = ("sun.gc.generation.0.space.0.used", "sun.gc.generation.0.space.1.used", "sun.gc.generation.0.space.2.used",
+               "sun.gc.generation.1.space.0.used")
+"""Eden, the two survivor spaces and the old generation: what `jstat -gc` calls EU, S0U, S1U and OU."""
+
+
+def parse_hsperfdata(data: bytes) -> dict[str, int] | None:
+    """The scalar long counters of a HotSpot performance-data file (what jstat reads): a 32-byte
+    prologue (magic 0xcafec0c0, then the byte order of the rest, the entries' offset and count) and
+    entries of (length, name offset, vector length, type, flags, units, variability, data offset).
+    None if `data` is not such a file or is cut short."""
+    if len(data) < 32 or data[:4] != HSPERFDATA_MAGIC:
+        return None
+    order = "<" if data[4] == 1 else ">"
+    entry_offset, entries = struct.unpack_from(order + "ii", data, 24)
+    counters, pos = {}, entry_offset
+    for _ in range(entries):
+        if pos + 20 > len(data):
+            return None
+        length, name_offset, vector_length, data_type, _, _, _, data_offset = struct.unpack_from(order + "iiibbbbi", data, pos)
+        name_end = data.find(b"\0", pos + name_offset)
+        if length <= 0 or name_end < 0:
+            return None
+        if vector_length == 0 and data_type == ord("J") and pos + data_offset + 8 <= len(data):
+            (counters[data[pos + name_offset:name_end].decode("ascii", "replace")],) = struct.unpack_from(order + "q", data, pos + data_offset)
+        pos += length
+    return counters
+
+
 def jvm_heap_mib(pid: int | None) -> dict[str, float] | None:
-    """Heap in use and old generation in use, from `jstat -gc` (JDK tool; None if it is missing)."""
-    if pid is None or shutil.which("jstat") is None:
+    """Heap in use and old generation in use (MiB), read from the JVM's own performance-data file,
+    /tmp/hsperfdata_<user>/<pid>, as `jstat -gc` reads it, without starting a JVM for jstat every
+    sample (whose threads added to the load the soak is judged by). None without the file."""
+    if pid is None:
         return None
     try:
-        done = subprocess.run(["jstat", "-gc", str(pid)], capture_output=True, text=True, timeout=20)
-    except subprocess.TimeoutExpired:
+        counters = parse_hsperfdata((Path(tempfile.gettempdir()) / f"hsperfdata_{getpass.getuser()}" / str(pid)).read_bytes())
+    except OSError:
         return None
-    return parse_jstat_gc(done.stdout) if done.returncode == 0 else None
-
-
-def parse_jstat_gc(text: str) -> dict[str, float] | None:
-    """Heap in use and old generation in use (MiB) from `jstat -gc`'s header and value lines. A
-    column a collector does not have is '-' (the parallel collector's CGC and CGCT) and is left out."""
-    lines = text.split("\n")
-    if len(lines) < 2:
+    if counters is None or any(name not in counters for name in HEAP_SPACES):
         return None
-    values = {name: float(value) for name, value in zip(lines[0].split(), lines[1].split()) if value != "-"}
-    used_kib = sum(values.get(k, 0.0) for k in ("S0U", "S1U", "EU", "OU"))
-    return {"heap_used_mib": round(used_kib / 1024, 1), "old_gen_used_mib": round(values.get("OU", 0.0) / 1024, 1)}
+    return {"heap_used_mib": round(sum(counters[name] for name in HEAP_SPACES) / 2**20, 1),
+            "old_gen_used_mib": round(counters["sun.gc.generation.1.space.0.used"] / 2**20, 1)}
 
 
 # --- analysis ---------------------------------------------------------------------------------
@@ -440,7 +469,8 @@ def parse_procs(stat_text: str) -> tuple[int, int] | None:
 
 class RunnableSampler(threading.Thread):
     """Counts the machine's runnable and blocked threads (/proc/stat) at random instants, 0.1-0.3 s
-    apart, so no trigger's rhythm can bias the mean. `take()` returns the means since the last call.
+    apart, so no trigger's rhythm can line up with the samples (it reads when it gets a core, so a
+    busy moment delays a sample rather than skipping it). `take()` returns the means since the last call.
     The running count excludes this thread, which is running when it reads."""
 
     def __init__(self) -> None:

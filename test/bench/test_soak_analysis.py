@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import http.server
 import os
+import struct
 import threading
 
 import pytest
 
 from bench.soak import (parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
-                        memory_verdict, parse_args, parse_class_histogram, parse_jstat_gc, producer_heap_mib)
+                        memory_verdict, parse_args, parse_class_histogram, parse_hsperfdata, jvm_heap_mib, producer_heap_mib)
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
@@ -249,15 +250,40 @@ def test_a_negative_warm_up_names_the_value(capsys):
     assert "--warm-up-s=-5" in capsys.readouterr().err
 
 
-def test_jstat_of_the_parallel_collector_reads_with_its_missing_columns():
-    # The job's JVM runs -XX:+UseParallelGC (spark-settings.json): jstat prints '-' for the
-    # concurrent-collection columns it does not have
-    text = (
-        "    S0C         S1C         S0U         S1U          EC           EU           OC           OU          MC         MU       CCSC      CCSU     YGC     YGCT     FGC    FGCT     CGC    CGCT       GCT   \n"
-        "  2048.0     2048.0        0.0      1024.0     30720.0      9216.0      98304.0      20480.0    80000.0    78000.0  10000.0   9000.0     12     0.050     1     0.100     -         -        0.150\n"
-    )
-    assert parse_jstat_gc(text) == {"heap_used_mib": 30.0, "old_gen_used_mib": 20.0}
-    assert parse_jstat_gc("") is None
+def _hsperfdata(counters: dict[str, int], little_endian: bool = True) -> bytes:
+    """A HotSpot performance-data file holding `counters` as long scalars, plus one string entry."""
+    order = "<" if little_endian else ">"
+    entries = b""
+    for name, value in [*counters.items(), ("sun.rt.javaCommand", None)]:
+        encoded = name.encode() + b"\0"
+        name_offset = 20
+        data_offset = name_offset + len(encoded) + (-(name_offset + len(encoded)) % 8)
+        payload = struct.pack(order + "q", value) if value is not None else b"main\0\0\0\0"
+        length = data_offset + len(payload)
+        vector_length = 0 if value is not None else len(payload)
+        kind = ord("J") if value is not None else ord("B")
+        entry = struct.pack(order + "iiibbbbi", length, name_offset, vector_length, kind, 0, 0, 0, data_offset)
+        entries += (entry + encoded).ljust(data_offset, b"\0") + payload
+    prologue = b"\xca\xfe\xc0\xc0" + struct.pack(order + "bbbbiiqii", 1 if little_endian else 0, 2, 0, 1,
+                                                       32 + len(entries), 0, 0, 32, len(counters) + 1)
+    return prologue + entries
+
+
+@pytest.mark.parametrize("little_endian", [True, False])
+def test_the_jvms_heap_comes_from_its_performance_data_file_as_jstat_reads_it(little_endian):
+    mib = 2**20
+    counters = {"sun.gc.generation.0.space.0.used": 9 * mib, "sun.gc.generation.0.space.1.used": 0,
+                "sun.gc.generation.0.space.2.used": 1 * mib, "sun.gc.generation.1.space.0.used": 20 * mib,
+                "sun.gc.collector.1.invocations": 3}
+    parsed = parse_hsperfdata(_hsperfdata(counters, little_endian))
+    assert parsed == counters  # the string entry is skipped
+    assert parse_hsperfdata(b"not a perf-data file" * 4) is None
+    assert parse_hsperfdata(_hsperfdata(counters)[:60]) is None  # cut short
+
+
+def test_the_heap_of_a_jvm_that_is_gone_is_none():
+    assert jvm_heap_mib(None) is None
+    assert jvm_heap_mib(2**22 + 12345) is None  # no such process, no such file
 
 
 def test_the_load_verdict_reports_the_threads_sampled_at_random_instants_without_judging_them():
