@@ -88,7 +88,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds the producer and the job run before the measured run starts (the JIT warming up, "
                              "the state filling up to the watermark); nothing before its end is judged or counted, and "
                              "the load rule applies from it (default 0)")
-    parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples (default 5)")
+    parser.add_argument("--sample-s", type=positive_int, default=5, help="seconds between RSS samples, jittered by up to 20 %% (default 5)")
     parser.add_argument("--live-heap-s", type=positive_int, default=180,
                         help="seconds between class histograms of the Spark driver's live heap (a full GC each, and a "
                              "JVM for jcmd; default 180)")
@@ -681,7 +681,10 @@ def main(argv: list[str]) -> int:
                 # 6 samples): a leak raises a floor; a runtime growing its heap spaces raises only the RSS.
                 samples[-1]["spark_driver_old_gen_floor_mib"] = floor(samples, "spark_driver_old_gen_used_mib")
                 samples[-1]["producer_heap_used_floor_mib"] = floor(samples, "producer_heap_used_mib")
-                next_sample += args.sample_s
+                # Jittered: work done every 5 s exactly (the jstat JVM this loop used to start) drifts
+                # past the kernel's 5.004 s load samples by 4 ms a sample, and then sits on them for
+                # minutes at a time (LOAD_SAMPLE_PERIOD_S).
+                next_sample += args.sample_s * random.uniform(0.8, 1.2)
             if now >= next_histogram:
                 histogram = jvm_live_histogram(driver_jvm)
                 if histogram is not None:
@@ -689,7 +692,7 @@ def main(argv: list[str]) -> int:
                     samples[-1]["spark_driver_live_heap_mib"] = histogram["live_heap_mib"]
                     # Each histogram also holds the batch in flight; their floor is what the driver keeps.
                     samples[-1]["spark_driver_live_heap_floor_mib"] = floor(histograms, "live_heap_mib", window=LIVE_HEAP_FLOOR_OF)
-                next_histogram += args.live_heap_s
+                next_histogram += args.live_heap_s * random.uniform(0.9, 1.1)
             if now >= next_report:
                 last = samples[-1]
                 print(f"   t={last['t_s']:.0f}s producer {last['producer_rss_mib']} MiB, Spark driver "
