@@ -30,7 +30,6 @@ import shutil
 import statistics
 import struct
 import subprocess
-import tempfile
 import sys
 import threading
 import time
@@ -320,11 +319,12 @@ def parse_hsperfdata(data: bytes) -> dict[str, int] | None:
 def jvm_heap_mib(pid: int | None) -> dict[str, float] | None:
     """Heap in use and old generation in use (MiB), read from the JVM's own performance-data file,
     /tmp/hsperfdata_<user>/<pid>, as `jstat -gc` reads it, without starting a JVM for jstat every
-    sample (whose threads added to the load the soak is judged by). None without the file."""
+    sample (whose threads added to the load the soak is judged by). None without the file. HotSpot
+    writes it under /tmp on Linux whatever TMPDIR says, so the path is not Python's tempfile dir."""
     if pid is None:
         return None
     try:
-        counters = parse_hsperfdata((Path(tempfile.gettempdir()) / f"hsperfdata_{getpass.getuser()}" / str(pid)).read_bytes())
+        counters = parse_hsperfdata((Path("/tmp") / f"hsperfdata_{getpass.getuser()}" / str(pid)).read_bytes())
     except OSError:
         return None
     if counters is None or any(name not in counters for name in HEAP_SPACES):
