@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from bench.soak import batch_summary, batches_verdict, medians_per_period
+from bench.soak import batch_summary, batches_verdict, medians_per_period, rocksdb_pool_mib
 
 MINUTE_LINE = re.compile(r"t=(\d+)s .* batches (\d+)")
 
@@ -81,7 +81,8 @@ def main(argv: list[str]) -> int:
     marks = minute_marks(args.soak_log.read_text())
     records = progress_records(args.job_log.read_text(errors="replace"))
     batches = [{"t_s": round(interpolated_time(i, marks), 1), "query": r["query"], "batch_id": r["batch_id"],
-                "input_rows": r["input_rows"], "batch_duration_ms": r["batch_duration_ms"], "state_bytes": r.get("state_bytes")}
+                "input_rows": r["input_rows"], "batch_duration_ms": r["batch_duration_ms"], "state_bytes": r.get("state_bytes"),
+                "state_memory_bytes": r.get("state_memory_bytes"), "state_file_bytes": r.get("state_file_bytes")}
                for i, r in enumerate(records)]
     in_run = [b for b in batches if 0 <= b["t_s"] <= args.seconds]
     summary = batch_summary(in_run, args.seconds)
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
         "progress_records": len(records),
         "summary": {
             "spark_batches": summary,
-            "spark_batches_verdict": batches_verdict(batches, summary, args.seconds, args.min_batches),
+            "spark_batches_verdict": batches_verdict(batches, summary, args.seconds, args.min_batches, rocksdb_pool_mib()),
             "spark_batch_median_ms_per_10_min": medians_per_period(in_run, args.seconds),
             "checkpoint_growth": checkpoint_growth(args.checkpoints) if args.checkpoints else None,
         },

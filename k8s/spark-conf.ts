@@ -3,8 +3,9 @@
  *
  * They are written once, in spark-jobs/flight_analytics/spark-settings.json, which the job's own
  * session reads too (settings.py, where each setting's reason is). The SparkApplication gets every
- * group of that file (an s3a:// checkpoint, and the keys only the cluster needs), plus the two
- * values the deployment decides: the shuffle partitions (from the capacity plan) and the S3 region;
+ * group of that file (an s3a:// checkpoint, and the keys only the cluster needs), plus the values
+ * the deployment decides: the shuffle partitions and the RocksDB memory of an executor (from the
+ * capacity plan) and the S3 region;
  * and the file's JVM options as its driver's and executors' javaOptions (SPARK_JAVA_OPTIONS).
  */
 import { readFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ export const SPARK_JAVA_OPTIONS: string = SPARK_SETTINGS.javaOptions;
 export interface ProductionSparkConfOptions {
   /** `spark.sql.shuffle.partitions`: fixed once a stateful query has checkpointed, so from the capacity plan. */
   readonly shufflePartitions: number;
+  /** `spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB`: an executor's RocksDB memory, from the capacity plan. */
+  readonly rocksdbMaxMemoryMib: number;
   /** Region of the S3 bucket (`fs.s3a.endpoint.region`). @default - the AWS SDK's region chain */
   readonly awsRegion?: string;
 }
@@ -46,6 +49,7 @@ export function productionSparkConf(options: ProductionSparkConfOptions): Record
     ...SPARK_SETTINGS.everywhere,
     ...SPARK_SETTINGS.s3aCheckpoints,
     ...SPARK_SETTINGS.cluster,
+    'spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB': String(options.rocksdbMaxMemoryMib),
     ...(options.awsRegion ? { 'spark.hadoop.fs.s3a.endpoint.region': options.awsRegion } : {}),
   };
 }

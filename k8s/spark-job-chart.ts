@@ -215,6 +215,7 @@ export class SparkJobChart extends Chart {
         arguments: jobArguments,
         sparkConf: productionSparkConf({
           shufflePartitions: plan.spark.shufflePartitions.value,
+          rocksdbMaxMemoryMib: plan.spark.rocksdbMaxMemoryMib,
           ...(props.awsRegion ? { awsRegion: requireText(chart, 'awsRegion', props.awsRegion) } : {}),
         }),
         // A streaming job never finishes on purpose, so any exit is restarted, a bounded number of

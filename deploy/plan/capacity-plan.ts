@@ -137,6 +137,12 @@ export interface CapacityPlan {
     readonly executorMemoryMib: number;
     /** Off-heap of one executor (RocksDB, netty), MiB (`spark.executor.memoryOverhead`). */
     readonly executorMemoryOverheadMib: number;
+    /**
+     * RocksDB memory of one executor, all its state stores together (block cache and write buffers,
+     * `spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB` with bounded memory): half of the overhead,
+     * the rest left to netty, the JVM's own native memory and the Python workers.
+     */
+    readonly rocksdbMaxMemoryMib: number;
     readonly driverCores: number;
     readonly driverMemoryMib: number;
     readonly shufflePartitions: Decision;
@@ -264,6 +270,7 @@ export function computeCapacityPlan(input: CapacityPlanInput): CapacityPlan {
       executorCores: i.executorCores,
       executorMemoryMib,
       executorMemoryOverheadMib,
+      rocksdbMaxMemoryMib: Math.floor(executorMemoryOverheadMib / 2),
       driverCores: DRIVER_CORES,
       driverMemoryMib: DRIVER_MEMORY_MIB,
       shufflePartitions: {

@@ -16,6 +16,7 @@ export function formatCapacityPlan(plan: CapacityPlan, sources: readonly string[
     ['producer pod', `${plan.producer.cpuMillis}m CPU, ${plan.producer.memoryMib} MiB`, 'input'],
     ['spark executors', `${plan.spark.executorInstances.value} x ${plan.spark.executorCores} cores`, plan.spark.executorInstances.reason],
     ['spark executor memory', `${plan.spark.executorMemoryMib} MiB + ${plan.spark.executorMemoryOverheadMib} MiB overhead`, 'a quarter of the per-core memory is off-heap, for RocksDB'],
+    ['RocksDB memory per executor', `${n(plan.spark.rocksdbMaxMemoryMib)} MiB`, 'half of the overhead, shared by all its state stores (bounded memory)'],
     ['spark driver', `${plan.spark.driverCores} cores, ${plan.spark.driverMemoryMib} MiB`, 'the driver plans micro-batches and commits offsets; it does not read events'],
     ['spark.sql.shuffle.partitions', n(plan.spark.shufflePartitions.value), plan.spark.shufflePartitions.reason],
     ['maxOffsetsPerTrigger', n(plan.spark.maxOffsetsPerTrigger.value), plan.spark.maxOffsetsPerTrigger.reason],

@@ -60,13 +60,22 @@ STATE_FILE_BYTES_METRIC = "rocksdbSstFileSize"
 """The RocksDB state store's custom metric: bytes of its SST files (0 until its first snapshot)."""
 
 
+def state_memory_bytes(progress) -> int:
+    """Memory of the query's state stores. With RocksDB's bounded memory (settings.py) each store
+    reports its share of the JVM's one pool (block cache and write buffers), so this is bounded by
+    the pool's size whatever the state holds."""
+    return sum(op.memoryUsedBytes or 0 for op in _state_operators(progress))
+
+
+def state_file_bytes(progress) -> int:
+    """Bytes of the query's state stores' files (RocksDB's SST files): what grows with the keys held."""
+    return sum(int((getattr(op, "customMetrics", None) or {}).get(STATE_FILE_BYTES_METRIC, 0) or 0)
+               for op in _state_operators(progress))
+
+
 def state_bytes(progress) -> int:
     """Bytes of the query's state: each store's memory, plus its files."""
-    total = 0
-    for op in _state_operators(progress):
-        custom = getattr(op, "customMetrics", None) or {}
-        total += (op.memoryUsedBytes or 0) + int(custom.get(STATE_FILE_BYTES_METRIC, 0) or 0)
-    return total
+    return state_memory_bytes(progress) + state_file_bytes(progress)
 
 
 def late_dropped_rows(progress) -> int:
@@ -140,6 +149,10 @@ def progress_record(progress) -> dict:
         # memory, plus the store's files once it has written any. (Not rows: the job turns off
         # RocksDB's row count, which costs a read per write; settings.py.)
         "state_bytes": state_bytes(progress),
+        # The same, apart: the files grow with the keys the state holds; the memory is RocksDB's
+        # shared pool, capped by its configured size (settings.py).
+        "state_memory_bytes": state_memory_bytes(progress),
+        "state_file_bytes": state_file_bytes(progress),
         # Rows the query's stateful operators dropped because they arrived behind the watermark (late).
         "late_dropped_rows": late_dropped_rows(progress),
         "watermark": (progress.eventTime or {}).get("watermark"),

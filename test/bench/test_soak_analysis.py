@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
-from bench.soak import (parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
+from bench.soak import (rocksdb_pool_mib, parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
                         memory_verdict, parse_args, parse_class_histogram, parse_hsperfdata, jvm_heap_mib, producer_heap_mib)
+from flight_analytics.settings import spark_conf
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
 
 
@@ -40,34 +41,62 @@ def test_state_bytes_are_reported_per_half_of_the_run():
     assert summary["second_to_first_median_ratio"] == round(110 / 110, 2)
 
 
-def _batches(query: str, durations_ms, state_mib, run_s: float = 1000.0) -> list[dict]:
-    """One batch with data per duration, spread evenly over the run, with the given state sizes."""
+def _batches(query: str, durations_ms, file_mib, run_s: float = 1000.0, memory_mib=None) -> list[dict]:
+    """One batch with data per duration, spread evenly over the run, with the given state file sizes
+    (and memory: 8 MiB each unless given)."""
     step = run_s / len(durations_ms)
-    return [{"t_s": i * step, "query": query, "input_rows": 10, "batch_duration_ms": d, "state_bytes": int(s * 2**20)}
-            for i, (d, s) in enumerate(zip(durations_ms, state_mib))]
+    memory_mib = memory_mib or [8.0] * len(durations_ms)
+    return [{"t_s": i * step, "query": query, "input_rows": 10, "batch_duration_ms": d,
+             "state_bytes": int((f + m) * 2**20) if f or m else 0, "state_file_bytes": int(f * 2**20),
+             "state_memory_bytes": int(m * 2**20) if f else 0}
+            for i, (d, f, m) in enumerate(zip(durations_ms, file_mib, memory_mib))]
+
+
+POOL_MIB = 256.0
 
 
 def test_a_soak_passes_with_flat_durations_bounded_state_and_enough_batches():
     run_s = 1000.0
     n = 200
-    batches = (_batches("windows", [1000] * n, [min(10 + i, 50) for i in range(n)], run_s)
+    # The windows' files level off; their memory climbs (a cache filling) but stays within the pool.
+    batches = (_batches("windows", [1000] * n, [min(10 + i, 50) for i in range(n)], run_s, memory_mib=[20 + i / 2 for i in range(n)])
                + _batches("events_quarantine", [800] * n, [0] * n, run_s))
-    verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=n)
+    verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=n, pool_mib=POOL_MIB)
     assert verdict["ok"] is True
-    assert verdict["windows"] == {"batches": n, "durations_flat": True, "state_bounded": True, "enough_batches": True}
+    windows = verdict["windows"]
+    assert (windows["batches"], windows["durations_flat"], windows["state_bounded"], windows["enough_batches"]) == (n, True, True, True)
+    assert windows["state"]["memory_max_mib"] == 119.5 and windows["state"]["files"]["flat"] is True
+    assert verdict["events_quarantine"]["state"] == {"bounded": True, "stateful": False}
 
 
-def test_a_soak_fails_on_slower_batches_growing_state_or_too_few_batches():
+def test_a_soak_fails_on_slower_batches_growing_state_files_memory_past_the_pool_or_too_few_batches():
     run_s = 1000.0
     n = 200
     slower = _batches("windows", [1000] * (n // 2) + [1200] * (n // 2), [50] * n, run_s)
     growing = _batches("windows", [1000] * n, [10 + i for i in range(n)], run_s)
+    past_the_pool = _batches("windows", [1000] * n, [50] * n, run_s, memory_mib=[POOL_MIB + 1] * n)
     steady = _batches("windows", [1000] * n, [50] * n, run_s)
-    for batches, failed in ((slower, "durations_flat"), (growing, "state_bounded"), (steady, "enough_batches")):
-        verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=n + 1)
+    for batches, failed, min_batches in ((slower, "durations_flat", n), (growing, "state_bounded", n),
+                                         (past_the_pool, "state_bounded", n), (steady, "enough_batches", n + 1)):
+        verdict = batches_verdict(batches, batch_summary(batches, run_s), run_s, min_batches=min_batches, pool_mib=POOL_MIB)
         assert verdict["ok"] is False
-        assert verdict["windows"][failed] is False
-    assert batches_verdict([], {}, run_s, min_batches=0)["ok"] is False  # no batch at all is no pass
+        assert verdict["windows"][failed] is False, failed
+    assert batches_verdict([], {}, run_s, min_batches=0, pool_mib=POOL_MIB)["ok"] is False  # no batch at all is no pass
+
+
+def test_records_without_the_state_split_are_judged_on_their_total_as_before():
+    run_s = 1000.0
+    n = 200
+    growing = [{k: v for k, v in b.items() if k not in ("state_file_bytes", "state_memory_bytes")}
+               for b in _batches("windows", [1000] * n, [10 + i for i in range(n)], run_s)]
+    verdict = batches_verdict(growing, batch_summary(growing, run_s), run_s, min_batches=n, pool_mib=POOL_MIB)
+    assert verdict["windows"]["state"]["judged"] == "state_bytes" and verdict["windows"]["state_bounded"] is False
+
+
+def test_the_pool_is_the_one_the_job_runs_with():
+    conf = spark_conf()
+    assert conf["spark.sql.streaming.stateStore.rocksdb.boundedMemoryUsage"] == "true"
+    assert rocksdb_pool_mib() == float(conf["spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB"])
 
 
 def test_a_checkpoint_folder_is_measured_in_files_and_mib_and_judged_like_memory(tmp_path):
@@ -309,3 +338,32 @@ def test_the_runnable_and_blocked_counts_come_from_proc_stat():
     text = "cpu  1 2 3\nctxt 99\nprocs_running 3\nprocs_blocked 1\nsoftirq 0\n"
     assert parse_procs(text) == (3, 1)
     assert parse_procs("cpu 1 2 3\nprocs_running 3\n") is None
+
+
+def test_the_producer_is_asked_for_a_full_collection_by_signal_and_old_snapshots_go_first(tmp_path):
+    # GIVEN a child that records the signal it gets, and a snapshot left by an earlier request
+    from bench.soak import producer_full_gc_node_args, request_producer_full_gc
+    import subprocess
+    import sys
+    import time
+    assert producer_full_gc_node_args(tmp_path) == ("--heapsnapshot-signal=SIGUSR2", f"--diagnostic-dir={tmp_path}")
+    got = tmp_path / "got"
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import signal, sys, time, pathlib\n"
+                              f"signal.signal(signal.SIGUSR2, lambda *a: pathlib.Path({str(got)!r}).write_text('usr2'))\n"
+                              "print('ready', flush=True)\n"
+                              "time.sleep(20)\n"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        (tmp_path / "Heap.1.heapsnapshot").write_text("old")
+        # WHEN the soak asks for a collection
+        request_producer_full_gc(child, tmp_path)
+        deadline = time.monotonic() + 10
+        while not got.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # THEN the old snapshot is gone and the child got SIGUSR2
+        assert not (tmp_path / "Heap.1.heapsnapshot").exists()
+        assert got.read_text() == "usr2"
+    finally:
+        child.kill()
+        child.wait()

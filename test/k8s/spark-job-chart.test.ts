@@ -32,6 +32,9 @@ describe('SparkJobChart', () => {
     expect(spec.executor.instances).toBe(plan.spark.executorInstances.value);
     expect(spec.driver).toMatchObject({ cores: 2, memory: '4096m' });
     expect(spec.sparkConf['spark.sql.shuffle.partitions']).toBe(String(plan.spark.shufflePartitions.value));
+    // RocksDB's pool is half the 4096 MiB overhead, and the plan's value wins over spark-settings.json's local 256
+    expect(spec.sparkConf['spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB']).toBe('2048');
+    expect(spec.sparkConf['spark.sql.streaming.stateStore.rocksdb.boundedMemoryUsage']).toBe('true');
     expect(spec.arguments).toEqual(expect.arrayContaining(['--max-offsets-per-trigger', '6666667', '--trigger', 'processing-time:10s']));
   });
 
