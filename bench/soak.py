@@ -573,11 +573,11 @@ def state_verdict(batches: list[dict], query: str, run_s: float, pool_mib: float
       (fitted growth over the second half under FLAT_GROWTH_FRACTION of their mean);
     - its memory, its stores' share of the JVM's RocksDB pool (block cache, write buffers): the same
       rule. The block cache keeps blocks of SST files that compaction has since deleted until it
-      needs the room, so it fills up to the pool over the first part of a run and then stays there:
+      needs the room, so it fills toward the pool over the first part of a run and then stays there:
       a pool that holds makes the second half flat. Its peak is reported beside the pool's size, not
       judged against it: Spark's figure adds each store's own memtables and index blocks to its share
       of the cache (RocksDB.getMemoryUsage), which the cache already charges for, so at a full pool it
-      reads a few MiB above the pool's size.
+      can read above the pool's size (the 2026-12-07 22:41 soak peaked at 237.6 of 256 MiB).
     A record without the split (before it existed) is judged on its total, as before."""
     mine = [b for b in batches if b["query"] == query and b["input_rows"] > 0 and 0 <= b["t_s"] <= run_s]
     split = [b for b in mine if b.get("state_file_bytes") is not None and b.get("state_memory_bytes") is not None]

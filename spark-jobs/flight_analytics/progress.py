@@ -62,8 +62,8 @@ STATE_FILE_BYTES_METRIC = "rocksdbSstFileSize"
 
 def state_memory_bytes(progress) -> int:
     """Memory of the query's state stores. With RocksDB's bounded memory (settings.py) each store
-    reports its share of the JVM's one pool (block cache and write buffers), so this is bounded by
-    the pool's size whatever the state holds."""
+    reports its share of the JVM's one pool (block cache and write buffers), so this stays near or
+    under the pool's size whatever the state holds."""
     return sum(op.memoryUsedBytes or 0 for op in _state_operators(progress))
 
 

@@ -29,13 +29,16 @@ Why each one:
 - spark.sql.streaming.stateStore.rocksdb.boundedMemoryUsage=true with maxMemoryUsageMB: every
   RocksDB store of a JVM (one per stateful operator and shuffle partition) shares one block cache
   and one write-buffer budget, and together they hold at most that many MB (a soft limit: RocksDB
-  may overshoot briefly). Unbounded, each store keeps its own block cache and memtables (up to
-  64 MB x 2 each by RocksDB's defaults), so a JVM's RocksDB memory grows with its store count and
-  keeps growing until every memtable is full: the 2026-12-07 soak saw the windows query's state
-  bytes (memory plus files) rise by a quarter in 100 minutes while its checkpoints stayed flat.
-  256 here (local[2]); on the cluster the capacity plan gives half of an executor's memory
-  overhead (deploy/plan/capacity-plan.ts, k8s/spark-conf.ts). Spark then reports each store's
-  share of the pool as its memory (the pool's use / the stores in the JVM).
+  may overshoot briefly). Unbounded, each store keeps its own block cache (8 MB by Spark's default)
+  and memtables (up to 64 MB x 2 by RocksDB's), so a JVM's RocksDB memory scales with its store
+  count, which the shuffle partitions set, and has no figure to size a pod by. The caches also keep
+  blocks of files compaction has deleted until they need the room, so they fill slowly: the
+  2026-12-07 19:35 soak saw the windows query's state bytes (memory plus files) rise 48 -> 60 MiB in
+  100 minutes while its checkpoints stayed flat. With the pool, the 22:41 soak's state memory
+  filled over ~35 minutes and then held at ~230 MiB (docs/topology.md#soak): an explicit bound,
+  not a smaller one. 256 here (local[2]); on the cluster the capacity plan gives half of an
+  executor's memory overhead (deploy/plan/capacity-plan.ts, k8s/spark-conf.ts). Spark then reports
+  each store's share of the pool as its memory (the pool's use / the stores in the JVM).
 - spark.sql.objectHashAggregate.sortBased.fallbackThreshold=65536: the windows' aggregation holds a
   percentile sketch, so Spark runs it as an object hash aggregate, which by default gives up on
   hashing past 128 groups per task and sorts every input row instead (a twentieth of the job's task
