@@ -4,11 +4,14 @@ from __future__ import annotations
 import http.server
 import os
 import struct
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
-from bench.soak import (rocksdb_pool_mib, parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
+from bench.soak import (producer_full_gc_node_args, request_producer_full_gc, rocksdb_pool_mib, parse_procs, trigger_aliasing, batch_summary, batches_verdict, folder_size, medians_per_period, class_growth, cpu_seconds, cpu_summary, floor, load_verdict, machine_cpu_seconds, mark_compact_live_mib,
                         memory_verdict, parse_args, parse_class_histogram, parse_hsperfdata, jvm_heap_mib, producer_heap_mib)
 from flight_analytics.settings import spark_conf
 from local.pipeline import PRODUCER_BUNDLE, producer_bundle_command, producer_image_node_args
@@ -345,10 +348,6 @@ def test_the_runnable_and_blocked_counts_come_from_proc_stat():
 
 def test_the_producer_is_asked_for_a_full_collection_by_signal_and_old_snapshots_go_first(tmp_path):
     # GIVEN a child that records the signal it gets, and a snapshot left by an earlier request
-    from bench.soak import producer_full_gc_node_args, request_producer_full_gc
-    import subprocess
-    import sys
-    import time
     assert producer_full_gc_node_args(tmp_path) == ("--heapsnapshot-signal=SIGUSR2", f"--diagnostic-dir={tmp_path}")
     got = tmp_path / "got"
     child = subprocess.Popen([sys.executable, "-c",
